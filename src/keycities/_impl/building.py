@@ -1,0 +1,50 @@
+"""`keycities build`: progress while it runs, then a readable summary."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+
+from keycities._impl.context import Context
+from keycities._impl.output import Format, print_frame
+from keycities.store.build import BuildReport, build_store
+
+
+def run_build(ctx: Context, names: Sequence[str] | None, *, force: bool, fmt: Format,
+              console: Console) -> bool:
+    """Build the store with a status line per step; print the outcome; True if no failure."""
+    with console.status("Building the evidence store…") as status:
+
+        def observe(message: str) -> None:
+            status.update(f"Building the evidence store: {message}")
+
+        report = build_store(ctx.store, ctx.settings, only=names, force=force, observer=observe)
+    _summarise(report, fmt, console, ctx)
+    return report.ok
+
+
+def _summarise(report: BuildReport, fmt: Format, console: Console, ctx: Context) -> None:
+    df = report.to_frame()
+    if fmt is not Format.table:
+        print_frame(df, fmt)
+        return
+    counts = df["status"].value_counts().to_dict()
+    console.print(
+        f"[bold]Store[/bold] {ctx.settings.store}: "
+        + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("loaded", "unchanged", "missing",
+                                                         "failed"))
+        + f" in {report.seconds:.1f} s",
+        highlight=False,
+    )
+    trouble = df[df["status"].isin(["missing", "failed"])]
+    if len(trouble):
+        print_frame(trouble[["source", "release", "status", "message"]], Format.table,
+                    title="Not loaded", console=console)
+        if (trouble["status"] == "missing").any():
+            console.print(
+                "Figures from these releases are unavailable. To get them, point "
+                "--mirror / KEYCITIES_MIRROR at a copy of the official files, or run "
+                "`keycities fetch` where the official URLs are reachable.",
+                highlight=False,
+            )

@@ -1,0 +1,78 @@
+"""Wiring shared by the CLI and the Python API: settings -> store, resolver, network."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import pandas as pd
+
+from keycities.geography.names import PlaceResolver
+from keycities.network.loader import get_network
+from keycities.network.register import Network
+from keycities.settings import Settings
+from keycities.store.store import Store
+
+
+@dataclass
+class Context:
+    """Lazily opened store and geography for one command or API call."""
+
+    settings: Settings = field(default_factory=Settings)
+    write: bool = False
+
+    @cached_property
+    def store(self) -> Store:
+        """The evidence store (read-only unless ``write``)."""
+        store = Store(self.settings.store, read_only=not self.write)
+        store.connect()
+        return store
+
+    def has_store(self) -> bool:
+        """True when the store file exists."""
+        return self.settings.store.exists()
+
+    @cached_property
+    def geography(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """(LAD table, change rows, alias rows): from the store when built, else
+        from the package-shipped names alone."""
+        from keycities.geography.areas import areas_from_package, lad_table
+
+        if self.has_store():
+            area = self.store.table("area")
+            if len(area):
+                return lad_table(area), self.store.table("change"), self.store.table("alias")
+        empty_changes = pd.DataFrame(columns=["old_code", "old_name", "new_code", "new_name",
+                                              "type", "year"])
+        return (lad_table(areas_from_package()), empty_changes,
+                pd.DataFrame(columns=["alias", "code"]))
+
+    @cached_property
+    def resolver(self) -> PlaceResolver:
+        """A place-name resolver over the known LADs and aliases."""
+        lads, changes, aliases = self.geography
+        return PlaceResolver(lads, aliases, changes=changes)
+
+    def network(self, spec: str) -> Network:
+        """A built-in network by id or a user's network file."""
+        return get_network(spec, self.resolver)
+
+    def close(self) -> None:
+        """Close the store if it was opened."""
+        if "store" in self.__dict__:
+            self.store.close()
+
+
+def parse_date(value: str | dt.date | None) -> dt.date:
+    """A date from ISO text; today when None."""
+    if value is None:
+        return dt.date.today()
+    if isinstance(value, dt.date):
+        return value
+    from keycities.errors import KeycitiesError
+
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise KeycitiesError(f"{value!r} is not a date; use YYYY-MM-DD.") from exc

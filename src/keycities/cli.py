@@ -1,0 +1,203 @@
+"""The ``keycities`` command line (Typer + Rich).
+
+Every command takes ``--store`` and ``--mirror`` (or reads KEYCITIES_STORE /
+KEYCITIES_MIRROR); every command that prints results takes ``--format``.
+Errors are printed as one message that says what to do, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+
+from keycities._impl.context import Context, parse_date
+from keycities._impl.output import Format, format_number, jsonable, print_frame
+from keycities.errors import KeycitiesError
+from keycities.settings import Settings
+
+app = typer.Typer(
+    name="keycities",
+    help="Open evidence engine for networks of UK places (built first for the Key Cities).",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+network_app = typer.Typer(help="Network membership: who belonged, and when.",
+                          no_args_is_help=True)
+app.add_typer(network_app, name="network")
+
+err = Console(stderr=True)
+
+StoreOpt = Annotated[Path | None, typer.Option(
+    "--store", help="Evidence store file [env: KEYCITIES_STORE].", show_default=False)]
+MirrorOpt = Annotated[Path | None, typer.Option(
+    "--mirror", help="Local mirror of the official files [env: KEYCITIES_MIRROR].",
+    show_default=False)]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+AtOpt = Annotated[str | None, typer.Option(
+    "--at", help="Membership date, YYYY-MM-DD (default today).", show_default=False)]
+
+
+def _context(store: Path | None, mirror: Path | None, *, write: bool = False,
+             offline: bool | None = None) -> Context:
+    updates: dict[str, Any] = {}
+    if store is not None:
+        updates["store"] = store
+    if mirror is not None:
+        updates["mirror"] = mirror
+    if offline is not None and offline:
+        updates["offline"] = True
+    return Context(Settings().model_copy(update=updates), write=write)
+
+
+@app.command()
+def fetch(
+    sources: Annotated[list[str] | None, typer.Argument(
+        help="Source names (default: all). See `keycities sources`.")] = None,
+    force: Annotated[bool, typer.Option(help="Fetch again even if cached.")] = False,
+    offline: Annotated[bool, typer.Option(help="Never try the official URLs.")] = False,
+    store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
+) -> None:
+    """Download the official files (or copy them from a mirror), verifying each hash."""
+    from keycities._impl.fetching import fetch_all
+
+    ctx = _context(store, mirror, offline=offline)
+    df = fetch_all(ctx.settings, sources, force=force, console=err)
+    print_frame(df, fmt, title="Official files")
+    if (df["status"] == "failed").any():
+        raise typer.Exit(1)
+
+
+@app.command()
+def build(
+    sources: Annotated[list[str] | None, typer.Argument(
+        help="Rebuild only these sources (default: all).")] = None,
+    force: Annotated[bool, typer.Option(help="Reload even unchanged releases.")] = False,
+    offline: Annotated[bool, typer.Option(help="Never try the official URLs.")] = False,
+    headline: Annotated[bool, typer.Option(
+        "--headline", help="Then print the Key Cities headline figures.")] = False,
+    store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
+) -> None:
+    """Build or update the evidence store from every available release."""
+    from keycities._impl.building import run_build
+
+    ctx = _context(store, mirror, write=True, offline=offline)
+    ok = run_build(ctx, sources, force=force, fmt=fmt, console=err)
+    ctx.close()
+    if headline:
+        headline_cmd(network="key-cities", at=None, year=None, store=ctx.settings.store,
+                     mirror=mirror, fmt=fmt)
+    if not ok:
+        raise typer.Exit(1)
+
+
+@app.command("sources")
+def sources_cmd(store: StoreOpt = None, mirror: MirrorOpt = None,
+                fmt: FormatOpt = Format.table) -> None:
+    """List the catalog: every release, where it comes from, and whether it is loaded."""
+    from keycities._impl.fetching import catalog_frame
+
+    ctx = _context(store, mirror)
+    print_frame(catalog_frame(ctx), fmt, title="Catalog of releases")
+
+
+@app.command()
+def places(
+    query: Annotated[str | None, typer.Argument(
+        help="A place name or GSS code to resolve (default: list all).")] = None,
+    vintage: Annotated[int | None, typer.Option(help="Boundary vintage (year).")] = None,
+    store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
+) -> None:
+    """Resolve a place name, or list the local authority districts of a vintage."""
+    ctx = _context(store, mirror)
+    if query is not None:
+        place = ctx.resolver.resolve(query, vintage=vintage)
+        df = pd.DataFrame([vars(place)])
+        print_frame(df, fmt, title=f"{query!r}")
+        return
+    from keycities.geography.areas import areas_in_vintage
+
+    lads = ctx.geography[0]
+    df = areas_in_vintage(lads, vintage) if vintage is not None else lads
+    cols = [c for c in ("code", "name", "vintage_start", "vintage_end", "country_name",
+                        "region_name") if c in df.columns]
+    title = f"Local authority districts ({vintage if vintage else 'all vintages'}): {len(df)}"
+    print_frame(df[cols].reset_index(drop=True), fmt, title=title)
+
+
+@network_app.command("show")
+def network_show(
+    network: Annotated[str, typer.Argument(
+        help="'key-cities' or the path of a CSV/YAML network file.")] = "key-cities",
+    at: AtOpt = None, store: StoreOpt = None, mirror: MirrorOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Members of a network on a date, with when and why they count as members."""
+    ctx = _context(store, mirror)
+    net = ctx.network(network)
+    when = parse_date(at)
+    members = net.members_at(when)
+    lads = ctx.geography[0].set_index("code")["name"].to_dict()
+    members.insert(1, "name", [lads.get(c, "") for c in members["code"]])
+    notes = [f"{n.date.year}: {n.text}" for n in net.notes]
+    snap = net.snapshot_at(when)
+    if snap:
+        notes.insert(0, f"List of document {snap.document}: {snap.title}, in force from "
+                        f"{snap.in_force}. {snap.basis}")
+    payload = {"network": net.id, "name": net.name, "at": when, "count": len(members),
+               "data": members, "notes": notes}
+    print_frame(members[["code", "name", "as_published", "joined", "left"]], fmt,
+                title=f"{net.name} on {when}: {len(members)} members", notes=notes,
+                payload=payload)
+
+
+@network_app.command("history")
+def network_history(
+    network: Annotated[str, typer.Argument(help="Network id or file.")] = "key-cities",
+    store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
+) -> None:
+    """Every membership with its join and leave dates and their bases."""
+    ctx = _context(store, mirror)
+    df = ctx.network(network).memberships_frame().sort_values(["joined", "as_published"])
+    print_frame(df.reset_index(drop=True), fmt, title="Membership history")
+
+
+@app.command("headline")
+def headline_cmd(
+    network: Annotated[str, typer.Argument(
+        help="'key-cities' or the path of a CSV/YAML network file.")] = "key-cities",
+    at: AtOpt = None,
+    year: Annotated[int | None, typer.Option(
+        help="Data year (default: the latest each figure has).")] = None,
+    store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
+) -> None:
+    """Network totals and shares of GB/UK: population, jobs, GVA, businesses."""
+    from keycities._impl.reporting import print_headline
+
+    ctx = _context(store, mirror)
+    from keycities.analysis.headline import headline_from_store
+
+    result = headline_from_store(ctx.store, ctx.network(network), at=parse_date(at),
+                                 year=year)
+    print_headline(result, fmt)
+
+
+def main() -> None:
+    """Entry point: run the app and turn known errors into one readable message."""
+    try:
+        app()
+    except KeycitiesError as exc:
+        err.print(f"[bold red]Error:[/bold red] {exc}", highlight=False)
+        sys.exit(2)
+
+
+__all__ = ["app", "format_number", "jsonable", "main"]
+
+
+if __name__ == "__main__":
+    main()

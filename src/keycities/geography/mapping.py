@@ -1,0 +1,444 @@
+"""Map values between LAD boundary vintages.
+
+Formulation
+-----------
+A *crosswalk* from vintage ``s`` to vintage ``t`` is a table of rows
+``(from_code, to_code, weight)``: the share of ``from_code``'s content that
+lies in ``to_code``.  For an additive count ``x``,
+
+    x_t(j) = sum_i x_s(i) * w(i, j)
+
+and the weights of each ``from_code`` sum to one, so totals are conserved.
+
+*Forward* (``s < t``): the change rows with ``s < year <= t`` are applied in
+year order.  A merger (``A, B -> C``) and a recode (``D -> E``) both send the
+whole of the old code to the new one (``w = 1``); a code may be recoded and
+later merged.  A split (one old code, several new ones) needs weights of the
+new parts.
+
+*Backward* (``s > t``): the forward crosswalk ``t -> s`` is inverted.  An area
+``S`` of vintage ``s`` formed from target areas ``T_1..T_n`` is shared among
+them in proportion to ``w(T_k, S) * m(T_k)`` where ``m`` is a *split weight* of
+each part (e.g. its number of postcodes, :mod:`keycities.geography.weights`).
+Such rows are estimates and say their basis; without a weight for every part
+the weight is NaN and the basis says why, so a caller reports the figure as
+unavailable rather than guessing.
+
+Counts map by the sum above (:func:`to_vintage`).  Ratios are recomputed from
+mapped numerator and denominator (:func:`ratio_to_vintage`), never summed or
+averaged.  Scores, ranks, medians and indices only map through unchanged or
+recoded areas; across a merger or split they come back NaN with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from keycities.errors import KeycitiesError
+from keycities.geography.areas import areas_in_vintage, lad_changes, with_changes
+
+Method = Literal["same", "recode", "merge", "split"]
+Kind = Literal["count", "ratio", "score", "rank", "median", "index"]
+
+XWALK_COLUMNS: tuple[str, ...] = ("from_code", "to_code", "weight", "method", "estimate",
+                                  "basis")
+METHOD_RANK: dict[str, int] = {"same": 0, "recode": 1, "merge": 2, "split": 3}
+_RANK_METHOD = {v: k for k, v in METHOD_RANK.items()}
+
+
+# ------------------------------------------------------------------ change chains
+
+
+def successors(code: str, changes: pd.DataFrame, *, vintage: int) -> list[str]:
+    """The codes a LAD's area belongs to in ``vintage``, following later changes.
+
+    Parameters
+    ----------
+    code
+        A LAD code.
+    changes
+        Change rows (store ``change`` table).
+    vintage
+        The vintage to follow changes up to (inclusive).
+
+    Returns
+    -------
+    list of str
+        Sorted codes; ``[code]`` when nothing changed.
+    """
+    ch = lad_changes(changes)
+    current = {code.upper()}
+    for _, step in ch[ch["year"] <= vintage].groupby("year", sort=True):
+        hit = step[step["old_code"].isin(current)]
+        current = (current - set(hit["old_code"])) | set(hit["new_code"])
+    return sorted(current)
+
+
+def predecessors(code: str, changes: pd.DataFrame, *, vintage: int) -> list[str]:
+    """The codes of ``vintage`` a LAD was made from, following changes backwards.
+
+    Parameters
+    ----------
+    code
+        A LAD code.
+    changes
+        Change rows (store ``change`` table).
+    vintage
+        The earlier vintage; changes with ``year > vintage`` are undone.
+
+    Returns
+    -------
+    list of str
+        Sorted codes; ``[code]`` when nothing changed.
+    """
+    ch = lad_changes(changes)
+    current = {code.upper()}
+    for year in sorted(set(ch.loc[ch["year"] > vintage, "year"]), reverse=True):
+        step = ch[ch["year"] == year]
+        hit = step[step["new_code"].isin(current)]
+        current = (current - set(hit["new_code"])) | set(hit["old_code"])
+    return sorted(current)
+
+
+# ------------------------------------------------------------------ split weights
+
+
+def _weight_lookup(weights: pd.DataFrame | None, changes: pd.DataFrame,
+                   vintage: int) -> pd.DataFrame:
+    """Split weight and basis per code (index), nearest geography vintage first.
+
+    A merged code with no weight of its own gets the sum of its parts' weights
+    (Somerset West and Taunton = Taunton Deane + West Somerset).
+    """
+    if weights is None or len(weights) == 0:
+        return pd.DataFrame({"weight": pd.Series(dtype=float),
+                             "basis": pd.Series(dtype=object)})
+    w = weights.assign(code=weights["code"].astype("str").str.upper(),
+                       _d=(weights["geography_vintage"] - vintage).abs(),
+                       _later=-weights["geography_vintage"])
+    w = w.sort_values(["code", "_d", "_later"]).drop_duplicates("code")
+    table = w.set_index("code")[["weight", "basis"]].astype({"weight": float})
+    mergers = changes[changes["type"] == "merger"]
+    for new, parts in mergers.groupby("new_code", sort=False)["old_code"]:
+        if new not in table.index and parts.isin(table.index).all():
+            sub = table.loc[list(parts)]
+            basis = "; ".join(sub["basis"].unique())
+            table.loc[new, "weight"] = sub["weight"].sum()
+            table.loc[new, "basis"] = f"sum of its parts ({basis})"
+    return table
+
+
+def _weight_of(codes: pd.Series, wt: pd.DataFrame) -> pd.Series:
+    d = wt["weight"].to_dict()
+    return pd.Series([d.get(c, np.nan) for c in codes], index=codes.index, dtype=float)
+
+
+def _basis_of(codes: pd.Series, wt: pd.DataFrame) -> pd.Series:
+    d = wt["basis"].to_dict()
+    return pd.Series([str(d.get(c, "")) for c in codes], index=codes.index, dtype="str")
+
+
+# ------------------------------------------------------------------ crosswalk
+
+
+def crosswalk(lads: pd.DataFrame, changes: pd.DataFrame, *, source: int, target: int,
+              weights: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Crosswalk from the LADs of vintage ``source`` to those of ``target``.
+
+    Parameters
+    ----------
+    lads
+        A LAD table (:func:`keycities.geography.areas.lad_table`).
+    changes
+        Change rows (store ``change`` table); non-LAD rows are ignored.
+    source, target
+        Boundary vintages.
+    weights
+        Split weights (store ``split_weight`` table: code, geography_vintage,
+        weight, basis): the weight of each part of a split.
+
+    Returns
+    -------
+    pandas.DataFrame
+        from_code, to_code, weight, method ('same' | 'recode' | 'merge' |
+        'split'), estimate (bool), basis (str).  See the module docstring for
+        the formulation.
+    """
+    ch = lad_changes(changes)
+    lads = with_changes(lads, ch)
+    wt = _weight_lookup(weights, ch, min(source, target))
+    if source <= target:
+        out = _forward(_codes_in(lads, ch, source), ch, source, target, wt)
+    else:
+        fw = _forward(_codes_in(lads, ch, target), ch, target, source, wt)
+        out = _invert(fw, wt, source=source, target=target)
+    return out.sort_values(["from_code", "to_code"]).reset_index(drop=True)
+
+
+def _codes_in(lads: pd.DataFrame, ch: pd.DataFrame, vintage: int) -> list[str]:
+    # A table's first vintage is only a creation date when the change list says
+    # so: the package list starts in 2021 but Hull existed in 2019.
+    created = lads["code"].isin(set(ch["new_code"]))
+    lads = lads.assign(vintage_start=lads["vintage_start"].where(created))
+    codes = set(areas_in_vintage(lads, vintage)["code"])
+    # A code that changes after ``vintage`` existed in it unless it was itself created later.
+    created_later = set(ch.loc[ch["year"] > vintage, "new_code"])
+    codes |= set(ch.loc[ch["year"] > vintage, "old_code"]) - created_later
+    return sorted(codes)
+
+
+def _forward(codes: Iterable[str], ch: pd.DataFrame, source: int, target: int,
+             wt: pd.DataFrame) -> pd.DataFrame:
+    codes = list(codes)
+    cur = pd.DataFrame({"from_code": codes, "to_code": codes, "weight": 1.0,
+                        "rank": 0, "estimate": False, "basis": ""})
+    steps = ch[(ch["year"] > source) & (ch["year"] <= target)]
+    for year in sorted(set(steps["year"])):
+        cur = _apply_step(cur, _describe_step(steps[steps["year"] == year], int(year), wt))
+    cur["method"] = cur.pop("rank").map(_RANK_METHOD)
+    unchanged = f"code unchanged between {source} and {target}"
+    cur["basis"] = cur["basis"].where(cur["basis"] != "", unchanged)
+    return cur[list(XWALK_COLUMNS)]
+
+
+def _describe_step(step: pd.DataFrame, year: int, wt: pd.DataFrame) -> pd.DataFrame:
+    """One year's changes as (old_code, new_code, share, step_rank, text).
+
+    ``share`` is the fraction of the old area going to the new code: 1 for a
+    merger or recode, the new part's weight over the sum of the parts' for a
+    split (NaN unless every part has a weight).
+    """
+    n_new = step.groupby("old_code")["new_code"].transform("nunique")
+    is_split = (step["type"] == "split") | (n_new > 1)
+    kind = np.select([is_split, step["type"] == "merger"], ["split", "merge"], "recode")
+    part_w = _weight_of(step["new_code"], wt)
+    share = (part_w / part_w.groupby(step["old_code"]).transform("sum", min_count=1))
+    share = share.where(~part_w.isna().groupby(step["old_code"]).transform("any"))
+    share = share.where(is_split, 1.0)
+    old, new = step["old_code"], step["new_code"]
+    text = np.select(
+        [is_split & share.notna(), is_split, step["type"] == "merger",
+         step["type"] == "new_geo"],
+        [old + " split in " + str(year) + "; share to " + new + " by "
+         + _basis_of(step["new_code"], wt),
+         old + " split in " + str(year) + "; no split weight for every part, so the share"
+         " to " + new + " is unavailable",
+         old + " merged into " + new + " in " + str(year),
+         old + " recoded " + new + " in " + str(year) + " (minor boundary change ignored)"],
+        old + " recoded " + new + " in " + str(year))
+    return pd.DataFrame({"old_code": old, "new_code": new, "share": share,
+                         "step_rank": pd.Series(kind, index=step.index).map(METHOD_RANK),
+                         "text": text})
+
+
+def _apply_step(cur: pd.DataFrame, step: pd.DataFrame) -> pd.DataFrame:
+    m = cur.merge(step, left_on="to_code", right_on="old_code", how="left")
+    hit = m["old_code"].notna()
+    m.loc[hit, "to_code"] = m.loc[hit, "new_code"]
+    m.loc[hit, "weight"] = m.loc[hit, "weight"] * m.loc[hit, "share"]
+    m.loc[hit, "rank"] = np.maximum(m.loc[hit, "rank"], m.loc[hit, "step_rank"])
+    m.loc[hit, "estimate"] = m.loc[hit, "estimate"] | (m.loc[hit, "step_rank"] == 3)
+    sep = np.where(m.loc[hit, "basis"] == "", "", "; ")
+    m.loc[hit, "basis"] = m.loc[hit, "basis"] + sep + m.loc[hit, "text"]
+    return m[["from_code", "to_code", "weight", "rank", "estimate", "basis"]]
+
+
+def _invert(fw: pd.DataFrame, wt: pd.DataFrame, *, source: int, target: int) -> pd.DataFrame:
+    """Invert a forward crosswalk target -> source into source -> target."""
+    b = fw.rename(columns={"from_code": "to_code", "to_code": "from_code"})
+    n = b.groupby("from_code")["to_code"].transform("size")
+    part = b["weight"] * _weight_of(b["to_code"], wt)
+    total = part.groupby(b["from_code"]).transform("sum", min_count=1)
+    any_missing = part.isna().groupby(b["from_code"]).transform("any")
+    shared = (part / total).where(~any_missing)
+    merged_in = (n == 1) & (b["method"] == "merge")
+    weight = np.where(n > 1, shared, np.where(merged_in, np.nan, 1.0))
+    method = np.select([n > 1, (b["weight"] != 1) | b["weight"].isna()],
+                       ["split", "merge"], b["method"])
+    out = pd.DataFrame({"from_code": b["from_code"], "to_code": b["to_code"],
+                        "weight": weight.astype(float), "method": method,
+                        "estimate": n > 1})
+    out["basis"] = _invert_basis(b, n, any_missing, merged_in, wt, source, target)
+    return out[list(XWALK_COLUMNS)]
+
+
+def _invert_basis(b: pd.DataFrame, n: pd.Series, any_missing: pd.Series,
+                  merged_in: pd.Series, wt: pd.DataFrame, source: int,
+                  target: int) -> pd.Series:
+    ordered = b.sort_values("to_code")
+    parts = b["from_code"].map(ordered.groupby("from_code")["to_code"].agg(", ".join))
+    unweighted = ordered[~ordered["to_code"].isin(wt.index)]
+    lacking = unweighted.groupby("from_code")["to_code"].agg(", ".join).to_dict()
+    missing = pd.Series([lacking.get(c, "") for c in b["from_code"]], index=b.index,
+                        dtype="str")
+    rev = "reverse of: " + b["basis"]
+    split_ok = (b["from_code"] + " shared among " + parts + " (" + rev + "); share of "
+                + b["to_code"] + " estimated by " + _basis_of(b["to_code"], wt))
+    split_na = (b["from_code"] + " covers " + parts + " (" + rev + "); no split weight for "
+                + missing.where(missing != "", "every part") + ", so its value cannot be "
+                "apportioned: unavailable")
+    partial = (b["from_code"] + " was formed from " + b["to_code"] + " and areas missing "
+               "from the " + str(target) + " LAD table; cannot apportion: unavailable")
+    same = pd.Series(f"code unchanged between {target} and {source}", index=b.index)
+    return pd.Series(np.select(
+        [(n > 1) & ~any_missing, n > 1, merged_in,
+         b["basis"].str.startswith("code unchanged")],
+        [split_ok, split_na, partial, same], rev), index=b.index)
+
+
+# ------------------------------------------------------------------ mapping values
+
+
+def _keys(values: pd.DataFrame) -> list[str]:
+    return [c for c in values.columns if c not in ("area_code", "value")]
+
+
+def _join(values: pd.DataFrame, xwalk: pd.DataFrame) -> pd.DataFrame:
+    unknown = sorted(set(values["area_code"]) - set(xwalk["from_code"]))
+    if unknown:
+        shown = ", ".join(unknown[:8]) + (" …" if len(unknown) > 8 else "")
+        raise KeycitiesError(
+            f"{len(unknown)} area code(s) are not LADs of the crosswalk's source vintage: "
+            f"{shown}. Keep only LAD codes of that vintage, or check the release's "
+            "geography vintage.")
+    return values.merge(xwalk, left_on="area_code", right_on="from_code", how="inner")
+
+
+def to_vintage(values: pd.DataFrame, xwalk: pd.DataFrame, *, kind: Kind) -> pd.DataFrame:
+    """Map values from a crosswalk's source vintage to its target vintage.
+
+    Parameters
+    ----------
+    values
+        area_code, value, plus any key columns (measure, period, unit, …) that
+        are kept as group keys.
+    xwalk
+        A crosswalk (:func:`crosswalk`).
+    kind
+        'count' (additive: ``sum(value * weight)`` per to_code) or a
+        non-additive kind ('score', 'rank', 'median', 'index': only unchanged
+        or recoded areas map).  Ratios go through :func:`ratio_to_vintage`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Key columns, area_code (target vintage), value, estimate (any
+        contributing row estimated), method (the strongest change involved),
+        from_codes (comma-joined), basis, reason (why value is NaN, else None).
+        A to_code is NaN when any of its parts lacks a value or a weight
+        (never a partial sum).
+    """
+    if kind == "ratio":
+        raise KeycitiesError("Ratios are not mapped directly: map numerator and denominator "
+                             "with ratio_to_vintage(numerator, denominator, xwalk).")
+    keys = _keys(values)
+    m = _join(values, xwalk)
+    m["part"] = m["value"] * m["weight"]
+    m["_nan"] = m["part"].isna()
+    g = m.groupby([*keys, "to_code"], dropna=False, sort=True)
+    out = g.agg(value=("part", "sum"), _nan=("_nan", "any"), _rows=("from_code", "size"))
+    out = out.reset_index().join(_target_summary(xwalk), on="to_code")
+    out["reason"] = _reasons(out, m, keys)
+    out.loc[out["reason"].notna(), "value"] = np.nan
+    if kind != "count":
+        bad = (out["_rows"] > 1) | ~out["method"].isin(["same", "recode"])
+        out.loc[bad & out["reason"].isna(), "reason"] = (
+            f"a {kind} cannot be combined across a " + out["method"] + " of "
+            + out["from_codes"] + "; only unchanged or recoded areas map")
+        out.loc[bad, "value"] = np.nan
+    out = out.rename(columns={"to_code": "area_code"})
+    cols = [*keys, "area_code", "value", "estimate", "method", "from_codes", "basis", "reason"]
+    return out[cols].reset_index(drop=True)
+
+
+def _target_summary(xwalk: pd.DataFrame) -> pd.DataFrame:
+    """Per to_code: from_codes, method, estimate, basis, number of parts."""
+    x = xwalk.assign(_rank=xwalk["method"].map(METHOD_RANK)).sort_values("from_code")
+    g = x.groupby("to_code")
+    out = pd.DataFrame({
+        "from_codes": g["from_code"].agg(",".join),
+        "method": g["_rank"].max().map(_RANK_METHOD),
+        "estimate": g["estimate"].any(),
+        "basis": g["basis"].agg(lambda s: "; ".join(dict.fromkeys(s))),
+        "_expected": g["from_code"].size(),
+    })
+    return out
+
+
+def _reasons(out: pd.DataFrame, m: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Why each target value is unavailable (None when it is fine)."""
+    reason = pd.Series(None, index=out.index, dtype="object")
+    short = out["_rows"] < out["_expected"]
+    if short.any():
+        group = [*keys, "to_code"]
+        sub = m[m["to_code"].isin(out.loc[short, "to_code"])]
+        have = sub.groupby(group, dropna=False)["from_code"].agg(set).rename("_have")
+        left = out.loc[short, [*group, "from_codes"]]
+        merged = left.merge(have.reset_index(), on=group, how="left")
+        reason.loc[short] = [
+            f"no value for {', '.join(sorted(set(fc.split(',')) - h))} (part of {tc})"
+            for fc, h, tc in zip(merged["from_codes"], merged["_have"], merged["to_code"],
+                                 strict=True)]
+    nan_rows = m[m["_nan"]]
+    if len(nan_rows):
+        why = pd.Series(np.where(nan_rows["weight"].isna(), nan_rows["basis"],
+                                 "no value for " + nan_rows["from_code"]), index=nan_rows.index)
+        per = why.groupby([nan_rows[k] for k in [*keys, "to_code"]], dropna=False).agg(
+            lambda s: "; ".join(dict.fromkeys(s))).rename("_why").reset_index()
+        merged = out[[*keys, "to_code"]].merge(per, on=[*keys, "to_code"], how="left")
+        reason = reason.fillna(pd.Series(merged["_why"].to_numpy(), index=out.index))
+    return reason.where(reason.notna(), None)
+
+
+def ratio_to_vintage(numerator: pd.DataFrame, denominator: pd.DataFrame, xwalk: pd.DataFrame,
+                     *, scale: float = 1.0) -> pd.DataFrame:
+    """Map a ratio by mapping its numerator and denominator counts.
+
+    ``r_t(j) = scale * N_t(j) / D_t(j)`` with ``N_t`` and ``D_t`` mapped as
+    counts (:func:`to_vintage`); ratios themselves are never summed or
+    averaged (an average of ratios is not the ratio of the merged area).
+
+    Parameters
+    ----------
+    numerator, denominator
+        area_code, value, plus key columns; they are matched on area_code and
+        the key columns they share other than ``measure`` and ``unit``.
+    xwalk
+        A crosswalk (:func:`crosswalk`).
+    scale
+        Multiplier (e.g. 1000 for "per 1,000").
+
+    Returns
+    -------
+    pandas.DataFrame
+        Shared keys, area_code, value, numerator, denominator, estimate,
+        method, from_codes, basis, reason.
+    """
+    num = to_vintage(numerator, xwalk, kind="count")
+    den = to_vintage(denominator, xwalk, kind="count")
+    shared = [k for k in _keys(numerator) if k in _keys(denominator)
+              and k not in ("measure", "unit")]
+    drop = ["measure", "unit"]
+    num = num.drop(columns=[c for c in drop if c in num.columns])
+    den = den.drop(columns=[c for c in drop if c in den.columns])
+    j = num.merge(den, on=[*shared, "area_code"], how="outer", suffixes=("_num", "_den"))
+    out = j[[*shared, "area_code"]].copy()
+    out["numerator"], out["denominator"] = j["value_num"], j["value_den"]
+    zero = out["denominator"] == 0
+    out["value"] = (scale * out["numerator"] / out["denominator"]).where(~zero)
+    out["estimate"] = j["estimate_num"].fillna(False).astype(bool) | \
+        j["estimate_den"].fillna(False).astype(bool)
+    rank = pd.concat([j["method_num"].map(METHOD_RANK), j["method_den"].map(METHOD_RANK)],
+                     axis=1).max(axis=1).fillna(0)
+    out["method"] = rank.astype(int).map(_RANK_METHOD)
+    out["from_codes"] = j["from_codes_num"].fillna(j["from_codes_den"])
+    out["basis"] = j["basis_num"].fillna(j["basis_den"])
+    reason = j["reason_num"].fillna(j["reason_den"])
+    reason = reason.where(j["value_num"].notna() | reason.notna(), "no numerator value")
+    reason = reason.where(j["value_den"].notna() | reason.notna(), "no denominator value")
+    out["reason"] = reason.where(~zero | reason.notna(), "denominator is zero")
+    return out.reset_index(drop=True)

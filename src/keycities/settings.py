@@ -1,0 +1,47 @@
+"""Settings in one place.
+
+Only this module reads the environment.  The CLI callback builds one
+:class:`Settings`; library code receives it as an argument.
+
+Environment variables
+---------------------
+KEYCITIES_STORE
+    Path of the DuckDB evidence store (default: the user data directory,
+    e.g. ``~/.local/share/keycities/keycities.duckdb``).
+KEYCITIES_MIRROR
+    A local mirror of the official files (a directory laid out as the
+    catalog's ``mirror_path`` entries).  When set, files are copied from it
+    instead of downloaded.
+KEYCITIES_CACHE
+    Where fetched official files are kept (default: the user cache directory).
+KEYCITIES_OFFLINE
+    ``1`` to never try the official URLs (only the mirror and the cache).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_store() -> Path:
+    return Path(platformdirs.user_data_dir("keycities")) / "keycities.duckdb"
+
+
+def _default_cache() -> Path:
+    return Path(platformdirs.user_cache_dir("keycities")) / "official"
+
+
+class Settings(BaseSettings):
+    """Where the store, the mirror and the download cache live."""
+
+    model_config = SettingsConfigDict(env_prefix="KEYCITIES_", extra="ignore")
+
+    store: Path = Field(default_factory=_default_store)
+    mirror: Path | None = None
+    cache: Path = Field(default_factory=_default_cache)
+    offline: bool = False
+    http_timeout: float = 60.0

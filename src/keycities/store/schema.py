@@ -1,0 +1,135 @@
+"""Tables of the evidence store.
+
+``fact`` is the tidy core: one value per (area, geography vintage, measure,
+period, release).  Every other table also carries the ``release_id`` of the
+file it came from, and ``release`` holds the provenance of each id.
+
+Column contracts for :class:`keycities.sources.Source` readers (the store adds
+``release_id`` and, for ``fact``, ``geography_vintage`` from the release):
+
+fact
+    area_code, measure, period (int, reference year), value (float), unit
+area
+    code, name, vintage_start (int), vintage_end (int or null = current),
+    country_code, country_name, region_code, region_name (null outside England)
+change
+    old_code, old_name, new_code, new_name, type ('merger' | 'new_code' |
+    'termination' | 'split'), year (int, first vintage of the new state)
+alias
+    alias, code
+boundary
+    code, name, geojson (geometry as GeoJSON text, WGS84 lon/lat)
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+DDL: dict[str, str] = {
+    "release": """
+        CREATE TABLE IF NOT EXISTS release (
+            id VARCHAR PRIMARY KEY,
+            source VARCHAR NOT NULL,
+            publisher VARCHAR NOT NULL,
+            title VARCHAR NOT NULL,
+            url VARCHAR NOT NULL,
+            landing_page VARCHAR,
+            published DATE NOT NULL,
+            reference_period VARCHAR NOT NULL,
+            geography_vintage INTEGER,
+            licence VARCHAR NOT NULL,
+            sha256 VARCHAR NOT NULL,
+            mirror_path VARCHAR,
+            notes VARCHAR,
+            reader_version VARCHAR NOT NULL,
+            loaded_at TIMESTAMP NOT NULL,
+            row_count BIGINT NOT NULL
+        )""",
+    "fact": """
+        CREATE TABLE IF NOT EXISTS fact (
+            area_code VARCHAR NOT NULL,
+            geography_vintage INTEGER NOT NULL,
+            measure VARCHAR NOT NULL,
+            period INTEGER NOT NULL,
+            value DOUBLE,
+            unit VARCHAR NOT NULL,
+            release_id VARCHAR NOT NULL
+        )""",
+    "area": """
+        CREATE TABLE IF NOT EXISTS area (
+            code VARCHAR NOT NULL,
+            name VARCHAR NOT NULL,
+            vintage_start INTEGER,
+            vintage_end INTEGER,
+            country_code VARCHAR,
+            country_name VARCHAR,
+            region_code VARCHAR,
+            region_name VARCHAR,
+            release_id VARCHAR NOT NULL
+        )""",
+    "change": """
+        CREATE TABLE IF NOT EXISTS change (
+            old_code VARCHAR NOT NULL,
+            old_name VARCHAR,
+            new_code VARCHAR NOT NULL,
+            new_name VARCHAR,
+            type VARCHAR NOT NULL,
+            year INTEGER NOT NULL,
+            release_id VARCHAR NOT NULL
+        )""",
+    "alias": """
+        CREATE TABLE IF NOT EXISTS alias (
+            alias VARCHAR NOT NULL,
+            code VARCHAR NOT NULL,
+            release_id VARCHAR NOT NULL
+        )""",
+    "boundary": """
+        CREATE TABLE IF NOT EXISTS boundary (
+            code VARCHAR NOT NULL,
+            name VARCHAR,
+            geography_vintage INTEGER NOT NULL,
+            geojson VARCHAR NOT NULL,
+            release_id VARCHAR NOT NULL
+        )""",
+    "postcode_profile": """
+        CREATE TABLE IF NOT EXISTS postcode_profile (
+            code VARCHAR NOT NULL,
+            geography_vintage INTEGER NOT NULL,
+            postcodes BIGINT NOT NULL,
+            postcodes_with_grid BIGINT NOT NULL,
+            easting DOUBLE,
+            northing DOUBLE,
+            lon DOUBLE,
+            lat DOUBLE,
+            oac_matched BIGINT NOT NULL,
+            release_id VARCHAR NOT NULL
+        )""",
+    "oac_share": """
+        CREATE TABLE IF NOT EXISTS oac_share (
+            code VARCHAR NOT NULL,
+            level VARCHAR NOT NULL,
+            oac_code VARCHAR NOT NULL,
+            oac_name VARCHAR NOT NULL,
+            postcodes BIGINT NOT NULL,
+            share DOUBLE NOT NULL,
+            release_id VARCHAR NOT NULL
+        )""",
+    "split_weight": """
+        CREATE TABLE IF NOT EXISTS split_weight (
+            code VARCHAR NOT NULL,
+            geography_vintage INTEGER NOT NULL,
+            weight DOUBLE NOT NULL,
+            basis VARCHAR NOT NULL,
+            release_id VARCHAR NOT NULL
+        )""",
+}
+
+#: Columns a reader must return, per table (the store adds the rest).
+READER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "fact": ("area_code", "measure", "period", "value", "unit"),
+    "area": ("code", "name", "vintage_start", "vintage_end", "country_code",
+             "country_name", "region_code", "region_name"),
+    "change": ("old_code", "old_name", "new_code", "new_name", "type", "year"),
+    "alias": ("alias", "code"),
+    "boundary": ("code", "name", "geojson"),
+}

@@ -1,0 +1,194 @@
+"""The evidence store: one DuckDB file, one writer.
+
+All database access goes through :class:`Store`.  Writes are serialised by a
+lock and each runs in one transaction, so a failure part-way through loading a
+release leaves the store exactly as it was.  Tests use ``Store(":memory:")``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import duckdb
+import pandas as pd
+
+from keycities.errors import KeycitiesError, StoreNotBuiltError
+from keycities.sources._base import Release
+from keycities.store.schema import DDL, READER_COLUMNS, SCHEMA_VERSION
+
+T = TypeVar("T")
+
+
+class Store:
+    """A DuckDB evidence store.
+
+    Parameters
+    ----------
+    path
+        The database file, or ``":memory:"``.
+    read_only
+        Open without write access (several readers may share a file).
+    """
+
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        self.path = str(path)
+        self.read_only = read_only
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._lock = threading.Lock()
+
+    # -------------------------------------------------------------- lifecycle
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """Open (once) and return the connection."""
+        if self._con is None:
+            if self.path != ":memory:":
+                if self.read_only and not Path(self.path).exists():
+                    raise StoreNotBuiltError(
+                        f"No evidence store at {self.path}. Run `keycities build` first."
+                    )
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._con = duckdb.connect(self.path, read_only=self.read_only)
+            except duckdb.IOException as exc:
+                raise KeycitiesError(
+                    f"Cannot open the store {self.path}: {exc}. Is another keycities "
+                    "process writing to it?"
+                ) from exc
+            if not self.read_only:
+                self.ensure_schema()
+        return self._con
+
+    def close(self) -> None:
+        """Close the connection."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def __enter__(self) -> Store:
+        self.connect()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def ensure_schema(self) -> None:
+        """Create missing tables."""
+        con = self.connect()
+        for ddl in DDL.values():
+            con.execute(ddl)
+        con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                    [str(SCHEMA_VERSION)])
+
+    # ------------------------------------------------------------------ reads
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Run a read query and return a DataFrame."""
+        cur = self.connect().cursor()
+        try:
+            return cur.execute(sql, params or []).df()
+        except duckdb.CatalogException as exc:
+            raise StoreNotBuiltError(
+                f"The store {self.path} lacks a table ({exc}). Run `keycities build`."
+            ) from exc
+        finally:
+            cur.close()
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A whole table."""
+        if name not in DDL:
+            raise KeycitiesError(f"Unknown table {name!r}")
+        return self.query(f"SELECT * FROM {name}")  # noqa: S608 - name checked above
+
+    def loaded_releases(self) -> pd.DataFrame:
+        """The provenance table: one row per loaded release."""
+        return self.query("SELECT * FROM release ORDER BY source, id")
+
+    # ----------------------------------------------------------------- writes
+    def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run ``fn(connection)`` in one transaction, serialised with other writes."""
+        if self.read_only:
+            raise KeycitiesError(f"The store {self.path} is open read-only.")
+        with self._lock:
+            con = self.connect()
+            con.execute("BEGIN TRANSACTION")
+            try:
+                result = fn(con)
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+            return result
+
+    def load_release(self, release: Release, *, source: str, table: str, rows: pd.DataFrame,
+                     reader_version: str) -> int:
+        """Replace every row of ``release`` in ``table`` with ``rows``; record provenance."""
+        rows = _with_release_columns(release, table, rows)
+
+        def _load(con: duckdb.DuckDBPyConnection) -> int:
+            con.execute(f"DELETE FROM {table} WHERE release_id = ?", [release.id])  # noqa: S608
+            con.register("_incoming", rows)
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")  # noqa: S608
+            con.unregister("_incoming")
+            _record_release(con, release, source, reader_version, len(rows))
+            return len(rows)
+
+        return self.write(_load)
+
+    def replace_derived(self, table: str, rows: pd.DataFrame, release_ids: Sequence[str],
+                        *, releases: Sequence[tuple[Release, str, str]] = ()) -> int:
+        """Replace the rows of a derived table that carry any of ``release_ids``.
+
+        ``releases`` are (release, source, reader_version) provenance rows to
+        record in the same transaction.
+        """
+
+        def _load(con: duckdb.DuckDBPyConnection) -> int:
+            ids = list(release_ids)
+            con.execute(f"DELETE FROM {table} WHERE release_id IN (SELECT UNNEST(?))",  # noqa: S608
+                        [ids])
+            con.register("_incoming", rows)
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")  # noqa: S608
+            con.unregister("_incoming")
+            for release, source, version in releases:
+                _record_release(con, release, source, version, len(rows))
+            return len(rows)
+
+        return self.write(_load)
+
+
+def _with_release_columns(release: Release, table: str, rows: pd.DataFrame) -> pd.DataFrame:
+    want = READER_COLUMNS.get(table)
+    if want is not None:
+        missing = [c for c in want if c not in rows.columns]
+        if missing:
+            raise KeycitiesError(f"{release.id}: reader output lacks columns {missing}")
+    rows = rows.copy()
+    rows["release_id"] = release.id
+    if table == "boundary" and "geography_vintage" not in rows.columns:
+        rows["geography_vintage"] = release.geography_vintage
+    if table == "fact":
+        if "geography_vintage" not in rows.columns:
+            if release.geography_vintage is None:
+                raise KeycitiesError(f"{release.id}: fact rows need a geography vintage")
+            rows["geography_vintage"] = release.geography_vintage
+        rows["geography_vintage"] = rows["geography_vintage"].astype("int32")
+        rows["period"] = rows["period"].astype("int32")
+        rows["value"] = rows["value"].astype("float64")
+    return rows
+
+
+def _record_release(con: duckdb.DuckDBPyConnection, release: Release, source: str,
+                    reader_version: str, n: int) -> None:
+    con.execute("DELETE FROM release WHERE id = ?", [release.id])
+    con.execute(
+        "INSERT INTO release VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [release.id, source, release.publisher, release.title, release.url,
+         release.landing_page, release.published, release.reference_period,
+         release.geography_vintage, release.licence, release.sha256, release.mirror_path,
+         release.notes, reader_version, dt.datetime.now(dt.UTC).replace(tzinfo=None), n],
+    )

@@ -1,0 +1,72 @@
+"""Headline figures: the pure core on tiny tables, and the real figures on the mirror."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from keycities.analysis.headline import FIGURES, denominators, summarise
+
+POP = FIGURES[0]
+
+
+def members() -> pd.DataFrame:
+    return pd.DataFrame({"code": ["A", "B"], "as_published": ["Aville", "Beetown"]})
+
+
+def mapped(values: list[float | None], methods: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"area_code": ["A", "B"], "value": values,
+                         "estimate": [m == "split" for m in methods], "method": methods,
+                         "basis": ["", "postcode count"], "from_codes": ["A", "C"]})
+
+
+def test_total_and_shares() -> None:
+    fig, per = summarise(POP, members(), mapped([100.0, 50.0], ["same", "split"]),
+                         {"Great Britain": 1000.0, "United Kingdom": 1500.0}, unit="persons",
+                         period=2019, release_id="r", geography_vintage=2021)
+    assert fig.value == 150.0
+    assert fig.shares == {"Great Britain": 0.15, "United Kingdom": 0.1}
+    assert fig.members_estimated == 1
+    assert fig.period_label == "mid-2019"
+    assert any("Beetown (B): estimated share of C" in n for n in fig.notes)
+    assert list(per["code"]) == ["A", "B"]
+
+
+def test_missing_member_makes_total_unavailable_not_partial() -> None:
+    fig, _ = summarise(POP, members(), mapped([100.0, None], ["same", "same"]),
+                       {"Great Britain": 1000.0}, unit="persons", period=2019,
+                       release_id="r", geography_vintage=2021)
+    assert fig.value is None
+    assert fig.unavailable is not None and "Beetown (B)" in fig.unavailable
+
+
+def test_denominators_from_the_same_slice() -> None:
+    values = pd.DataFrame({"area_code": ["K03000001", "K02000001", "E08000024", "W06000006"],
+                           "value": [10.0, 12.0, 1.0, 2.0]})
+    assert denominators(POP, values) == {"Great Britain": 10.0, "United Kingdom": 12.0}
+    gva = next(f for f in FIGURES if f.key == "gva")
+    assert denominators(gva, values) == {"UK less Extra-Regio": 3.0}
+
+
+@pytest.mark.mirror
+def test_key_cities_2021_at_mid_2019(built_store: Path) -> None:
+    from keycities.analysis.headline import headline_from_store
+    from keycities.network.register import builtin_network
+    from keycities.store.store import Store
+
+    with Store(built_store, read_only=True) as store:
+        h = headline_from_store(store, builtin_network("key-cities"),
+                                at=dt.date(2021, 6, 1), year=2019)
+    figs = {f.key: f for f in h.figures}
+    assert len(h.members) == 25
+    assert all(f.value is not None for f in figs.values()), [f.unavailable for f in h.figures]
+    pop = figs["population"]
+    assert pop.period == 2019 and 5_000_000 < (pop.value or 0) < 6_500_000
+    # Carlisle's jobs come from Cumberland (2023 boundaries): an estimate, and said so.
+    jobs = figs["filled_jobs"]
+    assert jobs.members_estimated == 1
+    assert any("Carlisle" in n and "E06000063" in n for n in jobs.notes)
+    assert figs["gva"].geography_vintage == 2021 and figs["gva"].members_estimated == 0

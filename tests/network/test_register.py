@@ -1,0 +1,105 @@
+"""The Key Cities register and the validation of users' network files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from keycities.errors import KeycitiesError, RegisterError, UnknownPlaceError
+from keycities.network.loader import load_network
+from keycities.network.register import builtin_network
+
+
+def test_key_cities_2021_has_the_25_brochure_members() -> None:
+    members = builtin_network("key-cities").members_at(dt.date(2021, 6, 1))
+    assert len(members) == 25
+    assert {"E07000028", "E06000009", "E08000017"} <= set(members["code"])  # Carlisle etc.
+    assert "E06000063" not in set(members["code"])
+
+
+def test_key_cities_2024_has_the_26_lga_members() -> None:
+    members = builtin_network("key-cities").members_at(dt.date(2024, 6, 1))
+    assert len(members) == 26
+    assert {"E06000063", "E07000071", "E06000038", "E06000021"} <= set(members["code"])
+    assert not {"E06000009", "E08000017", "E07000028"} & set(members["code"])
+
+
+def test_carlisle_leaves_when_abolished() -> None:
+    net = builtin_network("key-cities")
+    members = net.members_at(dt.date(2023, 6, 1))
+    assert "E07000028" not in set(members["code"])
+    assert len(members) == 24
+
+
+def test_before_any_documented_list_is_an_error_citing_the_notes() -> None:
+    with pytest.raises(KeycitiesError, match="24 mid-sized cities"):
+        builtin_network("key-cities").members_at(dt.date(2019, 6, 1))
+
+
+def test_unknown_builtin_network() -> None:
+    with pytest.raises(KeycitiesError, match="Built-in networks: key-cities"):
+        builtin_network("core-cities")
+
+
+@dataclass(frozen=True)
+class FakePlace:
+    code: str
+    name: str
+
+
+class FakeResolver:
+    known = {"hull": "E06000010", "sunderland": "E08000024", "e08000024": "E08000024"}
+
+    def resolve(self, query: str, *, vintage: int | None = None) -> FakePlace:
+        code = self.known.get(query.strip().lower())
+        if code is None:
+            raise UnknownPlaceError(query, ["Hull (E06000010)"])
+        return FakePlace(code, query)
+
+
+def test_csv_network_loads(tmp_path: Path) -> None:
+    p = tmp_path / "mine.csv"
+    p.write_text("place,joined,left\nHull,2020-01-01,\nSunderland,,2022-01-01\n")
+    net = load_network(p, FakeResolver())
+    assert [m.code for m in net.memberships] == ["E06000010", "E08000024"]
+    assert len(net.members_at(dt.date(2021, 1, 1))) == 2
+    assert len(net.members_at(dt.date(2023, 1, 1))) == 1
+
+
+def test_csv_problems_are_all_reported_with_lines_and_nothing_loaded(tmp_path: Path) -> None:
+    p = tmp_path / "bad.csv"
+    p.write_text("place,joined,left\nHull,2020-13-01,\nAtlantis,,\n"
+                 "Sunderland,2022-01-01,2021-01-01\nE08000024,,\n")
+    with pytest.raises(RegisterError) as info:
+        load_network(p, FakeResolver())
+    problems = info.value.problems
+    assert any(p.startswith("line 2:") and "not a date" in p for p in problems)
+    assert any(p.startswith("line 3:") and "Atlantis" in p for p in problems)
+    assert any(p.startswith("line 4:") and "not after" in p for p in problems)
+    assert len(problems) == 3
+    assert "nothing was loaded" in str(info.value)
+
+
+def test_duplicate_overlapping_membership_is_reported(tmp_path: Path) -> None:
+    p = tmp_path / "dup.csv"
+    p.write_text("place\nSunderland\nE08000024\n")
+    with pytest.raises(RegisterError, match="line 3: E08000024"):
+        load_network(p, FakeResolver())
+
+
+def test_yaml_network_reports_yaml_line_numbers(tmp_path: Path) -> None:
+    p = tmp_path / "mine.yaml"
+    p.write_text("id: mine\nname: My network\nmembers:\n  - place: Hull\n"
+                 "  - place: Nowhere\n    joined: 2020-01-01\n")
+    with pytest.raises(RegisterError, match="line 5: Unknown place 'Nowhere'"):
+        load_network(p, FakeResolver())
+
+
+def test_csv_without_place_header(tmp_path: Path) -> None:
+    p = tmp_path / "x.csv"
+    p.write_text("name\nHull\n")
+    with pytest.raises(RegisterError, match="line 1: header must include 'place'"):
+        load_network(p, FakeResolver())
