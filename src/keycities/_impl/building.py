@@ -37,9 +37,17 @@ def _summarise(report: BuildReport, fmt: Format, console: Console, ctx: Context)
         + f" in {report.seconds:.1f} s",
         highlight=False,
     )
-    trouble = df[df["status"].isin(["missing", "failed"])]
+    trouble = df[df["status"].isin(["missing", "failed"])].copy()
     if len(trouble):
-        print_frame(trouble[["source", "release", "status", "message"]], Format.table,
+        # A missing official file: show where to get it; anything else: say what happened.
+        urls = {o.release.id: o.release.url for o in report.outcomes
+                if o.release.mirror_path is not None}
+        trouble["official file"] = [
+            urls[r] if s == "missing" and r in urls else m
+            for r, s, m in zip(trouble["release"], trouble["status"], trouble["message"],
+                               strict=True)
+        ]
+        print_frame(trouble[["source", "release", "status", "official file"]], Format.table,
                     title="Not loaded", console=console)
         if (trouble["status"] == "missing").any():
             console.print(

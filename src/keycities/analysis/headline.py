@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from keycities.errors import KeycitiesError
-from keycities.geography.vintage import vintage_of_date
+from keycities.geography.vintage import LAST_VINTAGE, vintage_of_date
 from keycities.network.register import Network
 from keycities.store.store import Store
 
@@ -170,8 +170,8 @@ def _mapping_notes(per: pd.DataFrame) -> list[str]:
 
 
 def member_vintage(at: dt.date) -> int:
-    """Boundary vintage of a membership date."""
-    return vintage_of_date(at.year, at.month)
+    """Boundary vintage of a membership date (the latest covered vintage after it)."""
+    return min(vintage_of_date(at.year, at.month), LAST_VINTAGE)
 
 
 def check_members(members: pd.DataFrame, network_name: str, at: dt.date) -> None:
@@ -233,9 +233,10 @@ def _figure_from_store(store: Store, spec: FigureSpec, members: pd.DataFrame,
     try:
         s = choose_slice(store, spec.measure, period=year, prefer_vintage=vm)
     except KeycitiesError as exc:
-        fig = Figure(spec.key, spec.label, None, "", year, spec.period_label.format(year=year),
+        label = spec.period_label.format(year=year) if year is not None else "—"
+        fig = Figure(spec.key, spec.label, None, "", year, label,
                      {name: None for name, _ in spec.shares}, None, None, len(members), 0,
-                     (), str(exc))
+                     (), f"{exc} {_how_to_get(spec.measure)}")
         return fig, pd.DataFrame()
     values = slice_values(store, s)
     unit = str(values["unit"].iloc[0]) if len(values) else ""
@@ -245,6 +246,19 @@ def _figure_from_store(store: Store, spec: FigureSpec, members: pd.DataFrame,
     dens = denominators(spec, values)
     return summarise(spec, members, mapped, dens, unit=unit, period=s.period,
                      release_id=s.release_id, geography_vintage=s.geography_vintage)
+
+
+def _how_to_get(measure: str) -> str:
+    """Which catalog releases carry a measure, and how to load them."""
+    from keycities.sources import catalog
+
+    ids = [r.id for m in catalog.all_source_modules()
+           if any(x.name == measure for x in getattr(m, "MEASURES", ()))
+           for s in m.SOURCES for r in s.releases]
+    if not ids:
+        return ""
+    return (f"It comes from {', '.join(ids)}: run `keycities build --mirror DIR` with a copy "
+            "of the official files, or `keycities build` where the official URLs are reachable.")
 
 
 def denominators(spec: FigureSpec, values: pd.DataFrame) -> dict[str, float | None]:

@@ -161,14 +161,28 @@ def lad_table(area_rows: pd.DataFrame) -> pd.DataFrame:
 
 def _consolidated_end(rows: pd.DataFrame, g: pd.api.typing.DataFrameGroupBy) -> pd.Series:
     start, end = rows["vintage_start"], rows["vintage_end"]
-    is_open = (start.notna() & end.isna()).groupby(rows["code"]).any()
+    by_code = rows["code"]
+    is_open = (start.notna() & end.isna()).groupby(by_code).any()
     # Snapshot rows (one lookup year) of the newest snapshot of the code's country.
     snapshot = (start == end).fillna(False).astype(bool)
     letter = rows["code"].str[0]
     newest = end[snapshot].groupby(letter[snapshot]).max()
     in_newest = (snapshot & (end == letter.map(newest))).fillna(False).astype(bool)
-    current = is_open | in_newest.groupby(rows["code"]).any()
-    return g["vintage_end"].max().mask(current)
+    # A source that states an end year (a history, not a snapshot) beats
+    # "still in the newest snapshot": Barnsley E08000016 is in the 2023 lookup
+    # but the history ends it in 2024.
+    stated_end = (end.notna() & ~snapshot).groupby(by_code).any()
+    current = (is_open | in_newest.groupby(by_code).any()) & ~stated_end
+    result = g["vintage_end"].max().mask(current)
+    # Codes only in undated rows (a successor table listing every code since
+    # 2011) that no dated list of their country has: they ended before the
+    # earliest dated list (e.g. Northumberland E06000048, recoded in 2013).
+    dated = (start.notna() | end.notna()).groupby(by_code).any()
+    first = start[snapshot].groupby(letter[snapshot]).min()
+    code_letter = pd.Series(result.index.str[0], index=result.index)
+    before = code_letter.map(first) - 1
+    undated = ~dated.reindex(result.index, fill_value=False)
+    return result.mask(undated & before.notna(), before.astype("Int64"))
 
 
 TEXT_COLUMNS = ("code", "name", "country_code", "country_name", "region_code", "region_name")

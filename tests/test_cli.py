@@ -1,0 +1,112 @@
+"""The command line, end to end, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from keycities.cli import app, main
+
+runner = CliRunner()
+README = Path(__file__).parents[1] / "README.md"
+
+
+def command_summary() -> str:
+    """`keycities` commands and their one-line help, as the README shows them."""
+    import typer.main
+
+    group = typer.main.get_command(app)
+    lines = []
+    for name, cmd in group.commands.items():  # type: ignore[attr-defined]
+        lines.append(f"{'keycities ' + name:<27} {(cmd.help or '').splitlines()[0]}")
+        for sub, subcmd in getattr(cmd, "commands", {}).items():
+            path = f"keycities {name} {sub}"
+            lines.append(f"{path:<27} {(subcmd.help or '').splitlines()[0]}")
+    return "\n".join(lines)
+
+
+def test_readme_shows_the_current_command_list() -> None:
+    block = re.search(r"<!-- commands -->\n```text\n(.*?)\n```", README.read_text(), re.S)
+    assert block, "README lacks the <!-- commands --> block"
+    assert block.group(1) == command_summary()
+
+
+def test_help_lists_the_required_commands() -> None:
+    out = runner.invoke(app, ["--help"]).output
+    for name in ("fetch", "build", "places", "network", "headline", "sources"):
+        assert name in out
+
+
+@pytest.mark.parametrize("cmd", [["fetch"], ["build"], ["places"], ["network", "show"],
+                                 ["headline"], ["sources"]])
+def test_every_command_takes_store_and_mirror(cmd: list[str]) -> None:
+    out = runner.invoke(app, [*cmd, "--help"], env={"COLUMNS": "200"}).output
+    assert "--store" in out and "--mirror" in out
+    assert "--format" in out
+
+
+def test_places_resolves_without_a_store(tmp_path: Path) -> None:
+    r = runner.invoke(app, ["places", "Hull", "--store", str(tmp_path / "none.duckdb"),
+                            "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["data"][0]["code"] == "E06000010"
+
+
+def test_unknown_place_is_one_readable_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.argv", ["keycities", "places", "Sunderlnd", "--store",
+                                     str(tmp_path / "none.duckdb")])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Unknown place 'Sunderlnd'" in err and "Sunderland" in err
+    assert "Traceback" not in err
+
+
+def test_headline_without_a_store_says_to_build(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.argv", ["keycities", "headline", "--store",
+                                     str(tmp_path / "none.duckdb")])
+    with pytest.raises(SystemExit):
+        main()
+    assert "keycities build" in capsys.readouterr().err
+
+
+@pytest.mark.mirror
+def test_network_show_2021(built_store: Path) -> None:
+    r = runner.invoke(app, ["network", "show", "key-cities", "--at", "2021-06-01",
+                            "--store", str(built_store), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.output)
+    assert body["count"] == 25
+    names = {m["name"] for m in body["data"]}
+    assert {"Carlisle", "Blackpool", "Doncaster"} <= names
+
+
+@pytest.mark.mirror
+def test_headline_json_names_releases_and_mapping(built_store: Path) -> None:
+    r = runner.invoke(app, ["headline", "key-cities", "--at", "2021-06-01", "--year", "2019",
+                            "--store", str(built_store), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.output)
+    figures = {f["key"]: f for f in body["figures"]}
+    assert set(figures) == {"population", "filled_jobs", "gva", "business_local_units"}
+    assert all(f["release_id"] for f in figures.values())
+    assert {r["id"] for r in body["releases"]} == {f["release_id"] for f in figures.values()}
+    assert any("Carlisle" in n for n in figures["filled_jobs"]["notes"])
+
+
+@pytest.mark.mirror
+def test_headline_csv(built_store: Path) -> None:
+    r = runner.invoke(app, ["headline", "--at", "2024-06-01", "--store", str(built_store),
+                            "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    header = r.output.splitlines()[0]
+    assert header.startswith("figure,value,unit,period")
+    assert len(r.output.splitlines()) == 5
