@@ -10,6 +10,7 @@ from keycities.settings import Settings
 from keycities.store.build import build_store
 from keycities.store.store import Store
 
+
 def value(store: Store, sql: str, params: list[object]) -> float:
     df = store.query(sql, params)
     assert len(df) == 1, df

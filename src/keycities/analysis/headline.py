@@ -143,10 +143,10 @@ def summarise(spec: FigureSpec, members: pd.DataFrame, mapped: pd.DataFrame,
     estimated = int(per["estimate"].fillna(False).astype(bool).sum())
     label = spec.period_label.format(year=period)
     if len(missing):
-        names = ", ".join(f"{r.as_published} ({r.code})" for r in missing.itertuples())
+        lacking = ", ".join(f"{r.as_published} ({r.code})" for r in missing.itertuples())
         reasons = "; ".join(sorted({str(r) for r in missing.get("reason", pd.Series())
                                     if isinstance(r, str) and r}))
-        why = f"no value for {names}" + (f": {reasons}" if reasons else "")
+        why = f"no value for {lacking}" + (f": {reasons}" if reasons else "")
         fig = Figure(spec.key, spec.label, None, unit, period, label,
                      dict.fromkeys(denominators), release_id, geography_vintage,
                      len(per), estimated, notes, why)
