@@ -35,10 +35,13 @@ def test_readme_shows_the_current_command_list() -> None:
     assert block.group(1) == command_summary()
 
 
-def test_help_lists_the_required_commands() -> None:
-    out = runner.invoke(app, ["--help"]).output
-    for name in ("fetch", "build", "places", "network", "headline", "sources"):
-        assert name in out
+def test_the_required_commands_exist() -> None:
+    import typer.main
+
+    group = typer.main.get_command(app)
+    names = set(group.commands)  # type: ignore[attr-defined]
+    assert {"fetch", "build", "places", "network", "headline", "sources"} <= names
+    assert "show" in group.commands["network"].commands  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("cmd", [["fetch"], ["build"], ["places"], ["network", "show"],
@@ -100,6 +103,20 @@ def test_headline_json_names_releases_and_mapping(built_store: Path) -> None:
     assert all(f["release_id"] for f in figures.values())
     assert {r["id"] for r in body["releases"]} == {f["release_id"] for f in figures.values()}
     assert any("Carlisle" in n for n in figures["filled_jobs"]["notes"])
+
+
+def test_places_vintage_out_of_range(tmp_path: Path) -> None:
+    r = runner.invoke(app, ["places", "--vintage", "2030", "--store", str(tmp_path / "n.db")])
+    assert r.exit_code != 0
+    assert "outside the covered range" in str(r.exception)
+
+
+def test_package_only_listing_refuses_years_it_cannot_know(tmp_path: Path) -> None:
+    r = runner.invoke(app, ["places", "--vintage", "2019", "--store", str(tmp_path / "n.db")])
+    assert r.exit_code != 0 and "Without the official lookups" in str(r.exception)
+    ok = runner.invoke(app, ["places", "--vintage", "2021", "--store", str(tmp_path / "n.db"),
+                             "--format", "csv"])
+    assert ok.exit_code == 0 and len(ok.stdout.splitlines()) == 332  # header + 331 (E&W)
 
 
 @pytest.mark.mirror

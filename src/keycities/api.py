@@ -27,7 +27,23 @@ def _ctx(settings: Settings | None, **overrides: Any) -> Context:
 
 def build(*, settings: Settings | None = None, only: list[str] | None = None,
           force: bool = False) -> pd.DataFrame:
-    """Build (or update) the evidence store; returns one row per release outcome."""
+    """Build (or update) the evidence store.
+
+    Parameters
+    ----------
+    settings
+        Store, mirror and cache locations (default: from the environment).
+    only
+        Source names to (re)build; default all.
+    force
+        Reload releases even when already loaded from the same file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per release: source, release, status (loaded, unchanged,
+        missing, failed), rows, seconds, message.
+    """
     from keycities.store.build import build_store
 
     ctx = _ctx(settings)

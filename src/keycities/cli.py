@@ -18,6 +18,8 @@ from rich.console import Console
 from keycities._impl.context import Context, parse_date
 from keycities._impl.output import Format, format_number, jsonable, print_frame
 from keycities.errors import KeycitiesError
+from keycities.geography.areas import PACKAGE_VINTAGE
+from keycities.geography.vintage import check_vintage
 from keycities.settings import Settings
 
 app = typer.Typer(
@@ -87,7 +89,10 @@ def build(
     from keycities._impl.building import run_build
 
     ctx = _context(store, mirror, write=True, offline=offline)
-    ok = run_build(ctx, sources, force=force, fmt=fmt, console=err)
+    # With --headline and a machine-readable format, the headline alone goes to
+    # stdout (one document); the build summary goes to stderr.
+    ok = run_build(ctx, sources, force=force, fmt=Format.table if headline else fmt,
+                   console=err)
     ctx.close()
     if headline:
         headline_cmd(network="key-cities", at=None, year=None, store=ctx.settings.store,
@@ -115,6 +120,8 @@ def places(
 ) -> None:
     """Resolve a place name, or list the local authority districts of a vintage."""
     ctx = _context(store, mirror)
+    if vintage is not None:
+        check_vintage(vintage)
     if query is not None:
         place = ctx.resolver.resolve(query, vintage=vintage)
         df = pd.DataFrame([vars(place)])
@@ -123,6 +130,15 @@ def places(
     from keycities.geography.areas import areas_in_vintage
 
     lads = ctx.geography[0]
+    if not ctx.has_official_areas():
+        if vintage is not None and vintage < PACKAGE_VINTAGE:
+            raise KeycitiesError(
+                f"Without the official lookups only the {PACKAGE_VINTAGE} list (England and "
+                "Wales) and later changes are known. Run `keycities build --mirror DIR` (or "
+                "online) for the 2016-2025 lists of the whole UK."
+            )
+        err.print("[dim]Package data only: England and Wales, 2021 list and later changes. "
+                  "Build the store for the whole UK.[/dim]")
     df = areas_in_vintage(lads, vintage) if vintage is not None else lads
     cols = [c for c in ("code", "name", "vintage_start", "vintage_end", "country_name",
                         "region_name") if c in df.columns]

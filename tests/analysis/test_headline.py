@@ -64,12 +64,48 @@ def test_key_cities_2021_at_mid_2019(built_store: Path) -> None:
     assert len(h.members) == 25
     assert all(f.value is not None for f in figs.values()), [f.unavailable for f in h.figures]
     pop = figs["population"]
-    assert pop.period == 2019 and 5_000_000 < (pop.value or 0) < 6_500_000
+    # Totals recomputed by hand from the mirror files (pandas, outside keycities).
+    assert pop.period == 2019 and pop.value == 5_830_802
+    assert pop.shares["Great Britain"] == pytest.approx(5_830_802 / 64_903_140)
+    assert figs["gva"].value == pytest.approx(140_231)
+    assert figs["gva"].shares["UK less Extra-Regio"] == pytest.approx(140_231 / 1_980_678)
+    assert figs["business_local_units"].value == 220_780
+    assert figs["filled_jobs"].value == pytest.approx(2_767_455 + 50_288.8, abs=1)
     # Carlisle's jobs come from Cumberland (2023 boundaries): an estimate, and said so.
     jobs = figs["filled_jobs"]
     assert jobs.members_estimated == 1
     assert any("Carlisle" in n and "E06000063" in n for n in jobs.notes)
     assert figs["gva"].geography_vintage == 2021 and figs["gva"].members_estimated == 0
+
+
+@pytest.mark.mirror
+def test_key_cities_2024_latest_years(built_store: Path) -> None:
+    from keycities.analysis.headline import headline_from_store
+    from keycities.network.register import builtin_network
+    from keycities.store.store import Store
+
+    with Store(built_store, read_only=True) as store:
+        h = headline_from_store(store, builtin_network("key-cities"), at=dt.date(2024, 6, 1))
+    figs = {f.key: f for f in h.figures}
+    assert (figs["population"].period, figs["population"].value) == (2022, 6_239_890)
+    assert (figs["filled_jobs"].period, figs["filled_jobs"].value) == (2022, 3_051_334)
+    assert (figs["gva"].period, figs["gva"].value) == (2021, pytest.approx(156_456))
+    assert figs["business_local_units"].value == 244_800
+    assert all(f.members_estimated == 0 for f in h.figures)
+    assert any("Cumberland (E06000063): sum of Allerdale" in n for n in figs["gva"].notes)
+
+
+@pytest.mark.mirror
+def test_a_member_who_left_is_named(built_store: Path) -> None:
+    from keycities.analysis.headline import headline_from_store
+    from keycities.network.register import builtin_network
+    from keycities.store.store import Store
+
+    with Store(built_store, read_only=True) as store:
+        h = headline_from_store(store, builtin_network("key-cities"), at=dt.date(2023, 6, 1))
+    assert len(h.members) == 24
+    assert any(n.startswith("Carlisle (E07000028) is not counted: left on 2023-04-01")
+               for n in h.notes)
 
 
 @pytest.mark.mirror

@@ -27,6 +27,17 @@ def test_key_cities_2024_has_the_26_lga_members() -> None:
     assert not {"E06000009", "E08000017", "E07000028"} & set(members["code"])
 
 
+def test_each_list_keeps_its_own_wording() -> None:
+    net = builtin_network("key-cities")
+    names_2021 = dict(zip(*net.members_at(dt.date(2021, 6, 1))[["code", "as_published"]]
+                          .T.values, strict=True))
+    names_2024 = dict(zip(*net.members_at(dt.date(2024, 6, 1))[["code", "as_published"]]
+                          .T.values, strict=True))
+    assert names_2021["E06000058"] == "BCP"
+    assert names_2024["E06000058"] == "Bournemouth, Christchurch and Poole"
+    assert names_2021["E06000033"] == "Southend"
+
+
 def test_carlisle_leaves_when_abolished() -> None:
     net = builtin_network("key-cities")
     members = net.members_at(dt.date(2023, 6, 1))
@@ -95,6 +106,13 @@ def test_yaml_network_reports_yaml_line_numbers(tmp_path: Path) -> None:
     p.write_text("id: mine\nname: My network\nmembers:\n  - place: Hull\n"
                  "  - place: Nowhere\n    joined: 2020-01-01\n")
     with pytest.raises(RegisterError, match="line 5: Unknown place 'Nowhere'"):
+        load_network(p, FakeResolver())
+
+
+def test_misspelt_field_is_named(tmp_path: Path) -> None:
+    p = tmp_path / "typo.yaml"
+    p.write_text("members:\n  - plase: Hull\n")
+    with pytest.raises(RegisterError, match="line 2: unknown field.s. plase"):
         load_network(p, FakeResolver())
 
 

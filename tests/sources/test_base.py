@@ -106,3 +106,11 @@ def test_mirror_fetcher_copies_by_mirror_path(tmp_path: Path) -> None:
     src.write_bytes(GOOD)
     path = fetch_release(rel, tmp_path / "cache", [MirrorFetcher(tmp_path / "mirror")])
     assert path.read_bytes() == GOOD
+
+
+def test_release_without_a_stable_url_is_mirror_only(tmp_path: Path) -> None:
+    from keycities.sources._base import HttpFetcher
+
+    rel = release(downloadable=False)
+    with pytest.raises(SourceUnavailableError, match="can only come from a mirror"):
+        fetch_release(rel, tmp_path, [HttpFetcher(timeout=0.01)])

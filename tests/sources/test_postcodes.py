@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from keycities.errors import HashMismatchError, KeycitiesError
 from keycities.sources import postcodes as pc
+from keycities.sources._package import package_data_sha256
 
 NAN = float("nan")
 
@@ -104,7 +105,7 @@ def test_package_hash_is_over_files_concatenated_in_name_order(tmp_path: Path) -
     files = pc.package_data_files(pc.ONSPD_RELEASE, directory=tmp_path)
     assert [f.name for f in files] == ["postcodes_A.msgpack.br", "postcodes_B.msgpack.br"]
     expected = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
-    assert pc.package_data_sha256(files) == expected
+    assert package_data_sha256(files) == expected
 
 
 def test_changed_package_data_is_refused(postcode_dir: Path) -> None:

@@ -78,3 +78,12 @@ def test_store_survives_reopen(tmp_path) -> None:  # type: ignore[no-untyped-def
         s.load_release(rel(), source="t", table="fact", rows=facts(), reader_version="1")
     with Store(path, read_only=True) as s:
         assert len(s.table("fact")) == 2
+
+
+def test_store_path_problems_are_readable(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(KeycitiesError, match="is a directory"):
+        Store(tmp_path).connect()
+    bad = tmp_path / "not.duckdb"
+    bad.write_text("not a database")
+    with pytest.raises(KeycitiesError, match="Is it a keycities store"):
+        Store(bad).connect()

@@ -12,7 +12,10 @@ from keycities.geography.names import PlaceResolver
 from keycities.network.loader import get_network
 from keycities.network.register import Network
 from keycities.settings import Settings
+from keycities.sources.authorities import RELEASE as _AUTHORITIES
 from keycities.store.store import Store
+
+AUTHORITIES_RELEASE_ID = _AUTHORITIES.id
 
 
 @dataclass
@@ -32,6 +35,14 @@ class Context:
     def has_store(self) -> bool:
         """True when the store file exists."""
         return self.settings.store.exists()
+
+    def has_official_areas(self) -> bool:
+        """True when the store holds LAD lists from the official lookups."""
+        if not self.has_store():
+            return False
+        n = self.store.query("SELECT count(*) AS n FROM area WHERE release_id <> ?",
+                             [AUTHORITIES_RELEASE_ID])
+        return bool(n["n"].iloc[0])
 
     @cached_property
     def geography(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

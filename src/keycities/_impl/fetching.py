@@ -25,7 +25,25 @@ from keycities.store.build import fetchers_for
 
 def fetch_all(settings: Settings, names: Sequence[str] | None, *, force: bool,
               console: Console) -> pd.DataFrame:
-    """Fetch every release of the named sources into the cache, with a progress bar."""
+    """Fetch every release of the named sources into the cache, with a progress bar.
+
+    Parameters
+    ----------
+    settings
+        Mirror, cache and offline settings.
+    names
+        Source names; default all.
+    force
+        Fetch again even when the cached copy is good.
+    console
+        Where the progress bar is drawn (stderr).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per release: source, release, status (ok, missing, failed),
+        file, message.
+    """
     wanted = [catalog.source(n) for n in names] if names else list(catalog.sources())
     fetchers = fetchers_for(settings)
     rows = []
@@ -66,6 +84,6 @@ def catalog_frame(ctx: Context) -> pd.DataFrame:
             rows.append({
                 "source": src.name, "release": rel.id, "published": rel.published,
                 "vintage": rel.geography_vintage, "cached": is_cached(ctx.settings.cache, rel),
-                "loaded": rel.id in loaded, "url": rel.url,
+                "loaded": rel.id in loaded, "downloadable": rel.downloadable, "url": rel.url,
             })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).astype({"vintage": "Int64"})

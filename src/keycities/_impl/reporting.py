@@ -24,7 +24,16 @@ def headline_payload(h: Headline) -> dict[str, Any]:
 
 
 def print_headline(h: Headline, fmt: Format) -> None:
-    """Print a headline result in ``fmt``."""
+    """Print a headline result.
+
+    Parameters
+    ----------
+    h
+        The result.
+    fmt
+        table (figures, then notes: members, mapping, releases), json (the
+        whole payload of :func:`headline_payload`) or csv (one row per figure).
+    """
     if fmt is not Format.table:
         print_frame(h.to_frame(), fmt, payload=headline_payload(h))
         return

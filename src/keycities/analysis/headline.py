@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from keycities.errors import KeycitiesError
-from keycities.geography.vintage import LAST_VINTAGE, vintage_of_date
+from keycities.geography.vintage import LAST_VINTAGE, check_vintage, vintage_of_date
 from keycities.network.register import Network
 from keycities.store.store import Store
 
@@ -107,7 +107,9 @@ class Headline:
                 row[f"share of {name}"] = share
             row["unavailable"] = f.unavailable
             rows.append(row)
-        return pd.DataFrame(rows)
+        df = pd.DataFrame(rows)
+        last = [c for c in ("unavailable",) if c in df.columns]
+        return df[[c for c in df.columns if c not in last] + last]
 
 
 def summarise(spec: FigureSpec, members: pd.DataFrame, mapped: pd.DataFrame,
@@ -176,12 +178,24 @@ def _mapping_notes(per: pd.DataFrame, names: dict[str, str] | None = None) -> li
 
 
 def member_vintage(at: dt.date) -> int:
-    """Boundary vintage of a membership date (the latest covered vintage after it)."""
-    return min(vintage_of_date(at.year, at.month), LAST_VINTAGE)
+    """Boundary vintage of a membership date (the latest covered vintage after it).
+
+    Raises
+    ------
+    KeycitiesError
+        For dates before the first covered vintage.
+    """
+    return check_vintage(min(vintage_of_date(at.year, at.month), LAST_VINTAGE))
 
 
 def check_members(members: pd.DataFrame, network_name: str, at: dt.date) -> None:
-    """Raise a clear error when a network has no members on a date."""
+    """Raise a clear error when a network has no members on a date.
+
+    Raises
+    ------
+    KeycitiesError
+        When ``members`` is empty.
+    """
     if members.empty:
         raise KeycitiesError(f"{network_name} has no members on {at}.")
 
@@ -205,14 +219,14 @@ def headline_from_store(store: Store, network: Network, *, at: dt.date,
     year
         Reference year of the data; default the latest the store has for each figure.
     """
-    from keycities.geography.areas import lad_table
+    from keycities.geography.areas import lad_table, with_changes
     from keycities.store.queries import geography_tables, release_info
 
     members = network.members_at(at)
     check_members(members, network.name, at)
     vm = member_vintage(at)
     area_rows, changes, _aliases, weights = geography_tables(store)
-    lads = lad_table(area_rows)
+    lads = with_changes(lad_table(area_rows), changes)
     out = Headline(network.id, network.name, at, vm, members)
     per_tables = []
     for spec in figures:
@@ -227,33 +241,62 @@ def headline_from_store(store: Store, network: Network, *, at: dt.date,
     if snap is not None:
         out.notes.append(f"Members: the list in document {snap.document} ({snap.title}), "
                          f"in force from {snap.in_force}. {snap.basis}")
+        out.notes.extend(departures(network, since=snap.in_force, at=at))
     return out
+
+
+def departures(network: Network, *, since: dt.date, at: dt.date) -> list[str]:
+    """Notes on members of a documented list who left between ``since`` and ``at``."""
+    return [f"{m.as_published} ({m.code}) is not counted: left on {m.left}. {m.left_basis}"
+            for m in network.memberships
+            if m.left is not None and since < m.left <= at]
 
 
 def _figure_from_store(store: Store, spec: FigureSpec, members: pd.DataFrame,
                        lads: pd.DataFrame, changes: pd.DataFrame, weights: pd.DataFrame, *,
                        year: int | None, vm: int) -> tuple[Figure, pd.DataFrame]:
     from keycities.geography.mapping import crosswalk, to_vintage
-    from keycities.store.queries import choose_slice, slice_values
+    from keycities.store.queries import NoDataError, choose_slice, slice_values
 
     try:
         s = choose_slice(store, spec.measure, period=year, prefer_vintage=vm)
-    except KeycitiesError as exc:
+    except NoDataError as exc:
         label = spec.period_label.format(year=year) if year is not None else "—"
+        hint = "" if exc.measure_loaded else f" {_how_to_get(spec.measure)}"
         fig = Figure(spec.key, spec.label, None, "", year, label,
                      {name: None for name, _ in spec.shares}, None, None, len(members), 0,
-                     (), f"{exc} {_how_to_get(spec.measure)}")
+                     (), f"{exc}{hint}")
         return fig, pd.DataFrame()
     values = slice_values(store, s)
     unit = str(values["unit"].iloc[0]) if len(values) else ""
     lad_values = values[values["area_code"].str[:3].isin(LAD_PREFIXES)]
     xw = crosswalk(lads, changes, source=s.geography_vintage, target=vm, weights=weights)
     mapped = to_vintage(lad_values[["area_code", "value"]], xw, kind="count")
+    mapped = _explain_absent(members, mapped, lads, changes, vm)
     dens = denominators(spec, values)
     names = dict(zip(lads["code"], lads["name"], strict=False))
     return summarise(spec, members, mapped, dens, unit=unit, period=s.period,
                      release_id=s.release_id, geography_vintage=s.geography_vintage,
                      names=names)
+
+
+def _explain_absent(members: pd.DataFrame, mapped: pd.DataFrame, lads: pd.DataFrame,
+                    changes: pd.DataFrame, vm: int) -> pd.DataFrame:
+    """Add a row with the reason for each member that is not a district of ``vm``."""
+    from keycities.geography.mapping import successors
+
+    absent = members[~members["code"].isin(mapped["area_code"])]
+    if absent.empty:
+        return mapped
+    names = dict(zip(lads["code"], lads["name"], strict=False))
+    rows = []
+    for code in absent["code"]:
+        now = [c for c in successors(code, changes, vintage=vm) if c != code]
+        where = (f"; on {vm} boundaries its area is part of "
+                 + ", ".join(f"{names.get(c, c)} ({c})" for c in now)) if now else ""
+        rows.append({"area_code": code, "value": float("nan"),
+                     "reason": f"{code} is not a district on {vm} boundaries{where}"})
+    return pd.concat([mapped, pd.DataFrame(rows)], ignore_index=True)
 
 
 def _how_to_get(measure: str) -> str:
@@ -270,7 +313,21 @@ def _how_to_get(measure: str) -> str:
 
 
 def denominators(spec: FigureSpec, values: pd.DataFrame) -> dict[str, float | None]:
-    """The denominator of each share, from the same slice as the figure."""
+    """The denominator of each share, from the same slice as the figure.
+
+    Parameters
+    ----------
+    spec
+        The figure and the shares it reports.
+    values
+        Every value of the slice (area_code, value), national rows included.
+
+    Returns
+    -------
+    dict
+        Share name -> denominator (``None`` when the slice lacks it).  The
+        special code ``sum-of-lads`` is the sum of all districts in the slice.
+    """
     out: dict[str, float | None] = {}
     by_code = dict(zip(values["area_code"], values["value"], strict=False))
     for name, code in spec.shares:

@@ -173,16 +173,7 @@ def _consolidated_end(rows: pd.DataFrame, g: pd.api.typing.DataFrameGroupBy) -> 
     # but the history ends it in 2024.
     stated_end = (end.notna() & ~snapshot).groupby(by_code).any()
     current = (is_open | in_newest.groupby(by_code).any()) & ~stated_end
-    result = g["vintage_end"].max().mask(current)
-    # Codes only in undated rows (a successor table listing every code since
-    # 2011) that no dated list of their country has: they ended before the
-    # earliest dated list (e.g. Northumberland E06000048, recoded in 2013).
-    dated = (start.notna() | end.notna()).groupby(by_code).any()
-    first = start[snapshot].groupby(letter[snapshot]).min()
-    code_letter = pd.Series(result.index.str[0], index=result.index)
-    before = code_letter.map(first) - 1
-    undated = ~dated.reindex(result.index, fill_value=False)
-    return result.mask(undated & before.notna(), before.astype("Int64"))
+    return g["vintage_end"].max().mask(current)
 
 
 TEXT_COLUMNS = ("code", "name", "country_code", "country_name", "region_code", "region_name")
@@ -278,7 +269,25 @@ def with_changes(lads: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:
     out["vintage_end"] = end_new.astype("Int64").fillna(out["vintage_end"])
     start_new = out["code"].map(created).astype("Int64")
     out["vintage_start"] = start_new.fillna(out["vintage_start"])
-    return out[list(AREA_COLUMNS)]
+    return _close_undated(out, set(created.index))[list(AREA_COLUMNS)]
+
+
+def _close_undated(lads: pd.DataFrame, created: set[str]) -> pd.DataFrame:
+    """End codes that no dated list has and no change created.
+
+    A successor table lists every code since 2011 without years.  A code in it
+    that none of its country's dated lists has, and that the change list does
+    not create, ended before the earliest dated list (e.g. Northumberland
+    E06000048, recoded in 2013).
+    """
+    lads = lads.copy()
+    letter = lads["code"].str[0]
+    first = lads["vintage_start"].groupby(letter).min()
+    undated = lads["vintage_start"].isna() & lads["vintage_end"].isna()
+    undated &= ~lads["code"].isin(created)
+    before = (letter.map(first) - 1).astype("Int64")
+    lads["vintage_end"] = lads["vintage_end"].mask(undated & before.notna(), before)
+    return lads
 
 
 def package_changes() -> pd.DataFrame:

@@ -116,11 +116,18 @@ def _parse_date(value: Any, line: int, column: str, problems: list[str]) -> dt.d
         return None
 
 
+KNOWN_KEYS = ("place", "joined", "left", "note")
+
+
 def _validate(rows: list[_Row], resolver: Resolver) -> tuple[list[Membership], list[str]]:
     problems: list[str] = []
     out: list[tuple[int, Membership]] = []
     for row in rows:
         n = len(problems)
+        unknown = sorted(k for k in row.values if k not in KNOWN_KEYS)
+        if unknown:
+            problems.append(f"line {row.line}: unknown field(s) {', '.join(unknown)} "
+                            f"(expected {', '.join(KNOWN_KEYS)})")
         place = str(row.values.get("place") or "").strip()
         joined = _parse_date(row.values.get("joined"), row.line, "joined", problems)
         left = _parse_date(row.values.get("left"), row.line, "left", problems)

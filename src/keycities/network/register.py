@@ -50,6 +50,8 @@ class Snapshot:
     in_force: dt.date
     basis: str
     codes: tuple[str, ...]
+    names: tuple[str, ...] = ()
+    """The document's wording for each member, parallel to ``codes``."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,15 @@ class Network:
             )
         rows = [vars(m) for m in self.memberships if m.active(at)]
         cols = ["code", "as_published", "joined", "left", "joined_basis", "left_basis"]
-        return pd.DataFrame(rows, columns=cols).sort_values("as_published", ignore_index=True)
+        df = pd.DataFrame(rows, columns=cols)
+        snap = self.snapshot_at(at)
+        if snap is not None and snap.names:
+            # Each list's own wording: the 2021 brochure says "BCP", the 2024 page
+            # "Bournemouth, Christchurch and Poole".
+            wording = dict(zip(snap.codes, snap.names, strict=True))
+            df["as_published"] = [wording.get(c, a) for c, a in
+                                  zip(df["code"], df["as_published"], strict=True)]
+        return df.sort_values("as_published", ignore_index=True)
 
     def snapshot_at(self, at: dt.date) -> Snapshot | None:
         """The documented member list in force on ``at``, if any."""
@@ -127,7 +137,8 @@ def network_from_snapshots(doc: dict[str, Any]) -> Network:
     snaps = sorted(
         (
             Snapshot(s["document"], s["title"], s["in_force"], s.get("basis", ""),
-                     tuple(m["code"] for m in s["members"]))
+                     tuple(m["code"] for m in s["members"]),
+                     tuple(m["as_published"] for m in s["members"]))
             for s in doc["snapshots"]
         ),
         key=lambda s: s.in_force,

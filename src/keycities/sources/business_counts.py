@@ -85,6 +85,7 @@ RELEASE = Release(
     title="UK Business Counts - local units by industry and employment size band "
           "(NM_141_1), SIC 2007 sections, 2016-2021",
     url="https://www.nomisweb.co.uk/datasets/idbrlu",
+    downloadable=False,  # a Nomis query download: only the mirror has these bytes
     landing_page="https://www.nomisweb.co.uk/datasets/idbrlu",
     published=dt.date(2023, 11, 8),
     reference_period="March 2016 to March 2021 (counts as at March of each year)",

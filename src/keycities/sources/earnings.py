@@ -60,6 +60,7 @@ AFFORDABILITY_RELEASE = Release(
                  "ratioofhousepricetoresidencebasedearningslowerquartileandmedian",
     published=dt.date(2023, 3, 22),
     reference_period="2002 to 2022 (earnings: April; house prices: year ending September)",
+    downloadable=False,  # "current" now serves a later, renamed edition
     geography_vintage=2021,
     licence=OGL,
     sha256="4eaf7024e8109671c9faeac24fea96da59ae8fc07f3e47ea41b745d7cb4b2c39",

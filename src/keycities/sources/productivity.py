@@ -118,6 +118,7 @@ def _release(id_: str, scope: str, dataset: str, filename: str, vintage: int,
         sha256=sha256,
         mirror_path=f"ons_subregional_productivity/{filename}",
         notes=_NOTES + notes,
+        downloadable=False,  # "current" moves to each new edition
     )
 
 

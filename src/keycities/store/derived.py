@@ -25,7 +25,24 @@ WEIGHT_VINTAGES = (2016, 2021)
 
 def build_derived(store: Store, done: dict[str, tuple[str, str]], *, force: bool,
                   observer: Callable[[str], None]) -> list[Outcome]:
-    """(Re)build the derived tables whose inputs changed; return their outcomes."""
+    """(Re)build the derived tables whose inputs changed.
+
+    Parameters
+    ----------
+    store
+        The store being built.
+    done
+        Release id -> (sha256, reader version) of what is already loaded.
+    force
+        Rebuild even when the inputs are unchanged.
+    observer
+        Called with a line of progress per step.
+
+    Returns
+    -------
+    list of Outcome
+        One for the postcode tables, one for the split weights.
+    """
     from keycities.sources import postcodes as pc
 
     out: list[Outcome] = []

@@ -15,6 +15,14 @@ from keycities.errors import KeycitiesError
 from keycities.store.store import Store
 
 
+class NoDataError(KeycitiesError):
+    """The store has no value of a measure for the period asked."""
+
+    def __init__(self, message: str, *, measure_loaded: bool) -> None:
+        super().__init__(message)
+        self.measure_loaded = measure_loaded
+
+
 @dataclass(frozen=True)
 class Slice:
     """One (measure, period, release, geography vintage) of the fact table."""
@@ -56,8 +64,10 @@ def slices(store: Store, measure: str, *, period: int | None = None,
 
 def choose_slice(store: Store, measure: str, *, period: int | None,
                  prefer_vintage: int | None) -> Slice:
-    """The slice to use: latest period (or ``period``), newest release, and the
-    preferred vintage when that release has it, else its newest vintage.
+    """The slice to use: latest period (or ``period``), newest release, and of
+    that release's geography vintages: the preferred one; else the latest
+    before it (mapping forward only sums merged areas, so it is exact); else
+    the earliest after it (mapping back may need estimated splits).
 
     Raises
     ------
@@ -66,17 +76,23 @@ def choose_slice(store: Store, measure: str, *, period: int | None,
     """
     found = slices(store, measure, period=period)
     if not found:
-        have = store.query("SELECT DISTINCT period FROM fact WHERE measure = ? ORDER BY 1",
-                           [measure])["period"].tolist()
+        have = store.query(
+            "SELECT DISTINCT period FROM fact WHERE measure = ? "
+            "AND substr(area_code, 1, 3) IN (SELECT UNNEST(?)) ORDER BY 1",
+            [measure, list(LAD_PREFIXES)])["period"].tolist()
         when = f" for {period}" if period is not None else ""
-        years = f" Years in the store: {have[0]}–{have[-1]}." if have else ""
-        raise KeycitiesError(f"No {measure} data{when} in the store.{years}")
+        years = (f" Years with local-authority values in the store: {have[0]}–{have[-1]}."
+                 if have else "")
+        raise NoDataError(f"No local-authority {measure} data{when} in the store.{years}",
+                          measure_loaded=bool(have))
     top = found[0]
     same = [s for s in found if s.period == top.period and s.release_id == top.release_id]
-    for s in same:
-        if s.geography_vintage == prefer_vintage:
-            return s
-    return same[0]
+    if prefer_vintage is None:
+        return same[0]
+    earlier = [s for s in same if s.geography_vintage <= prefer_vintage]
+    if earlier:
+        return max(earlier, key=lambda s: s.geography_vintage)
+    return min(same, key=lambda s: s.geography_vintage)
 
 
 def slice_values(store: Store, s: Slice, *, codes: Sequence[str] | None = None) -> pd.DataFrame:

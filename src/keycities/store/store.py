@@ -46,21 +46,31 @@ class Store:
         """Open (once) and return the connection."""
         if self._con is None:
             if self.path != ":memory:":
-                if self.read_only and not Path(self.path).exists():
-                    raise StoreNotBuiltError(
-                        f"No evidence store at {self.path}. Run `keycities build` first."
-                    )
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                self._check_path()
             try:
                 self._con = duckdb.connect(self.path, read_only=self.read_only)
-            except duckdb.IOException as exc:
-                raise KeycitiesError(
-                    f"Cannot open the store {self.path}: {exc}. Is another keycities "
-                    "process writing to it?"
-                ) from exc
+            except duckdb.Error as exc:
+                hint = ("Is another keycities process writing to it?"
+                        if "lock" in str(exc).lower() else
+                        "Is it a keycities store (a DuckDB file)? Give another --store path.")
+                raise KeycitiesError(f"Cannot open the store {self.path}: {exc}. {hint}") from exc
             if not self.read_only:
                 self.ensure_schema()
         return self._con
+
+    def _check_path(self) -> None:
+        path = Path(self.path)
+        if self.read_only and not path.exists():
+            raise StoreNotBuiltError(f"No evidence store at {path}. Run `keycities build` first.")
+        if path.is_dir():
+            raise KeycitiesError(f"The store path {path} is a directory; give a file path.")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise KeycitiesError(
+                f"Cannot create the folder for the store {path}: {exc.strerror}. "
+                "Give a writable --store path."
+            ) from exc
 
     def close(self) -> None:
         """Close the connection."""
