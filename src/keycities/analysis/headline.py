@@ -29,8 +29,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from keycities.errors import KeycitiesError
+from keycities.geography.tables import GeographyTables
 from keycities.geography.vintage import LAST_VINTAGE, check_vintage, vintage_of_date
 from keycities.network.register import Network
+from keycities.store.queries import Slice
 from keycities.store.store import Store
 
 LAD_PREFIXES = ("E06", "E07", "E08", "E09", "W06", "S12", "N09")
@@ -219,19 +221,16 @@ def headline_from_store(store: Store, network: Network, *, at: dt.date,
     year
         Reference year of the data; default the latest the store has for each figure.
     """
-    from keycities.geography.areas import lad_table, with_changes
-    from keycities.store.queries import geography_tables, release_info
+    from keycities.store.queries import release_info
 
     members = network.members_at(at)
     check_members(members, network.name, at)
     vm = member_vintage(at)
-    area_rows, changes, _aliases, weights = geography_tables(store)
-    lads = with_changes(lad_table(area_rows), changes)
+    geo = geography_from_store(store)
     out = Headline(network.id, network.name, at, vm, members)
     per_tables = []
     for spec in figures:
-        fig, per = _figure_from_store(store, spec, members, lads, changes, weights,
-                                      year=year, vm=vm)
+        fig, per = _figure_from_store(store, spec, members, geo, year=year, vm=vm)
         out.figures.append(fig)
         per_tables.append(per)
     out.member_values = pd.concat(per_tables, ignore_index=True) if per_tables else pd.DataFrame()
@@ -252,11 +251,18 @@ def departures(network: Network, *, since: dt.date, at: dt.date) -> list[str]:
             if m.left is not None and since < m.left <= at]
 
 
+def geography_from_store(store: Store) -> GeographyTables:
+    """The geography tables of a built store, ready for mapping."""
+    from keycities.store.queries import geography_tables
+
+    area_rows, changes, _aliases, weights = geography_tables(store)
+    return GeographyTables.from_rows(area_rows, changes, weights)
+
+
 def _figure_from_store(store: Store, spec: FigureSpec, members: pd.DataFrame,
-                       lads: pd.DataFrame, changes: pd.DataFrame, weights: pd.DataFrame, *,
-                       year: int | None, vm: int) -> tuple[Figure, pd.DataFrame]:
-    from keycities.geography.mapping import crosswalk, to_vintage
-    from keycities.store.queries import NoDataError, choose_slice, slice_values
+                       geo: GeographyTables, *, year: int | None,
+                       vm: int) -> tuple[Figure, pd.DataFrame]:
+    from keycities.store.queries import NoDataError, choose_slice
 
     try:
         s = choose_slice(store, spec.measure, period=year, prefer_vintage=vm)
@@ -267,17 +273,31 @@ def _figure_from_store(store: Store, spec: FigureSpec, members: pd.DataFrame,
                      {name: None for name, _ in spec.shares}, None, None, len(members), 0,
                      (), f"{exc}{hint}")
         return fig, pd.DataFrame()
+    return figure_for_slice(store, spec, members, geo, s, vm=vm)
+
+
+def figure_for_slice(store: Store, spec: FigureSpec, members: pd.DataFrame,
+                     geo: GeographyTables, s: Slice, *, vm: int) -> tuple[Figure, pd.DataFrame]:
+    """One figure of ``members`` (on vintage ``vm``) from one slice of the store.
+
+    Returns
+    -------
+    (Figure, per-member table), as :func:`summarise`.
+    """
+    from keycities.geography.mapping import to_vintage
+    from keycities.store.queries import slice_values
+
     values = slice_values(store, s)
     unit = str(values["unit"].iloc[0]) if len(values) else ""
-    lad_values = values[values["area_code"].str[:3].isin(LAD_PREFIXES)]
-    xw = crosswalk(lads, changes, source=s.geography_vintage, target=vm, weights=weights)
+    lad_values = values[values["area_code"].str[:3].isin(LAD_PREFIXES)].copy()
+    lad_values["area_code"] = geo.recode_stale(lad_values["area_code"], s.geography_vintage)
+    xw = geo.crosswalk(s.geography_vintage, vm)
     mapped = to_vintage(lad_values[["area_code", "value"]], xw, kind="count")
-    mapped = _explain_absent(members, mapped, lads, changes, vm)
+    mapped = _explain_absent(members, mapped, geo.lads, geo.changes, vm)
     dens = denominators(spec, values)
-    names = dict(zip(lads["code"], lads["name"], strict=False))
     return summarise(spec, members, mapped, dens, unit=unit, period=s.period,
                      release_id=s.release_id, geography_vintage=s.geography_vintage,
-                     names=names)
+                     names=geo.names)
 
 
 def _explain_absent(members: pd.DataFrame, mapped: pd.DataFrame, lads: pd.DataFrame,

@@ -86,13 +86,30 @@ def choose_slice(store: Store, measure: str, *, period: int | None,
         raise NoDataError(f"No local-authority {measure} data{when} in the store.{years}",
                           measure_loaded=bool(have))
     top = found[0]
-    same = [s for s in found if s.period == top.period and s.release_id == top.release_id]
+    return pick_vintage([s for s in found if s.period == top.period
+                         and s.release_id == top.release_id], prefer_vintage)
+
+
+def pick_vintage(same: list[Slice], prefer_vintage: int | None) -> Slice:
+    """Of one release-period's slices: the preferred vintage; else the latest before
+    it (mapping forward only sums merged areas: exact); else the earliest after it."""
     if prefer_vintage is None:
-        return same[0]
+        return max(same, key=lambda s: s.geography_vintage)
     earlier = [s for s in same if s.geography_vintage <= prefer_vintage]
     if earlier:
         return max(earlier, key=lambda s: s.geography_vintage)
     return min(same, key=lambda s: s.geography_vintage)
+
+
+def slices_by_release(store: Store, measure: str, *, prefer_vintage: int | None,
+                      periods: range | None = None) -> list[Slice]:
+    """One slice per (period, release) of a measure, with the vintage :func:`pick_vintage`
+    prefers; newest period first."""
+    groups: dict[tuple[int, str], list[Slice]] = {}
+    for s in slices(store, measure):
+        if periods is None or s.period in periods:
+            groups.setdefault((s.period, s.release_id), []).append(s)
+    return [pick_vintage(g, prefer_vintage) for g in groups.values()]
 
 
 def slice_values(store: Store, s: Slice, *, codes: Sequence[str] | None = None) -> pd.DataFrame:

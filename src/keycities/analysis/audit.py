@@ -1,0 +1,283 @@
+"""Run the claims audit against the evidence store, and write it up.
+
+:func:`audit_from_store` gathers, for every claim, our figure for each year and
+release the document could have used (periods up to its year), and hands them
+to :func:`keycities.analysis.claims.judge`.  :func:`audit_markdown` renders the
+result as a report a person can read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pandas as pd
+
+from keycities.analysis.claims import (
+    METRICS,
+    Audit,
+    Candidate,
+    Claim,
+    Document,
+    Finding,
+    fmt,
+    judge,
+    load_claims,
+    membership_hits,
+    membership_reason,
+)
+from keycities.analysis.headline import (
+    FIGURES,
+    figure_for_slice,
+    geography_from_store,
+    member_vintage,
+)
+from keycities.geography.tables import GeographyTables
+from keycities.network.register import Network, builtin_network
+from keycities.store.queries import release_info, slices_by_release
+from keycities.store.store import Store
+
+#: How many years before a document its figures may date from.
+LOOKBACK = 6
+
+REFERENCE_AT = dt.date(2021, 6, 1)
+"""The earliest documented member list (2021), used for reference figures."""
+
+
+def audit_from_store(store: Store, *, claims: list[Claim] | None = None,
+                     documents: dict[str, Document] | None = None) -> Audit:
+    """Recompute every claim and give each a verdict with its reasons.
+
+    Parameters
+    ----------
+    store
+        A built evidence store.
+    claims, documents
+        The registry to audit (default: the one shipped with keycities).
+    """
+    if claims is None or documents is None:
+        documents, claims = load_claims()
+    geo = geography_from_store(store)
+    found = [_audit_one(store, geo, documents[c.document], c) for c in claims]
+    findings = [f for f, _ in found]
+    _add_membership_reasons(found)
+    _add_implied_year_reasons(store, findings)
+    ids = {c.release_id for f in findings for c in (f.ours, f.closest) if c and c.release_id}
+    return Audit(findings, release_info(store, sorted(ids)))
+
+
+#: (count metric, share metric, denominator code) pairs whose ratio dates a document.
+SHARE_PAIRS = (("population", "population_share_gb", "K03000001"),)
+
+
+def _add_implied_year_reasons(store: Store, findings: list[Finding]) -> None:
+    """A count and its share in one document imply the denominator they used.
+
+    E.g. "5.5 million people (8.48% of GB)" implies a GB population of
+    5.5m / 0.0848 = 64.9m; the year whose GB population is closest is most
+    likely the document's data year.
+    """
+    by_key = {(f.claim.document, f.claim.metric): f for f in findings}
+    for count, share, code in SHARE_PAIRS:
+        for (doc, metric), f_share in by_key.items():
+            f_count = by_key.get((doc, count))
+            if metric != share or f_count is None or f_share.claim.qualifier != "exact":
+                continue
+            implied = f_count.claim.value / f_share.claim.value
+            spec = next(x for x in FIGURES if x.key == METRICS[count].figure)
+            df = store.query(
+                "SELECT period, value, release_id FROM fact WHERE area_code = ? AND "
+                "measure = ? ORDER BY abs(value - ?) LIMIT 1", [code, spec.measure, implied])
+            if df.empty:
+                continue
+            r = df.iloc[0]
+            text = (f"data year: {fmt(f_count.claim.value, f_count.claim.unit)} at "
+                    f"{fmt(f_share.claim.value, 'share')} implies a denominator of "
+                    f"{fmt(implied, f_count.claim.unit)}, closest to {int(r['period'])} "
+                    f"({fmt(float(r['value']), f_count.claim.unit)}, {r['release_id']}): the "
+                    f"document most likely used {int(r['period'])} data")
+            for f in (f_count, f_share):
+                if f.verdict == "differs":
+                    f.reasons.insert(1, text)
+
+
+def _add_membership_reasons(found: list[tuple[Finding, list[Candidate]]]) -> None:
+    by_doc: dict[str, dict[str, dict[str, str]]] = {}
+    for f, cands in found:
+        if f.verdict == "differs" and any(c.parts for c in cands):
+            by_doc.setdefault(f.claim.document, {})[f.claim.id] = membership_hits(f.claim, cands)
+    for f, _ in found:
+        hits = by_doc.get(f.claim.document, {})
+        if f.claim.id in hits:
+            at = len(f.reasons) - (1 if METRICS[f.claim.metric].definition else 0)
+            f.reasons.insert(at, membership_reason(hits, f.claim.id))
+
+
+def _audit_one(store: Store, geo: GeographyTables, doc: Document,
+               claim: Claim) -> tuple[Finding, list[Candidate]]:
+    if claim.metric == "member_count":
+        return _member_count(doc, claim), []
+    if claim.metric == "uk_leave_share":
+        return _uk_leave_share(store, doc, claim), []
+    if not claim.members_known:
+        return _unknown_members(store, geo, doc, claim), []
+    assert claim.network is not None
+    network = builtin_network(claim.network["id"])
+    cands = candidates(store, geo, network, claim.network["at"], claim.metric,
+                       until=doc.date.year)
+    verdict, ours, closest, reasons = judge(
+        claim, cands, reference_period=doc.date.year - 1,
+        definition=METRICS[claim.metric].definition)
+    return Finding(claim, doc, verdict, ours, closest, reasons), cands
+
+
+def candidates(store: Store, geo: GeographyTables, network: Network, at: dt.date,
+               metric: str, *, until: int) -> list[Candidate]:
+    """Our figure of ``metric`` for ``network`` on ``at``, for every period up to
+    ``until`` (and :data:`LOOKBACK` years before it) and every release."""
+    m = METRICS[metric]
+    spec = next(f for f in FIGURES if f.key == m.figure)
+    members = network.members_at(at)
+    vm = member_vintage(at)
+    out = []
+    for s in slices_by_release(store, spec.measure, prefer_vintage=vm,
+                               periods=range(until - LOOKBACK, until + 1)):
+        fig, per = figure_for_slice(store, spec, members, geo, s, vm=vm)
+        value = fig.value if m.share is None else fig.shares.get(m.share)
+        if value is None or fig.value is None:
+            continue
+        parts = tuple((f"{r.as_published} ({r.code})", float(r.value))
+                      for r in per.itertuples())
+        den = fig.value / value if m.share is not None and value else None
+        label = f"{fig.period_label} ({s.release_id})"
+        out.append(Candidate(value, s.period, s.release_id, label, parts, den))
+    return out
+
+
+def _member_count(doc: Document, claim: Claim) -> Finding:
+    if claim.network is None:
+        return Finding(claim, doc, "cannot be checked", reasons=[
+            f"document {doc.id} states {claim.members_unknown} members but publishes no list"])
+    members = builtin_network(claim.network["id"]).members_at(claim.network["at"])
+    c = Candidate(float(len(members)), None, None,
+                  f"{len(members)} members listed (document {doc.id})")
+    ok = c.value == claim.value
+    return Finding(claim, doc, "reproduced" if ok else "differs", c, c,
+                   [] if ok else [f"the published list has {len(members)} entries"])
+
+
+def _uk_leave_share(store: Store, doc: Document, claim: Claim) -> Finding:
+    totals = store.query(
+        "SELECT measure, sum(value) AS v FROM fact WHERE release_id = 'ec-eu-referendum-2016' "
+        "AND measure IN ('eu_ref_leave', 'eu_ref_remain') GROUP BY measure")
+    if len(totals) < 2:
+        return Finding(claim, doc, "cannot be checked",
+                       reasons=["the EU referendum results are not in the store"])
+    v = dict(zip(totals["measure"], totals["v"], strict=True))
+    share = v["eu_ref_leave"] / (v["eu_ref_leave"] + v["eu_ref_remain"])
+    c = Candidate(share, 2016, "ec-eu-referendum-2016",
+                  f"UK as declared (incl. Gibraltar): Leave {v['eu_ref_leave']:,.0f}, "
+                  f"Remain {v['eu_ref_remain']:,.0f} (ec-eu-referendum-2016)")
+    verdict, ours, closest, reasons = judge(claim, [c], reference_period=2016)
+    return Finding(claim, doc, verdict, ours, closest, reasons)
+
+
+def _unknown_members(store: Store, geo: GeographyTables, doc: Document,
+                     claim: Claim) -> Finding:
+    reasons = [f"document {doc.id} speaks of {claim.members_unknown} members but publishes "
+               "no list; keycities has the lists of 2021 (25 members) and 2024 (26 members), "
+               "and will not guess which councils were members"]
+    maker = REFERENCES.get(claim.metric)
+    reference = maker(store, geo, doc, claim) if maker else ""
+    extra = _compare_with(store, doc, claim)
+    return Finding(claim, doc, "cannot be checked", reasons=reasons + extra,
+                   reference=reference)
+
+
+def _reference_figure(store: Store, geo: GeographyTables, doc: Document, claim: Claim) -> str:
+    net = builtin_network("key-cities")
+    cands = candidates(store, geo, net, REFERENCE_AT, claim.metric, until=doc.date.year)
+    if not cands:
+        return ""
+    best = max(cands, key=lambda c: (c.period or 0, c.release_id or ""))
+    n = len(net.members_at(REFERENCE_AT))
+    return (f"for reference only: the {n} members listed in 2021 total "
+            f"{fmt(best.value, claim.unit)} for {best.label}")
+
+
+def _compare_with(store: Store, doc: Document, claim: Claim) -> list[str]:
+    other = claim.extra.get("compare_with")
+    if not other:
+        return []
+    df = store.query(
+        "SELECT f.period, f.value, f.release_id FROM fact f JOIN release r ON r.id = "
+        "f.release_id WHERE f.area_code = ? AND f.measure = 'gva_current_prices' AND "
+        "f.period BETWEEN ? AND ? ORDER BY f.period DESC, r.published DESC LIMIT 1",
+        [other["code"], doc.date.year - 3, doc.date.year - 1])
+    if df.empty:
+        return []
+    r = df.iloc[0]
+    return [f"{other['name']}'s GVA was {fmt(float(r['value']), claim.unit)} in "
+            f"{int(r['period'])} ({r['release_id']}); the claimed "
+            f"{fmt(claim.value, claim.unit)} is {claim.value / float(r['value']):.0%} of it"]
+
+
+REFERENCES: dict[str, Callable[[Store, GeographyTables, Document, Claim], str]] = {
+    "gva": _reference_figure,
+    "population": _reference_figure,
+}
+
+
+# ----------------------------------------------------------------- report
+
+
+def audit_markdown(audit: Audit) -> str:
+    """The audit as a Markdown report: summary, table, then each claim in full."""
+    df = audit.to_frame()
+    counts = df["verdict"].value_counts().to_dict()
+    lines = [
+        "# Key Cities claims audit",
+        "",
+        f"{len(df)} claims from the Key Cities' documents, recomputed by keycities from "
+        "official statistics: " + ", ".join(f"{counts.get(v, 0)} {v}" for v in
+                                           ("reproduced", "differs", "cannot be checked")) + ".",
+        "",
+        "| claim | document | claimed | ours | verdict |",
+        "|---|---|---|---|---|",
+    ]
+    for r in df.itertuples():
+        lines.append(f"| {r.claim} | {r.document} | {r.claimed} | {r.ours} | {r.verdict} |")
+    for f in audit.findings:
+        lines.extend(_finding_markdown(f))
+    lines.extend(_releases_markdown(audit.releases))
+    return "\n".join(lines) + "\n"
+
+
+def _finding_markdown(f: Finding) -> list[str]:
+    c = f.claim
+    out = ["", f"## {c.id}: {f.verdict}", "",
+           f"> {c.wording}", "",
+           f"*Document {f.document.id}, {f.document.title} ({f.document.date_basis}).*", "",
+           f"- Claimed: **{fmt(c.value, c.unit)}** ({c.qualifier}, to the nearest "
+           f"{fmt(c.precision, c.unit)})"]
+    if f.ours is not None:
+        out.append(f"- Ours for the year before the document: {fmt(f.ours.value, c.unit)} — "
+                   f"{f.ours.label}")
+    if f.closest is not None and f.closest is not f.ours:
+        out.append(f"- Closest match: {fmt(f.closest.value, c.unit)} — {f.closest.label}")
+    if f.gap is not None and f.verdict == "differs":
+        out.append(f"- Gap (ours − claimed): {fmt(f.gap, c.unit)}")
+    out.extend(f"- {r[0].upper()}{r[1:]}" for r in f.reasons)
+    if f.reference:
+        out.append(f"- {f.reference[0].upper()}{f.reference[1:]}")
+    return out
+
+
+def _releases_markdown(releases: pd.DataFrame) -> list[str]:
+    if releases.empty:
+        return []
+    out = ["", "## Sources", ""]
+    for r in releases.itertuples():
+        out.append(f"- `{r.id}`: {r.publisher}, *{r.title}*, published {r.published:%d %B %Y}. "
+                   f"<{r.url}> (sha256 `{r.sha256[:12]}…`)")
+    return out

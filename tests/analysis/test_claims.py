@@ -1,0 +1,135 @@
+"""The claims registry, the verdict rules, and the audit on the mirror."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from keycities.analysis.claims import (
+    Candidate,
+    Claim,
+    judge,
+    load_claims,
+    membership_hits,
+    membership_reason,
+    parse_claims,
+    within,
+)
+from keycities.errors import KeycitiesError
+
+
+def claim(value: float, qualifier: str = "exact", precision: float = 0.1,
+          unit: str = "persons") -> Claim:
+    return Claim("c", "004", "wording", "population", value, unit, qualifier,  # type: ignore[arg-type]
+                 precision, network={"id": "key-cities"})
+
+
+@pytest.mark.parametrize(("claimed", "ours", "qualifier", "precision", "ok"), [
+    (5.5, 5.54, "exact", 0.1, True), (5.5, 5.56, "exact", 0.1, False),
+    (5.5, 5.59, "over", 0.1, True), (5.5, 5.49, "over", 0.1, False),
+    (5.5, 5.60, "over", 0.1, False), (0.07, 0.0749, "around", 0.01, True),
+    (0.07, 0.0751, "around", 0.01, False),
+])
+def test_within_rounding(claimed: float, ours: float, qualifier: str, precision: float,
+                         ok: bool) -> None:
+    assert within(claimed, ours, qualifier, precision) is ok  # type: ignore[arg-type]
+
+
+def test_judge_reproduced_names_the_matching_year() -> None:
+    cands = [Candidate(5.8, 2020, "r", "mid-2020"), Candidate(5.52, 2016, "r", "mid-2016")]
+    verdict, ours, closest, reasons = judge(claim(5.5), cands, reference_period=2020)
+    assert verdict == "reproduced"
+    assert ours is not None and ours.period == 2020
+    assert closest is not None and closest.period == 2016
+    assert "matches mid-2016" in reasons[0]
+
+
+def test_judge_differs_reports_revisions_and_definition() -> None:
+    cands = [Candidate(6.0, 2019, "a", "2019 (a)"), Candidate(6.4, 2019, "b", "2019 (b)")]
+    verdict, _, closest, reasons = judge(claim(5.5), cands, reference_period=2019,
+                                         definition="definition: x")
+    assert verdict == "differs" and closest is not None and closest.value == 6.0
+    assert any("releases revise 2019" in r for r in reasons)
+    assert reasons[-1] == "definition: x"
+
+
+def test_judge_without_data_cannot_check() -> None:
+    assert judge(claim(5.5), [], reference_period=2019)[0] == "cannot be checked"
+
+
+def test_membership_hits_and_consistency() -> None:
+    c = claim(10.0, precision=1.0)
+    cands = [Candidate(13.0, 2019, "r", "2019", parts=(("A", 3.0), ("B", 5.0), ("C", 5.0)))]
+    assert list(membership_hits(c, cands)) == ["A"]
+    other = {"x": {"A": "..."}, "y": {"A": "...", "B": "..."}}
+    assert "leaving out A reproduces all 2" in membership_reason(other, "y")
+    split = {"x": {"A": "..."}, "y": {"B": "..."}}
+    assert "unlikely explanation" in membership_reason(split, "y")
+
+
+def test_share_membership_hits_use_the_denominator() -> None:
+    c = Claim("s", "004", "w", "population_share_gb", 0.10, "share", "exact", 0.01,
+              network={"id": "key-cities"})
+    # total 12 of 100 (12%); without A (2) it is 10%
+    cands = [Candidate(0.12, 2019, "r", "2019", parts=(("A", 2.0), ("B", 10.0)),
+                       denominator=100.0)]
+    assert list(membership_hits(c, cands)) == ["A"]
+
+
+def test_registry_has_the_issue_claims() -> None:
+    docs, claims = load_claims()
+    by = {(c.document, c.metric, c.value) for c in claims}
+    for needed in [("004", "population", 5_500_000), ("004", "population_share_gb", 0.0848),
+                   ("004", "jobs", 2_670_000), ("004", "gva", 122_300),
+                   ("004", "gva_share_uk", 0.07), ("004", "businesses", 183_500),
+                   ("000", "gva", 130_500), ("000", "population", 6_400_000),
+                   ("000", "productivity_uplift", 258_000), ("002", "gva", 116_000),
+                   ("002", "productivity_uplift", 214_000), ("002", "leave_share", 0.60),
+                   ("002", "uk_leave_share", 0.52)]:
+        assert needed in by, needed
+    assert {c.document for c in claims} <= set(docs)
+
+
+def test_registry_wording_is_verbatim_from_the_seeds() -> None:
+    seeds = Path(__file__).parents[3] / "shared" / "seeds"
+    if not seeds.is_dir():
+        pytest.skip("../shared/seeds is not beside the project")
+    text = " ".join(p.read_text() for p in seeds.glob("*.txt")).replace("’", "'")
+    text = " ".join(text.split())
+    _, claims = load_claims()
+    for c in claims:
+        for piece in c.wording.split(" ... "):
+            assert piece in text, (c.id, piece)
+
+
+def test_registry_errors_are_named() -> None:
+    doc = {"documents": {"x": {"title": "t", "date": "2020-01-01"}},
+           "claims": [{"id": "a", "document": "x", "wording": "w", "metric": "nonsense",
+                       "value": 1, "unit": "u", "qualifier": "exact", "precision": 1,
+                       "network": {}}]}
+    with pytest.raises(KeycitiesError, match="unknown metric 'nonsense'"):
+        parse_claims(doc)
+
+
+@pytest.mark.mirror
+def test_audit_on_the_mirror(built_store: Path) -> None:
+    from keycities.analysis.audit import audit_from_store, audit_markdown
+    from keycities.store.store import Store
+
+    with Store(built_store, read_only=True) as store:
+        audit = audit_from_store(store)
+    verdicts = {f.claim.id: f for f in audit.findings}
+    assert all(f.verdict in ("reproduced", "differs", "cannot be checked")
+               for f in audit.findings)
+    assert all(f.reasons or f.verdict == "reproduced" for f in audit.findings)
+    assert verdicts["d002-uk-leave-share"].verdict == "reproduced"
+    assert verdicts["d004-member-count"].verdict == "reproduced"
+    assert verdicts["d000-gva"].verdict == "cannot be checked"
+    assert any("Scotland's GVA" in r for r in verdicts["d000-gva"].reasons)
+    biz = verdicts["d004-businesses"]
+    assert biz.verdict == "differs" and any("enterprises" in r for r in biz.reasons)
+    pop = verdicts["d004-population"]
+    assert any("most likely used 2019 data" in r for r in pop.reasons)
+    report = audit_markdown(audit)
+    assert report.startswith("# Key Cities claims audit") and "## Sources" in report
