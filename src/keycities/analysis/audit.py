@@ -146,8 +146,8 @@ def candidates(store: Store, geo: GeographyTables, network: Network, at: dt.date
         value = fig.value if m.share is None else fig.shares.get(m.share)
         if value is None or fig.value is None:
             continue
-        parts = tuple((f"{r.as_published} ({r.code})", float(r.value))
-                      for r in per.itertuples())
+        parts = tuple((f"{name} ({code})", float(v)) for name, code, v in
+                      zip(per["as_published"], per["code"], per["value"], strict=True))
         den = fig.value / value if m.share is not None and value else None
         label = f"{fig.period_label} ({s.release_id})"
         out.append(Candidate(value, s.period, s.release_id, label, parts, den))
@@ -277,7 +277,7 @@ def _releases_markdown(releases: pd.DataFrame) -> list[str]:
     if releases.empty:
         return []
     out = ["", "## Sources", ""]
-    for r in releases.itertuples():
-        out.append(f"- `{r.id}`: {r.publisher}, *{r.title}*, published {r.published:%d %B %Y}. "
-                   f"<{r.url}> (sha256 `{r.sha256[:12]}…`)")
+    for r in releases.to_dict(orient="records"):
+        out.append(f"- `{r['id']}`: {r['publisher']}, *{r['title']}*, published "
+                   f"{r['published']:%d %B %Y}. <{r['url']}> (sha256 `{str(r['sha256'])[:12]}…`)")
     return out
