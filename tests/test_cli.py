@@ -127,3 +127,63 @@ def test_headline_csv(built_store: Path) -> None:
     header = r.output.splitlines()[0]
     assert header.startswith("figure,value,unit,period")
     assert len(r.output.splitlines()) == 5
+
+
+@pytest.mark.mirror
+def test_claims_audit_json_gives_every_claim_a_verdict_with_reasons(built_store: Path) -> None:
+    r = runner.invoke(app, ["claims", "audit", "--store", str(built_store), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.output)
+    assert body["count"] == len(body["claims"]) >= 17
+    for c in body["claims"]:
+        assert c["verdict"] in ("reproduced", "differs", "cannot be checked")
+        assert c["verdict"] == "reproduced" or c["reasons"], c["id"]
+
+
+@pytest.mark.mirror
+def test_claims_audit_markdown_report(built_store: Path) -> None:
+    r = runner.invoke(app, ["claims", "audit", "--store", str(built_store),
+                            "--format", "markdown"])
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("# Key Cities claims audit")
+    assert "> We have a combined population of over 5.5 million people" in r.output
+
+
+@pytest.mark.mirror
+def test_referendum_json(built_store: Path) -> None:
+    r = runner.invoke(app, ["referendum", "key-cities", "--at", "2024-06-01", "--store",
+                            str(built_store), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert "E06000063" in r.output  # Cumberland, votes of three counting areas
+
+
+@pytest.mark.mirror
+def test_productivity_2024_network_2019(built_store: Path) -> None:
+    r = runner.invoke(app, ["productivity", "key-cities", "--at", "2024-06-01", "--year", "2019",
+                            "--store", str(built_store), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.output)
+    assert len(body["members"]) == 26
+    assert body["totals"]["annual_uplift_bn"] == pytest.approx(27.69, abs=0.01)
+    assert any("Σ" in n for n in body["notes"])  # the formula is in the output
+
+
+@pytest.mark.mirror
+def test_productivity_sensitivity_table(built_store: Path) -> None:
+    r = runner.invoke(app, ["productivity", "--at", "2024-06-01", "--year", "2019",
+                            "--sensitivity", "--store", str(built_store), "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    assert len(r.output.splitlines()) > 10
+
+
+@pytest.mark.mirror
+def test_productivity_bad_option_is_readable(built_store: Path,
+                                             monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.argv", ["keycities", "productivity", "--path", "sideways",
+                                     "--store", str(built_store)])
+    with pytest.raises(SystemExit) as info:
+        main()
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Unknown convergence path 'sideways'" in err and "Traceback" not in err

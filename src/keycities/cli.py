@@ -8,6 +8,7 @@ Errors are printed as one message that says what to do, never a traceback.
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -201,6 +202,111 @@ def headline_cmd(
     result = headline_from_store(ctx.store, ctx.network(network), at=parse_date(at),
                                  year=year)
     print_headline(result, fmt)
+
+
+@app.command("referendum")
+def referendum_cmd(
+    network: Annotated[str, typer.Argument(
+        help="'key-cities' or the path of a CSV/YAML network file.")] = "key-cities",
+    at: AtOpt = None, store: StoreOpt = None, mirror: MirrorOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """EU referendum 2016 results of a network's members, votes added up, against GB and UK."""
+    from keycities._impl.reporting import print_referendum
+    from keycities.analysis.referendum import referendum_from_store
+
+    ctx = _context(store, mirror)
+    result = referendum_from_store(ctx.store, ctx.network(network), at=parse_date(at))
+    print_referendum(result, fmt)
+
+
+@app.command("productivity")
+def productivity_cmd(
+    network: Annotated[str, typer.Argument(
+        help="'key-cities' or the path of a CSV/YAML network file.")] = "key-cities",
+    at: AtOpt = None,
+    year: Annotated[int | None, typer.Option(help="Base year (default: the latest).")] = None,
+    measure: Annotated[str, typer.Option(
+        help="'job' (GVA per filled job) or 'hour' (GVA per hour worked).")] = "job",
+    benchmark: Annotated[str, typer.Option(
+        help="england, england-ex-london, uk or region.")] = "england",
+    region: Annotated[str | None, typer.Option(
+        help="The region, with --benchmark region (e.g. 'North West').")] = None,
+    horizon: Annotated[int, typer.Option(help="Years to add up.")] = 10,
+    path: Annotated[str, typer.Option(
+        help="Convergence: immediate, linear or exponential.")] = "immediate",
+    converge_years: Annotated[int | None, typer.Option(
+        help="Years to close the gap (linear/exponential; default the horizon).")] = None,
+    growth: Annotated[float, typer.Option(
+        help="Annual growth of the benchmark, e.g. 0.02.")] = 0.0,
+    negative: Annotated[bool, typer.Option(
+        help="Members above the benchmark count negative (default: zero).")] = False,
+    sensitivity: Annotated[bool, typer.Option(
+        help="Show totals across measures, benchmarks, paths and horizons instead.")] = False,
+    store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
+) -> None:
+    """What raising members' productivity to a benchmark would add: per member and in total."""
+    from keycities._impl.reporting import print_productivity, print_sensitivity
+    from keycities.analysis.productivity_store import (
+        productivity_from_store,
+        sensitivity_from_store,
+    )
+
+    ctx = _context(store, mirror)
+    net, when = ctx.network(network), parse_date(at)
+    if sensitivity:
+        print_sensitivity(sensitivity_from_store(
+            ctx.store, net, at=when, year=year, converge_years=converge_years, growth=growth,
+            negative=negative, region=region), fmt)
+        return
+    print_productivity(productivity_from_store(
+        ctx.store, net, at=when, year=year, measure=measure, benchmark=benchmark,
+        region=region, horizon=horizon, path=path, converge_years=converge_years,
+        growth=growth, negative=negative), fmt)
+
+
+claims_app = typer.Typer(help="Published claims: the registry and its audit.",
+                         no_args_is_help=True)
+app.add_typer(claims_app, name="claims")
+
+
+class ReportFormat(StrEnum):
+    """Formats of the claims audit (a Markdown report as well)."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+@claims_app.command("audit")
+def claims_audit(
+    store: StoreOpt = None, mirror: MirrorOpt = None,
+    fmt: Annotated[ReportFormat, typer.Option(
+        "--format", "-f", help="Output format; markdown gives a report.")] = ReportFormat.table,
+) -> None:
+    """Recompute every published claim and give it a verdict with reasons."""
+    from keycities._impl.reporting import print_audit
+    from keycities.analysis.audit import audit_from_store
+
+    ctx = _context(store, mirror)
+    print_audit(audit_from_store(ctx.store), fmt.value)
+
+
+@claims_app.command("list")
+def claims_list(store: StoreOpt = None, mirror: MirrorOpt = None,
+                fmt: FormatOpt = Format.table) -> None:
+    """The claims registry: each claim's wording, document, network and value."""
+    from keycities.analysis.claims import load_claims
+
+    docs, claims = load_claims()
+    df = pd.DataFrame([{
+        "claim": c.id, "document": c.document, "date": docs[c.document].date,
+        "wording": c.wording, "metric": c.metric, "value": c.value, "unit": c.unit,
+        "network": (f"{c.network.get('id', 'UK')} at {c.network.get('at', '')}".strip()
+                    if c.network else f"unknown list of {c.members_unknown} members"),
+    } for c in claims])
+    print_frame(df, fmt, title="Claims in the Key Cities' documents")
 
 
 def main() -> None:

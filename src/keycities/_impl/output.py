@@ -42,6 +42,8 @@ def jsonable(value: Any) -> Any:
 
 def format_number(value: Any, unit: str = "") -> str:
     """Readable number: thousands separators, shares as percentages."""
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()  # numpy scalars -> Python numbers
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if isinstance(value, bool):

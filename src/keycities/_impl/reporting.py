@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pandas as pd
 from rich.console import Console
 
 from keycities._impl.output import Format, format_number, print_frame
+from keycities.analysis.audit import audit_markdown
+from keycities.analysis.claims import Audit
 from keycities.analysis.headline import Headline
+from keycities.analysis.productivity import ProductivityResult, Sensitivity
+from keycities.analysis.referendum import ReferendumResult
 
 SHORT = {"Great Britain": "GB", "United Kingdom": "UK", "UK less Extra-Regio": "UK*"}
 
@@ -70,3 +75,71 @@ def _value(value: float | None, unit: str) -> str:
     if unit == "£ million":
         return f"£{value / 1000:,.1f}bn"
     return f"{value:,.0f}"
+
+
+def print_audit(audit: Audit, fmt: str) -> None:
+    """Print the claims audit as a table, JSON, CSV or a Markdown report."""
+    if fmt == "markdown":
+        sys.stdout.write(audit_markdown(audit))
+        return
+    df = audit.to_frame()
+    if fmt != "table":
+        print_frame(df, Format(fmt), payload=audit.payload())
+        return
+    counts = df["verdict"].value_counts().to_dict()
+    title = ("Claims audit: " + ", ".join(f"{counts.get(v, 0)} {v}" for v in
+                                          ("reproduced", "differs", "cannot be checked")))
+    notes = [f"{c}: {r}" for c, r in zip(df["claim"], df["reasons"], strict=True) if r]
+    notes.append("`keycities claims audit --format markdown` writes the full report.")
+    shown = df[["claim", "claimed", "ours", "verdict", "basis"]].rename(
+        columns={"ours": "ours (closest)"})
+    print_frame(shown, Format.table,
+                title=title, notes=notes, console=Console())
+
+
+def print_referendum(result: ReferendumResult, fmt: Format) -> None:
+    """Print referendum results: members, the network total, GB and UK, with notes."""
+    df = result.to_frame()
+    if fmt is not Format.table:
+        print_frame(df, fmt, payload=result.payload())
+        return
+    keep = df[(df["kind"] != "comparison")
+              | df["name"].isin(["Great Britain", "United Kingdom (as declared)"])]
+    keep = keep.assign(combined=[a if n and n > 1 and k == "member" else ""
+                                 for a, n, k in zip(keep["counting_areas"],
+                                                    keep["n_counting_areas"], keep["kind"],
+                                                    strict=True)])
+    cols = ["name", "leave", "remain", "leave_share", "turnout", "combined"]
+    shown = keep[cols].rename(columns={"leave_share": "leave %", "turnout": "turnout %",
+                                       "combined": "counting areas added"})
+    print_frame(shown.reset_index(drop=True), Format.table,
+                title=f"EU referendum 2016: {result.network_name}", notes=list(result.notes),
+                console=Console(), units={"leave %": "share", "turnout %": "share"})
+
+
+def print_productivity(result: ProductivityResult, fmt: Format) -> None:
+    """Print the per-member uplift table with its total, and the notes (formula first)."""
+    df = result.to_frame()
+    if fmt is not Format.table:
+        print_frame(result.to_frame(total=False), fmt, payload=result.payload())
+        return
+    money = [c for c in df.columns if "uplift" in c]
+    shown = df.drop(columns=[c for c in ("basis",) if c in df.columns])
+    for c in shown.columns:
+        if c.startswith(("gva_per", "gap_per")):
+            shown[c] = shown[c].round(0)  # whole pounds read better
+    for c in money:
+        shown[c] = [f"£{v / 1e9:,.2f}bn" if isinstance(v, int | float) and v == v else "—"
+                    for v in shown[c]]
+    print_frame(shown, Format.table, title="Productivity gap", notes=list(result.notes),
+                console=Console())
+
+
+def print_sensitivity(result: Sensitivity, fmt: Format) -> None:
+    """Print the sensitivity table (cumulative totals across the main choices)."""
+    df = result.to_frame()
+    if fmt is not Format.table:
+        print_frame(df, fmt, payload=result.payload())
+        return
+    print_frame(df, Format.table, title="Productivity gap: sensitivity",
+                notes=list(result.notes), console=Console())

@@ -126,7 +126,7 @@ def _audit_one(store: Store, geo: GeographyTables, doc: Document,
     cands = candidates(store, geo, network, claim.network["at"], claim.metric,
                        until=doc.date.year)
     verdict, ours, closest, reasons = judge(
-        claim, cands, reference_period=doc.date.year - 1,
+        claim, cands, reference_period=doc.date.year - METRICS[claim.metric].lag,
         definition=METRICS[claim.metric].definition)
     return Finding(claim, doc, verdict, ours, closest, reasons), cands
 
@@ -196,10 +196,12 @@ def _unknown_members(store: Store, geo: GeographyTables, doc: Document,
 
 def _reference_figure(store: Store, geo: GeographyTables, doc: Document, claim: Claim) -> str:
     net = builtin_network("key-cities")
-    cands = candidates(store, geo, net, REFERENCE_AT, claim.metric, until=doc.date.year)
+    year = doc.date.year - METRICS[claim.metric].lag
+    cands = [c for c in candidates(store, geo, net, REFERENCE_AT, claim.metric, until=year)
+             if c.period == year]
     if not cands:
         return ""
-    best = max(cands, key=lambda c: (c.period or 0, c.release_id or ""))
+    best = cands[0]  # newest release first
     n = len(net.members_at(REFERENCE_AT))
     return (f"for reference only: the {n} members listed in 2021 total "
             f"{fmt(best.value, claim.unit)} for {best.label}")
@@ -222,9 +224,44 @@ def _compare_with(store: Store, doc: Document, claim: Claim) -> list[str]:
             f"{fmt(claim.value, claim.unit)} is {claim.value / float(r['value']):.0%} of it"]
 
 
+def _reference_leave_share(store: Store, geo: GeographyTables, doc: Document,
+                           claim: Claim) -> str:
+    from keycities.analysis.referendum import referendum_from_store
+
+    result = referendum_from_store(store, builtin_network("key-cities"), at=REFERENCE_AT)
+    t = result.total
+    if t is None or t.leave_share is None:
+        return ""
+    return (f"for reference only: the {len(result.members)} members listed in 2021 voted "
+            f"{t.leave_share:.2%} Leave ({t.leave:,} of {t.valid_votes:,} valid votes, "
+            "ec-eu-referendum-2016)")
+
+
+def _reference_uplift(store: Store, geo: GeographyTables, doc: Document, claim: Claim) -> str:
+    from keycities.analysis.productivity_store import productivity_from_store
+    from keycities.store.queries import NoDataError
+
+    horizon = int(claim.extra.get("horizon") or claim.extra.get("until", doc.date.year + 10)
+                  - doc.date.year)
+    base = doc.date.year - METRICS["jobs"].lag
+    try:
+        res = productivity_from_store(store, builtin_network("key-cities"), at=REFERENCE_AT,
+                                      year=base, horizon=horizon)
+    except NoDataError:
+        return ""
+    total = res.payload()["totals"]
+    return (f"for reference only: raising the {len(res.members)} members listed in 2021 to "
+            f"England's GVA per filled job in {base} (immediate, no growth, "
+            f"ons-productivity-la-2024-06) adds £{total['annual_uplift'] / 1e9:,.1f}bn a year, "
+            f"£{total['cumulative_uplift'] / 1e9:,.1f}bn over {horizon} years; the document's "
+            "method (measure, base year, path, growth) is not stated")
+
+
 REFERENCES: dict[str, Callable[[Store, GeographyTables, Document, Claim], str]] = {
+    "productivity_uplift": _reference_uplift,
     "gva": _reference_figure,
     "population": _reference_figure,
+    "leave_share": _reference_leave_share,
 }
 
 
@@ -242,7 +279,7 @@ def audit_markdown(audit: Audit) -> str:
         "official statistics: " + ", ".join(f"{counts.get(v, 0)} {v}" for v in
                                            ("reproduced", "differs", "cannot be checked")) + ".",
         "",
-        "| claim | document | claimed | ours | verdict |",
+        "| claim | document | claimed | ours (closest) | verdict |",
         "|---|---|---|---|---|",
     ]
     for r in df.itertuples():

@@ -117,21 +117,24 @@ class Metric:
     figure: str | None = None
     share: str | None = None
     definition: str = ""
+    lag: int = 1
+    """Years between a period and its first publication (GVA for 2017 is first
+    published in December 2018): a document of year Y most likely used Y - lag."""
 
 
 METRICS: dict[str, Metric] = {
     "member_count": Metric(),
     "population": Metric("population"),
     "population_share_gb": Metric("population", "Great Britain"),
-    "jobs": Metric("filled_jobs", definition=(
+    "jobs": Metric("filled_jobs", lag=2, definition=(
         "definition: we count ONS filled jobs (workplace jobs including the self-employed, "
         "smoothed); 'jobs' may instead be employee jobs (BRES) or Nomis total jobs, "
         "neither of which is in the mirror")),
-    "gva": Metric("gva"),
-    "gva_share_uk": Metric("gva", "UK less Extra-Regio", definition=(
+    "gva": Metric("gva", lag=2),
+    "gva_share_uk": Metric("gva", "UK less Extra-Regio", lag=2, definition=(
         "definition: 'the UK economy' may mean UK GVA including Extra-Regio, or GDP; we "
         "divide by UK GVA less Extra-Regio")),
-    "businesses": Metric("business_local_units", definition=(
+    "businesses": Metric("business_local_units", lag=0, definition=(
         "definition: 'businesses' usually counts enterprises (Nomis UK Business Counts - "
         "enterprises, or ONS Business Demography active enterprises); the store has local "
         "units (sites), which are more numerous because one enterprise can have many sites; "
