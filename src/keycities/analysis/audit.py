@@ -123,10 +123,11 @@ def _audit_one(store: Store, geo: GeographyTables, doc: Document,
         return _unknown_members(store, geo, doc, claim), []
     assert claim.network is not None
     network = builtin_network(claim.network["id"])
-    cands = candidates(store, geo, network, claim.network["at"], claim.metric,
-                       until=doc.date.year)
+    # Only data that could have been published by the document's date count.
+    until = doc.date.year - METRICS[claim.metric].lag
+    cands = candidates(store, geo, network, claim.network["at"], claim.metric, until=until)
     verdict, ours, closest, reasons = judge(
-        claim, cands, reference_period=doc.date.year - METRICS[claim.metric].lag,
+        claim, cands, reference_period=until,
         definition=METRICS[claim.metric].definition)
     return Finding(claim, doc, verdict, ours, closest, reasons), cands
 
@@ -214,8 +215,8 @@ def _compare_with(store: Store, doc: Document, claim: Claim) -> list[str]:
     df = store.query(
         "SELECT f.period, f.value, f.release_id FROM fact f JOIN release r ON r.id = "
         "f.release_id WHERE f.area_code = ? AND f.measure = 'gva_current_prices' AND "
-        "f.period BETWEEN ? AND ? ORDER BY f.period DESC, r.published DESC LIMIT 1",
-        [other["code"], doc.date.year - 3, doc.date.year - 1])
+        "f.period = ? ORDER BY r.published DESC LIMIT 1",
+        [other["code"], doc.date.year - METRICS["gva"].lag])
     if df.empty:
         return []
     r = df.iloc[0]
@@ -298,12 +299,14 @@ def _finding_markdown(f: Finding) -> list[str]:
            f"- Claimed: **{fmt(c.value, c.unit)}** ({c.qualifier}, to the nearest "
            f"{fmt(c.precision, c.unit)})"]
     if f.ours is not None:
-        out.append(f"- Ours for the year before the document: {fmt(f.ours.value, c.unit)} — "
-                   f"{f.ours.label}")
+        out.append(f"- Ours for the latest year the document could have used: "
+                   f"{fmt(f.ours.value, c.unit)} — {f.ours.label}")
     if f.closest is not None and f.closest is not f.ours:
         out.append(f"- Closest match: {fmt(f.closest.value, c.unit)} — {f.closest.label}")
     if f.gap is not None and f.verdict == "differs":
-        out.append(f"- Gap (ours − claimed): {fmt(f.gap, c.unit)}")
+        gap = (f"{f.gap * 100:+.2f} percentage points" if c.unit == "share"
+               else fmt(f.gap, c.unit))
+        out.append(f"- Gap (closest − claimed): {gap}")
     out.extend(f"- {r[0].upper()}{r[1:]}" for r in f.reasons)
     if f.reference:
         out.append(f"- {f.reference[0].upper()}{f.reference[1:]}")

@@ -233,7 +233,9 @@ def judge(claim: Claim, candidates: list[Candidate], *, reference_period: int | 
         if closest.period != (ours.period if ours else None):
             reasons.append(f"matches {closest.label}; the document does not state its year")
         return "reproduced", ours, closest, reasons
-    reasons = [f"closest of {len(candidates)} years/releases searched: {closest.label}"]
+    periods = sorted({c.period for c in candidates if c.period is not None})
+    span = f" ({periods[0]}–{periods[-1]})" if periods else ""
+    reasons = [f"closest of {len(candidates)} years/releases searched{span}: {closest.label}"]
     reasons.extend(_revision_reason(candidates, closest, claim))
     if definition:
         reasons.append(definition)
