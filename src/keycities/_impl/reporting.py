@@ -105,7 +105,7 @@ def print_referendum(result: ReferendumResult, fmt: Format) -> None:
         return
     keep = df[(df["kind"] != "comparison")
               | df["name"].isin(["Great Britain", "United Kingdom (as declared)"])]
-    keep = keep.assign(combined=[a if n and n > 1 and k == "member" else ""
+    keep = keep.assign(combined=[a if pd.notna(n) and n > 1 and k == "member" else ""
                                  for a, n, k in zip(keep["counting_areas"],
                                                     keep["n_counting_areas"], keep["kind"],
                                                     strict=True)])
