@@ -152,9 +152,41 @@ def test_subnational_official_file(mirror: Path) -> None:
     assert v[("E12000001", "earnings_median_weekly_residence")] == pytest.approx(528.2)
     assert v[("K02000001", "earnings_median_weekly_residence_ci_lower")] == pytest.approx(
         573.773196)
-    codes = set(rows["area_code"])
+    codes = set(rows.loc[rows["measure"].str.startswith("earnings"), "area_code"])
     # 2023 districts: Cumberland present; suppressed and obsolete rows gone.
     assert "E06000063" in codes
     assert not {"E09000001", "E06000053", "E10000002", "E11000004"} & codes
     assert (rows["measure"] == "earnings_median_weekly_workplace").sum() == 11
     assert len(codes) == 403
+
+
+def test_active_enterprise_rows_from_a_tiny_sheet() -> None:
+    import numpy as np
+
+    from keycities.sources.earnings import active_enterprise_rows
+
+    nan = np.nan
+    raw = pd.DataFrame([
+        ["Metric:", "Active enterprises", nan],
+        ["Date:", 2022, nan],
+        ["Geography:", "Local Authority Districts and Unitary Authorities, 2022", nan],
+        ["Area Code", "Country", "Count of active enterprises (control rounded to base 5)"],
+        ["K02000001", "United Kingdom", 2924685],
+        ["E08000024", nan, 7010],
+        ["E06000053", nan, "[x]"],
+        ["Notes", nan, nan],
+    ])
+    rows = active_enterprise_rows(raw)
+    assert list(rows["area_code"]) == ["K02000001", "E08000024"]
+    assert set(rows["period"]) == {2022} and set(rows["geography_vintage"]) == {2022}
+    assert rows["value"].tolist() == [2924685.0, 7010.0]
+
+
+@pytest.mark.mirror
+def test_active_enterprises_on_the_mirror(mirror: Path) -> None:
+    from keycities.sources.earnings import SUBNATIONAL_RELEASE, read_subnational
+
+    rows = read_subnational(SUBNATIONAL_RELEASE, mirror / str(SUBNATIONAL_RELEASE.mirror_path))
+    firms = rows[rows["measure"] == "business_active_enterprises"].set_index("area_code")
+    assert firms.loc["K02000001", "value"] == 2_924_685
+    assert firms.loc["E92000001", "value"] == 2_581_080

@@ -28,13 +28,14 @@ from keycities.analysis.claims import (
 )
 from keycities.analysis.headline import (
     FIGURES,
+    FigureSpec,
     figure_for_slice,
     geography_from_store,
     member_vintage,
 )
 from keycities.geography.tables import GeographyTables
 from keycities.network.register import Network, builtin_network
-from keycities.store.queries import release_info, slices_by_release
+from keycities.store.queries import area_series, release_info, slices_by_release, totals
 from keycities.store.store import Store
 
 #: How many years before a document its figures may date from.
@@ -83,22 +84,31 @@ def _add_implied_year_reasons(store: Store, findings: list[Finding]) -> None:
             f_count = by_key.get((doc, count))
             if metric != share or f_count is None or f_share.claim.qualifier != "exact":
                 continue
-            implied = f_count.claim.value / f_share.claim.value
-            spec = next(x for x in FIGURES if x.key == METRICS[count].figure)
-            df = store.query(
-                "SELECT period, value, release_id FROM fact WHERE area_code = ? AND "
-                "measure = ? ORDER BY abs(value - ?) LIMIT 1", [code, spec.measure, implied])
-            if df.empty:
-                continue
-            r = df.iloc[0]
-            text = (f"data year: {fmt(f_count.claim.value, f_count.claim.unit)} at "
-                    f"{fmt(f_share.claim.value, 'share')} implies a denominator of "
-                    f"{fmt(implied, f_count.claim.unit)}, closest to {int(r['period'])} "
-                    f"({fmt(float(r['value']), f_count.claim.unit)}, {r['release_id']}): the "
-                    f"document most likely used {int(r['period'])} data")
+            text = _implied_year(store, f_count, f_share, code)
             for f in (f_count, f_share):
-                if f.verdict == "differs":
+                if text and f.verdict == "differs":
                     f.reasons.insert(1, text)
+
+
+def _implied_year(store: Store, f_count: Finding, f_share: Finding, code: str) -> str:
+    """Which years' denominators fit a count and its share, given how both are rounded."""
+    c, s = f_count.claim, f_share.claim
+    lo_c, hi_c = ((c.value, c.value + c.precision) if c.qualifier == "over"
+                  else (c.value - c.precision / 2, c.value + c.precision / 2))
+    lo, hi = lo_c / (s.value + s.precision / 2), hi_c / (s.value - s.precision / 2)
+    spec = next(x for x in FIGURES if x.key == METRICS[c.metric].figure)
+    year = f_count.document.date.year - METRICS[c.metric].lag
+    df = area_series(store, code, spec.measure, periods=range(year - LOOKBACK, year + 1))
+    fits = sorted({int(p) for p, v in zip(df["period"], df["value"], strict=True)
+                   if lo <= v <= hi})
+    span = f"{fmt(lo, c.unit)}–{fmt(hi, c.unit)}"
+    if not fits:
+        return (f"data year: {fmt(c.value, c.unit)} at {fmt(s.value, 'share')} implies a "
+                f"denominator of {span}, which no year's figure fits")
+    return (f"data year: {fmt(c.value, c.unit)} at {fmt(s.value, 'share')} implies a "
+            f"denominator of {span} (allowing for rounding), which fits "
+            f"{', '.join(map(str, fits))}: the document's figures are most likely of "
+            f"{'that year' if len(fits) == 1 else 'one of those years'}")
 
 
 def _add_membership_reasons(found: list[tuple[Finding, list[Candidate]]]) -> None:
@@ -125,17 +135,24 @@ def _audit_one(store: Store, geo: GeographyTables, doc: Document,
     network = builtin_network(claim.network["id"])
     # Only data that could have been published by the document's date count.
     until = doc.date.year - METRICS[claim.metric].lag
-    cands = candidates(store, geo, network, claim.network["at"], claim.metric, until=until)
+    cands = candidates(store, geo, network, claim.network["at"], claim.metric, until=until,
+                       document_date=doc.date)
     verdict, ours, closest, reasons = judge(
         claim, cands, reference_period=until,
         definition=METRICS[claim.metric].definition)
+    if verdict == "differs":
+        reasons.extend(_alternative_definition(store, geo, network, claim))
     return Finding(claim, doc, verdict, ours, closest, reasons), cands
 
 
 def candidates(store: Store, geo: GeographyTables, network: Network, at: dt.date,
-               metric: str, *, until: int) -> list[Candidate]:
+               metric: str, *, until: int,
+               document_date: dt.date | None = None) -> list[Candidate]:
     """Our figure of ``metric`` for ``network`` on ``at``, for every period up to
-    ``until`` (and :data:`LOOKBACK` years before it) and every release."""
+    ``until`` (and :data:`LOOKBACK` years before it) and every release.
+
+    A release published after ``document_date`` is labelled as a revision of
+    what the document could have seen."""
     m = METRICS[metric]
     spec = next(f for f in FIGURES if f.key == m.figure)
     members = network.members_at(at)
@@ -151,8 +168,38 @@ def candidates(store: Store, geo: GeographyTables, network: Network, at: dt.date
                       zip(per["as_published"], per["code"], per["value"], strict=True))
         den = fig.value / value if m.share is not None and value else None
         label = f"{fig.period_label} ({s.release_id})"
+        if document_date is not None and dt.date.fromisoformat(s.published) > document_date:
+            label += f"; revised, published {s.published[:4]}"
         out.append(Candidate(value, s.period, s.release_id, label, parts, den))
     return out
+
+
+def _alternative_definition(store: Store, geo: GeographyTables, network: Network,
+                            claim: Claim) -> list[str]:
+    """The network's figure under the claim's likelier definition, where the store has it."""
+    alt = ALTERNATIVES.get(claim.metric)
+    if alt is None or claim.network is None:
+        return []
+    measure, label = alt
+    spec = FigureSpec(measure, label, measure, ())
+    at = claim.network["at"]
+    found = slices_by_release(store, measure, prefer_vintage=member_vintage(at))
+    if not found:
+        return []
+    s = found[0]
+    fig, _ = figure_for_slice(store, spec, network.members_at(at), geo, s, vm=member_vintage(at))
+    if fig.value is None:
+        return []
+    return [f"for comparison, {label} of the same members total {fmt(fig.value, claim.unit)} "
+            f"in {s.period} ({s.release_id}, the only year in the store)"
+            + (": also well above the claim, so the definition alone does not explain the gap"
+               if fig.value > claim.value * 1.05 else "")]
+
+
+#: Metric -> (measure under the claim's likelier definition, its label).
+ALTERNATIVES: dict[str, tuple[str, str]] = {
+    "businesses": ("business_active_enterprises", "active enterprises (ONS Business Demography)"),
+}
 
 
 def _member_count(doc: Document, claim: Claim) -> Finding:
@@ -163,22 +210,23 @@ def _member_count(doc: Document, claim: Claim) -> Finding:
     c = Candidate(float(len(members)), None, None,
                   f"{len(members)} members listed (document {doc.id})")
     ok = c.value == claim.value
-    return Finding(claim, doc, "reproduced" if ok else "differs", c, c,
-                   [] if ok else [f"the published list has {len(members)} entries"])
+    reasons = ([f"the document's own list has {len(members)} entries: this checks only that "
+                "the count and the list agree"] if ok else
+               [f"the published list has {len(members)} entries"])
+    return Finding(claim, doc, "reproduced" if ok else "differs", c, c, reasons)
 
 
 def _uk_leave_share(store: Store, doc: Document, claim: Claim) -> Finding:
-    totals = store.query(
-        "SELECT measure, sum(value) AS v FROM fact WHERE release_id = 'ec-eu-referendum-2016' "
-        "AND measure IN ('eu_ref_leave', 'eu_ref_remain') GROUP BY measure")
-    if len(totals) < 2:
+    from keycities.sources.referendum import RELEASE
+
+    v = totals(store, RELEASE.id, ["eu_ref_leave", "eu_ref_remain"])
+    if len(v) < 2:
         return Finding(claim, doc, "cannot be checked",
                        reasons=["the EU referendum results are not in the store"])
-    v = dict(zip(totals["measure"], totals["v"], strict=True))
     share = v["eu_ref_leave"] / (v["eu_ref_leave"] + v["eu_ref_remain"])
-    c = Candidate(share, 2016, "ec-eu-referendum-2016",
+    c = Candidate(share, 2016, RELEASE.id,
                   f"UK as declared (incl. Gibraltar): Leave {v['eu_ref_leave']:,.0f}, "
-                  f"Remain {v['eu_ref_remain']:,.0f} (ec-eu-referendum-2016)")
+                  f"Remain {v['eu_ref_remain']:,.0f} ({RELEASE.id})")
     verdict, ours, closest, reasons = judge(claim, [c], reference_period=2016)
     return Finding(claim, doc, verdict, ours, closest, reasons)
 
@@ -212,11 +260,8 @@ def _compare_with(store: Store, doc: Document, claim: Claim) -> list[str]:
     other = claim.extra.get("compare_with")
     if not other:
         return []
-    df = store.query(
-        "SELECT f.period, f.value, f.release_id FROM fact f JOIN release r ON r.id = "
-        "f.release_id WHERE f.area_code = ? AND f.measure = 'gva_current_prices' AND "
-        "f.period = ? ORDER BY r.published DESC LIMIT 1",
-        [other["code"], doc.date.year - METRICS["gva"].lag])
+    year = doc.date.year - METRICS["gva"].lag
+    df = area_series(store, other["code"], "gva_current_prices", periods=range(year, year + 1))
     if df.empty:
         return []
     r = df.iloc[0]

@@ -138,7 +138,7 @@ METRICS: dict[str, Metric] = {
         "definition: 'businesses' usually counts enterprises (Nomis UK Business Counts - "
         "enterprises, or ONS Business Demography active enterprises); the store has local "
         "units (sites), which are more numerous because one enterprise can have many sites; "
-        "enterprise counts by district are not in the mirror")),
+        "district enterprise counts are in the store for 2022 only")),
     "leave_share": Metric(),
     "uk_leave_share": Metric(),
     "productivity_uplift": Metric(),
@@ -227,12 +227,14 @@ def judge(claim: Claim, candidates: list[Candidate], *, reference_period: int | 
     if not candidates:
         return "cannot be checked", None, None, ["the store has no data for this metric"]
     ours = _at_period(candidates, reference_period)
-    closest = min(candidates, key=lambda c: abs(c.value - claim.value))
-    if within(claim.value, closest.value, claim.qualifier, claim.precision):
-        reasons = []
-        if closest.period != (ours.period if ours else None):
-            reasons.append(f"matches {closest.label}; the document does not state its year")
-        return "reproduced", ours, closest, reasons
+    inside = [c for c in candidates
+              if within(claim.value, c.value, claim.qualifier, claim.precision)]
+    # The closest figure inside the tolerance wins: for "over" claims a figure just
+    # below the claimed value can be closer yet outside it.
+    closest = min(inside or candidates, key=lambda c: abs(c.value - claim.value))
+    if inside:
+        return "reproduced", ours, closest, reproduced_reasons(claim, candidates, inside,
+                                                               closest)
     periods = sorted({c.period for c in candidates if c.period is not None})
     span = f" ({periods[0]}–{periods[-1]})" if periods else ""
     reasons = [f"closest of {len(candidates)} years/releases searched{span}: {closest.label}"]
@@ -289,6 +291,23 @@ def membership_reason(hits: dict[str, dict[str, str]], claim_id: str) -> str:
                 f"{first}: {text}), but no one member does so for all of this document's "
                 "differing figures, so a one-member difference is an unlikely explanation")
     return "membership: no single member's omission reproduces this figure"
+
+
+def reproduced_reasons(claim: Claim, candidates: list[Candidate], inside: list[Candidate],
+                       closest: Candidate) -> list[str]:
+    """Why a claim counts as reproduced, and how strongly."""
+    rule = ("rounded down" if claim.qualifier == "over" else "rounded")
+    out = [f"{closest.label} gives {fmt(closest.value, claim.unit)}, which {rule} to the "
+           f"nearest {fmt(claim.precision, claim.unit)} is the claimed "
+           f"{fmt(claim.value, claim.unit)}"]
+    if len(inside) == len(candidates) > 1:
+        periods = sorted({c.period for c in candidates if c.period is not None})
+        out.append(f"every year and release searched ({periods[0]}–{periods[-1]}) is within "
+                   "the claim's tolerance: the claim is too coarse to say which data it used")
+    elif len(inside) > 1:
+        out.append(f"{len(inside)} of {len(candidates)} years/releases searched are within "
+                   "the tolerance")
+    return out
 
 
 def _at_period(candidates: list[Candidate], period: int | None) -> Candidate | None:

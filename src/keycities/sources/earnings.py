@@ -5,12 +5,14 @@
     median gross annual earnings of full-time employees by district of
     residence, 2002-2022, and Table 5a, median house price (year ending
     September), England and Wales districts on 2021 boundaries.
-``earnings_subnational``
+``subnational_indicators``
     ONS Subnational indicators (ninth release, March 2024), sheet "Weekly
     pay": gross median weekly pay of all employees (full- and part-time) in
     2023 by place of residence, with 95% confidence intervals, UK districts
     on 2023 boundaries.  Northern Ireland's districts come from NISRA's
-    *workplace* table and are stored under a workplace measure.
+    *workplace* table and are stored under a workplace measure.  The same
+    workbook's "Active enterprises" sheet (ONS Business Demography 2022, UK
+    districts on 2022 boundaries) gives ``business_active_enterprises``.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from keycities.sources._sheets import (
 from keycities.sources.measures import Measure
 from keycities.store.schema import READER_COLUMNS
 
-READER_VERSION = "1"
+READER_VERSION = "2"
 
 # --------------------------------------------------------------- affordability
 
@@ -129,7 +131,7 @@ SUBNATIONAL_RELEASE = Release(
     id="ons-subnational-indicators-2024-03",
     publisher="Office for National Statistics",
     title="Subnational indicators explorer: underlying publicly available datasets and "
-          "metadata, ninth release (sheet 'Weekly pay')",
+          "metadata, ninth release (sheets 'Weekly pay' and 'Active enterprises')",
     url="https://www.ons.gov.uk/file?uri=/peoplepopulationandcommunity/wellbeing/datasets/"
         "subnationalindicatorsexplorerunderlyingpubliclyavailabledatasetsandmetadata/"
         "current/subnatindicators.xlsx",
@@ -261,16 +263,44 @@ def check_weekly_pay_vintage(raw: pd.DataFrame, release: Release) -> None:
         )
 
 
+def active_enterprise_rows(raw: pd.DataFrame) -> pd.DataFrame:
+    """Fact rows of the 'Active enterprises' sheet (ONS Business Demography).
+
+    The period is the sheet's 'Date:' year and the boundary vintage its
+    'Geography:' year, carried per row (they differ from the workbook's pay sheet).
+    """
+    row, col = find_header_row(raw, ("Area Code",))
+    header = [str(v) for v in raw.iloc[row]]
+    value_col = next((i for i, h in enumerate(header) if "active enterprises" in h.lower()),
+                     None)
+    if value_col is None:
+        raise SheetFormatError("No 'active enterprises' column in the sheet's header row.")
+    body = raw.iloc[row + 1:]
+    codes = body.iloc[:, col].astype("string").str.strip()
+    out = pd.DataFrame({"area_code": codes, "value": to_values(body.iloc[:, value_col])})
+    out = out[out["area_code"].map(lambda c: isinstance(c, str) and is_area_code(c))]
+    out = out.dropna(subset=["value"])
+    return out.assign(measure=ACTIVE_ENTERPRISES, period=_labelled_year(raw, "Date:"),
+                      unit="enterprises", geography_vintage=_labelled_year(raw, "Geography:"))
+
+
 def read_subnational(release: Release, path: Path) -> pd.DataFrame:
-    """Read the 'Weekly pay' sheet, checking its boundary year against the release."""
+    """Read the 'Weekly pay' sheet (boundary year checked against the release) and the
+    'Active enterprises' sheet."""
     raw = read_sheet(path, "Weekly pay")
     check_weekly_pay_vintage(raw, release)
-    return weekly_pay_rows(raw)
+    pay = weekly_pay_rows(raw).assign(geography_vintage=release.geography_vintage)
+    firms = active_enterprise_rows(read_sheet(path, "Active enterprises"))
+    return pd.concat([pay, firms], ignore_index=True)
 
 
 # ------------------------------------------------------------------- catalog
 
+ACTIVE_ENTERPRISES = "business_active_enterprises"
+
 MEASURES: tuple[Measure, ...] = (
+    Measure(ACTIVE_ENTERPRISES, "enterprises", "count",
+            "Active enterprises (ONS Business Demography; counts rounded to 5)"),
     Measure(ANNUAL, "£ per year", "median",
             "Median gross annual earnings of full-time employees, by place of residence "
             "(ASHE)"),
@@ -299,11 +329,11 @@ SOURCES: tuple[SimpleSource, ...] = (
                     "district, England and Wales, 2002-2022 (ONS affordability workbook).",
     ),
     SimpleSource(
-        name="earnings_subnational",
+        name="subnational_indicators",
         table="fact",
         releases=(SUBNATIONAL_RELEASE,),
         reader=read_subnational,
-        description="ASHE 2023 gross median weekly pay by district (ONS subnational "
-                    "indicators, March 2024).",
+        description="ASHE 2023 gross median weekly pay and 2022 active enterprises by "
+                    "district (ONS subnational indicators, March 2024).",
     ),
 )

@@ -140,3 +140,23 @@ def geography_tables(store: Store) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
     """(area rows, change rows, alias rows, split weights) as stored."""
     return (store.table("area"), store.table("change"), store.table("alias"),
             store.table("split_weight"))
+
+
+def totals(store: Store, release_id: str, measures: Sequence[str]) -> dict[str, float]:
+    """Sum of each measure over every area of a release (e.g. the UK's referendum votes)."""
+    df = store.query(
+        "SELECT measure, sum(value) AS v FROM fact WHERE release_id = ? "
+        "AND measure IN (SELECT UNNEST(?)) GROUP BY measure", [release_id, list(measures)])
+    return {str(m): float(v) for m, v in zip(df["measure"], df["v"], strict=True)}
+
+
+def area_series(store: Store, code: str, measure: str, *,
+                periods: range | None = None) -> pd.DataFrame:
+    """period, value, release_id, published of one area's measure, newest release first."""
+    df = store.query(
+        "SELECT f.period, f.value, f.release_id, r.published FROM fact f JOIN release r "
+        "ON r.id = f.release_id WHERE f.area_code = ? AND f.measure = ? "
+        "ORDER BY f.period DESC, r.published DESC", [code, measure])
+    if periods is not None:
+        df = df[df["period"].isin(list(periods))]
+    return df.reset_index(drop=True)
