@@ -12,6 +12,8 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from keycities._impl.plain import jsonable
+
 
 class Format(StrEnum):
     """Output formats every result-printing command accepts."""
@@ -19,25 +21,6 @@ class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
-
-
-def jsonable(value: Any) -> Any:
-    """Plain JSON types from pandas/numpy values (NaN -> null)."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, pd.DataFrame):
-        return [jsonable(r) for r in value.to_dict(orient="records")]
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return value
 
 
 def format_number(value: Any, unit: str = "") -> str:

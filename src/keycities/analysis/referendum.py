@@ -45,7 +45,6 @@ The core (:func:`referendum_rollup`) takes DataFrames; :func:`referendum_from_st
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -53,6 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from keycities._impl.plain import jsonable
 from keycities.errors import KeycitiesError
 from keycities.network.register import Network
 from keycities.store.store import Store
@@ -182,19 +182,8 @@ def _tally_row(t: Tally) -> dict[str, Any]:
                                                      "remain_share", "turnout")}}
 
 
-def _plain(v: Any) -> Any:
-    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
-        return None
-    if isinstance(v, np.generic):
-        return _plain(v.item())
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    return v
-
-
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(k): _plain(v) for k, v in row.items()}
-            for row in df.astype(object).to_dict("records")]
+    return list(jsonable(df))
 
 
 # ------------------------------------------------------------------ pure core
