@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 
 from keycities._impl.context import Context, parse_date
-from keycities._impl.output import Format, format_number, jsonable, print_frame
+from keycities._impl.output import Format, print_frame
 from keycities.errors import KeycitiesError
 from keycities.geography.areas import PACKAGE_VINTAGE
 from keycities.geography.vintage import check_vintage
@@ -230,6 +230,10 @@ def productivity_cmd(
         help="'job' (GVA per filled job) or 'hour' (GVA per hour worked).")] = "job",
     benchmark: Annotated[str, typer.Option(
         help="england, england-ex-london, uk or region.")] = "england",
+    benchmark_basis: Annotated[str, typer.Option(
+        help="totals: total GVA / total filled jobs (or hours), unsmoothed, as the issue "
+             "defines it; smoothed: from ONS's smoothed ratios, like for like with the "
+             "members' figures.")] = "totals",
     region: Annotated[str | None, typer.Option(
         help="The region, with --benchmark region (e.g. 'North West').")] = None,
     horizon: Annotated[int, typer.Option(help="Years to add up.")] = 10,
@@ -238,11 +242,15 @@ def productivity_cmd(
     converge_years: Annotated[int | None, typer.Option(
         help="Years to close the gap (linear/exponential; default the horizon).")] = None,
     growth: Annotated[float, typer.Option(
-        help="Annual growth of the benchmark, e.g. 0.02.")] = 0.0,
+        help="Yearly growth g, e.g. 0.02: the benchmark and the cash value of every gap grow "
+             "at g a year, so year t's uplift is multiplied by (1 + g)^t; the annual uplift "
+             "stays in base-year prices.")] = 0.0,
     negative: Annotated[bool, typer.Option(
         help="Members above the benchmark count negative (default: zero).")] = False,
     sensitivity: Annotated[bool, typer.Option(
-        help="Show totals across measures, benchmarks, paths and horizons instead.")] = False,
+        help="Show totals across measure × benchmark × basis × path × horizon instead "
+             "(--measure, --benchmark, --benchmark-basis, --horizon and --path are then "
+             "not used).")] = False,
     store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
 ) -> None:
     """What raising members' productivity to a benchmark would add: per member and in total."""
@@ -255,14 +263,21 @@ def productivity_cmd(
     ctx = _context(store, mirror)
     net, when = ctx.network(network), parse_date(at)
     if sensitivity:
-        print_sensitivity(sensitivity_from_store(
+        result = sensitivity_from_store(
             ctx.store, net, at=when, year=year, converge_years=converge_years, growth=growth,
-            negative=negative, region=region), fmt)
+            negative=negative, region=region,
+            benchmarks=("england", "england-ex-london", "uk", *(("region",) if region else ())))
+        result.notes.insert(0, "With --sensitivity the single-scenario options --measure, "
+                               "--benchmark, --benchmark-basis, --horizon and --path are not "
+                               "used (the table varies them, as below); --year, "
+                               "--converge-years, --growth, --negative and --region (which "
+                               "adds the region benchmark) apply to every row.")
+        print_sensitivity(result, fmt)
         return
     print_productivity(productivity_from_store(
         ctx.store, net, at=when, year=year, measure=measure, benchmark=benchmark,
-        region=region, horizon=horizon, path=path, converge_years=converge_years,
-        growth=growth, negative=negative), fmt)
+        region=region, benchmark_basis=benchmark_basis, horizon=horizon, path=path,
+        converge_years=converge_years, growth=growth, negative=negative), fmt)
 
 
 claims_app = typer.Typer(help="Published claims: the registry and its audit.",
@@ -318,7 +333,7 @@ def main() -> None:
         sys.exit(2)
 
 
-__all__ = ["app", "format_number", "jsonable", "main"]
+__all__ = ["app", "main"]
 
 
 if __name__ == "__main__":

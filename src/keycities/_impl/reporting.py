@@ -118,28 +118,80 @@ def print_referendum(result: ReferendumResult, fmt: Format) -> None:
 
 
 def print_productivity(result: ProductivityResult, fmt: Format) -> None:
-    """Print the per-member uplift table with its total, and the notes (formula first)."""
-    df = result.to_frame()
-    if fmt is not Format.table:
-        print_frame(result.to_frame(total=False), fmt, payload=result.payload())
-        return
-    money = [c for c in df.columns if "uplift" in c]
-    shown = df.drop(columns=[c for c in ("basis",) if c in df.columns])
-    for c in shown.columns:
-        if c.startswith(("gva_per", "gap_per")):
-            shown[c] = shown[c].round(0)  # whole pounds read better
-    for c in money:
-        shown[c] = [f"£{v / 1e9:,.2f}bn" if isinstance(v, int | float) and v == v else "—"
-                    for v in shown[c]]
-    print_frame(shown, Format.table, title="Productivity gap", notes=list(result.notes),
-                console=Console())
+    """Print the per-member uplift table with its Total row, and the notes (formula
+    first).  CSV has every column and the Total row last (kind 'total'); JSON is
+    the whole payload; the table leaves out codes and marks estimates with '*'."""
+    from rich.table import Table
 
+    from keycities.analysis.productivity import pounds
 
-def print_sensitivity(result: Sensitivity, fmt: Format) -> None:
-    """Print the sensitivity table (cumulative totals across the main choices)."""
     df = result.to_frame()
     if fmt is not Format.table:
         print_frame(df, fmt, payload=result.payload())
         return
-    print_frame(df, Format.table, title="Productivity gap: sensitivity",
-                notes=list(result.notes), console=Console())
+    spec, b, ctx = result.measure, result.benchmark, result.context
+    unit = ",.0f" if spec.key == "job" else ",.2f"
+
+    def cash(v: Any, how: str = unit, scale: float = 1.0, end: str = "") -> str:
+        if pd.isna(v):
+            return "—"
+        return f"{'−' if v < 0 else ''}£{abs(v) / scale:{how}}{end}"
+
+    table = Table(title=f"Productivity gap: {ctx.get('name', '')} on {ctx.get('at', '')}, "
+                  f"base year {result.base_year}; B = {pounds(b.value, spec)} per {spec.key}"
+                  f" ({b.label}, {b.basis} basis)", title_justify="left")
+    table.add_column("member", overflow="fold", min_width=12)
+    for head in (f"GVA/{spec.key}", f"gap/{spec.key}", spec.labour_short, "uplift a year",
+                 f"over {result.scenario.horizon} years"):
+        table.add_column(head, justify="right")
+    labour = "filled_jobs" if spec.key == "job" else "hours_per_year"
+    for v in df.to_dict(orient="records"):
+        star = "*" if v["estimate"] and v["kind"] == "member" else ""
+        table.add_row(f"{v['name']}{star}", cash(v[f"gva_per_{spec.key}"]),
+                      cash(v[f"gap_per_{spec.key}"]),
+                      "—" if pd.isna(v[labour]) else f"{v[labour]:,.0f}",
+                      cash(v["annual_uplift"], ",.2f", 1e9, "bn"),
+                      cash(v["cumulative_uplift"], ",.2f", 1e9, "bn"))
+    notes = list(result.notes)
+    if result.members["estimate"].any():
+        notes.insert(0, "* estimate: see the member's note below.")
+    console = Console()
+    console.print(table)
+    for note in notes:
+        console.print(f"• {note}", style="dim", markup=False, highlight=False)
+
+
+def print_sensitivity(result: Sensitivity, fmt: Format) -> None:
+    """Print the sensitivity table: £bn to 2 decimals (JSON and CSV keep full precision)."""
+    from rich import box
+    from rich.table import Table
+
+    df = result.to_frame()
+    if fmt is not Format.table:
+        print_frame(df, fmt, payload=result.payload())
+        return
+    ctx, years = result.context, sorted(df["base_year"].dropna().astype(int).unique())
+    table = Table(title=f"Productivity gap: sensitivity, {ctx.get('name', '')} on "
+                  f"{ctx.get('at', '')}, base year {', '.join(map(str, years)) or '—'}",
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True)
+    cols = ["measure", "benchmark", "basis", "B (£)", "path", "H", "£bn a year", "£bn over H"]
+    for c in cols:  # only the £bn headers wrap: the cells stay whole
+        table.add_column(c, no_wrap=c not in cols[6:], justify="left" if c in (
+            "measure", "benchmark", "basis", "path") else "right")
+
+    def num(v: Any, how: str) -> str:
+        return "—" if v is None or v != v else f"{v:{how}}"
+
+    for r in df.itertuples(index=False):
+        table.add_row(str(r.measure), str(r.benchmark), str(r.basis),
+                      num(r.benchmark_value, ",.0f" if r.measure == "job" else ",.2f"),
+                      str(r.path), str(r.horizon), num(r.annual_bn, ",.2f"),
+                      num(r.cumulative_bn, ",.2f"))
+    gone = df[df["unavailable"].notna()].drop_duplicates(["measure", "unavailable"])
+    notes = [*result.notes, *(f"Unavailable ({m}): {u}" for m, u in zip(
+        gone["measure"], gone["unavailable"], strict=True))]
+    console = Console()
+    console.print(table)
+    for note in notes:
+        console.print(f"• {note}", style="dim", markup=False, highlight=False)

@@ -22,26 +22,33 @@ benchmark productivity.
   ``C = sum_{t=1..H} u_t``.  With the defaults (immediate, ``g = 0``),
   ``C = U H``.
 
-Benchmarks are aggregate ratios of published rows, GVA implied as ``p L``:
-England ``GVA_E / L_E``; England excluding London
-``(GVA_E - GVA_Lon) / (L_E - L_Lon)``; a region ``GVA_R / L_R``; UK = UK less
-Extra-Regio (UKX).
+Benchmark ``B`` is a ratio of totals, ``B = sum_k e_k G_k / sum_k e_k L_k``
+(``e_k = +1`` for the area counted, ``-1`` for one taken out): England
+``G_E / L_E``; England excluding London ``(G_E - G_Lon) / (L_E - L_Lon)``; a
+region ``G_R / L_R``; UK = UK less Extra-Regio (UKX).  On the default
+``totals`` basis ``G_k`` is the area's total GVA (unsmoothed) — the issue's
+"England total GVA / England total filled jobs"; on the ``smoothed`` basis
+``G_k = p_k L_k`` from the published smoothed ratio, like for like with the
+members' figures (for England alone ``B`` is then England's published row).
 
 Source: ONS, *Subregional productivity*, June 2024 (smoothed current-price
-GVA(B) per filled job and per hour; jobs and weekly hours constrained to ITL1).
-Annual hours = weekly hours × 52, the factor that reconciles the unsmoothed
-per-hour and per-job series (:func:`implied_weeks`).  Members on boundaries
-other than the data's get mapped GVA over mapped labour (``ratio_to_vintage``):
-a former part of a merged district gets the merged area's productivity and a
-share of its labour, flagged as an estimate; merged members are summed.
+GVA(B) per filled job and per hour — a 5-year weighted moving average, the only
+district series; jobs and weekly hours constrained to ITL1; unsmoothed ITL
+series).  Annual hours = weekly hours × :data:`WEEKS_PER_YEAR` (52), the factor
+that reconciles ONS's unsmoothed per-hour and per-job series
+(:func:`implied_weeks`).  Members on boundaries other than the data's get
+mapped GVA over mapped labour (``ratio_to_vintage``): a former part of a merged
+district gets the merged area's productivity and a share of its labour,
+flagged as an estimate; merged members are summed.
 
-Core: :func:`uplift`, :func:`benchmark_from_rows`, :func:`sensitivity` on
-DataFrames; adapters: :func:`productivity_from_store`, :func:`sensitivity_from_store`.
+Core: :func:`uplift`, :func:`benchmark_from_rows`, :func:`uplift_from_inputs`,
+:func:`sensitivity` on DataFrames.  :mod:`keycities.analysis.productivity_store`
+loads the inputs (``productivity_from_store``, ``sensitivity_from_store``) and
+words the notes (``productivity_from_inputs``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -51,11 +58,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from keycities._impl.plain import jsonable
 from keycities.errors import KeycitiesError
 
 PATHS: tuple[str, ...] = ("immediate", "linear", "exponential")
 BENCHMARKS: tuple[str, ...] = ("england", "england-ex-london", "uk", "region")
-#: Weeks a year that turn ONS "hours worked per week" into annual hours.
+#: Benchmark bases: totals of unsmoothed GVA over labour (default), or smoothed ratios.
+BASES: tuple[str, ...] = ("totals", "smoothed")
+#: Weeks a year that turn ONS "hours worked per week" into annual hours: the
+#: factor at which ONS's unsmoothed GVA per hour × weekly hours reproduces GVA
+#: per filled job × filled jobs (52.00 in 2010, 2019 and 2022; see the tests).
 WEEKS_PER_YEAR = 52.0
 #: Share of the gap closed at year N on the exponential path.
 EXPONENTIAL_CLOSED = 0.95
@@ -68,6 +80,7 @@ REGIONS: dict[str, str] = {
     "E12000008": "South East", "E12000009": "South West", "W92000004": "Wales",
     "S92000003": "Scotland", "N92000002": "Northern Ireland",
 }
+AREA_NAMES: dict[str, str] = {ENGLAND: "England", UKX: "UK less Extra-Regio", **REGIONS}
 
 
 @dataclass(frozen=True)
@@ -81,26 +94,28 @@ class MeasureSpec:
     labour_factor: float
     unit: str
     labour_label: str
+    labour_short: str
 
 
 MEASURES: dict[str, MeasureSpec] = {
     "job": MeasureSpec("job", "GVA per filled job", "gva_per_filled_job", "filled_jobs", 1.0,
-                       "£ per filled job", "filled jobs"),
+                       "£ per filled job", "filled jobs", "filled jobs"),
     "hour": MeasureSpec("hour", "GVA per hour worked", "gva_per_hour_worked",
                         "hours_worked_weekly", WEEKS_PER_YEAR, "£ per hour",
-                        "hours worked a year, weekly hours × 52"),
+                        "hours worked a year, weekly hours × 52", "hours a year"),
 }
 
 
 @dataclass(frozen=True)
 class Benchmark:
-    """A benchmark productivity and how it was formed."""
+    """A benchmark productivity and how it was formed (``formula`` with the values)."""
 
     key: str
     label: str
     value: float
     formula: str = ""
     codes: tuple[str, ...] = ()
+    basis: str = "given"
 
 
 @dataclass(frozen=True)
@@ -144,6 +159,9 @@ class ProductivityResult:
     context: dict[str, Any] = field(default_factory=dict)
     releases: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
+    alternative: dict[str, Any] = field(default_factory=dict)
+    """The totals on the other benchmark basis: basis, benchmark, annual_uplift,
+    cumulative_uplift, unavailable."""
 
     @property
     def network_productivity(self) -> float | None:
@@ -153,27 +171,45 @@ class ProductivityResult:
             return None
         return float((m["productivity"] * m["labour"]).sum() / m["labour"].sum())
 
+    @property
+    def average_gap(self) -> float | None:
+        """The Total row's gap: ``U / sum(L_i)``, the counted gap per unit of labour."""
+        labour = self.members["labour"].sum()
+        if self.annual_uplift is None or not labour > 0:
+            return None
+        return float(self.annual_uplift / labour)
+
     def to_frame(self, *, total: bool = True) -> pd.DataFrame:
-        """One row per member and, with ``total``, a last row for the network."""
+        """One row per member (kind 'member') and, with ``total``, a last row
+        (kind 'total', name 'Total') whose gap is :attr:`average_gap`.
+
+        Productivity and gaps are rounded to 0.1 £, labour and uplifts to whole
+        jobs, hours and pounds (the payload keeps full precision).
+        """
         per = self.measure.key
         df = self.members[["code", "name", "productivity", "gap", "labour", "annual_uplift",
                            "cumulative_uplift", "estimate", "basis"]].copy()
+        df.insert(0, "kind", "member")
         if total:
-            net = self.network_productivity
-            df.loc[len(df)] = ["", "Total", net, None if net is None else
-                               self.benchmark.value - net, df["labour"].sum(min_count=1),
+            df.loc[len(df)] = ["total", "", "Total", self.network_productivity,
+                               self.average_gap, df["labour"].sum(min_count=1),
                                self.annual_uplift, self.cumulative_uplift,
                                bool(df["estimate"].any()), self.unavailable or ""]
+        whole = ["labour", "annual_uplift", "cumulative_uplift"]
+        df = df.astype(dict.fromkeys(["productivity", "gap", *whole], float)).round(
+            {"productivity": 1, "gap": 1, **dict.fromkeys(whole, 0)}).astype(
+            dict.fromkeys(whole, "Int64"))
         return df.rename(columns={"productivity": f"gva_per_{per}", "gap": f"gap_per_{per}",
                                   "labour": "filled_jobs" if per == "job" else "hours_per_year"})
 
     def payload(self) -> dict[str, Any]:
-        """Everything a JSON output needs, as plain data."""
+        """Everything a JSON output needs, as plain data (full precision)."""
         annual, cum = self.annual_uplift, self.cumulative_uplift
-        return _plain({
+        return jsonable({
             **self.context, "base_year": self.base_year, "measure": asdict(self.measure),
             "benchmark": asdict(self.benchmark),
             "options": {**asdict(self.scenario), "converge_years": self.scenario.n,
+                        "benchmark_basis": self.benchmark.basis,
                         "weeks_per_year": WEEKS_PER_YEAR,
                         "exponential_closed_at_n": EXPONENTIAL_CLOSED},
             "members": self.members, "years": self.years,
@@ -181,23 +217,8 @@ class ProductivityResult:
                        "annual_uplift_bn": None if annual is None else annual / 1e9,
                        "cumulative_uplift_bn": None if cum is None else cum / 1e9,
                        "network_productivity": self.network_productivity,
-                       "unavailable": self.unavailable},
-            "notes": self.notes, "releases": self.releases})
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready data: DataFrames as records, NaN as None, numpy scalars unwrapped."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, pd.DataFrame):
-        return [_plain(r) for r in value.to_dict(orient="records")]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value.isoformat() if isinstance(value, dt.date) else value
+                       "average_gap": self.average_gap, "unavailable": self.unavailable},
+            "other_basis": self.alternative, "notes": self.notes, "releases": self.releases})
 
 
 # ------------------------------------------------------------------ pure core
@@ -314,29 +335,71 @@ def _unavailable(per: pd.DataFrame) -> str | None:
 
 
 def benchmark_from_rows(rows: pd.DataFrame, *, benchmark: str = "england",
-                        region: str | None = None) -> Benchmark:
-    """Benchmark productivity as an aggregate ratio of published rows.
+                        region: str | None = None, basis: str = "totals",
+                        measure: MeasureSpec = MEASURES["job"]) -> Benchmark:
+    """Benchmark productivity as a ratio of totals of published rows.
 
-    ``B = sum_k e_k p_k L_k / sum_k e_k L_k`` over ``rows`` (area_code,
-    productivity, labour) with ``e_k = +1`` for the area counted and ``-1`` for
-    those taken out: 'england' (E92000001); 'england-ex-london' (E92000001
-    minus E12000007); 'uk' (UKX); 'region' (the ITL1 row of ``region``, a code
-    or name of :data:`REGIONS`).  GVA is implied as ``p L``.
+    ``B = sum_k e_k G_k / sum_k e_k L_k`` over ``rows`` (area_code,
+    productivity, labour and, for the totals basis, gva in £) with
+    ``e_k = +1`` for the area counted and ``-1`` for those taken out: 'england'
+    (E92000001); 'england-ex-london' (E92000001 minus E12000007); 'uk' (UKX);
+    'region' (the ITL1 row of ``region``, a code or name of :data:`REGIONS`).
+    ``G_k`` is the row's ``gva`` (basis 'totals': total GVA, unsmoothed) or
+    ``productivity × labour`` (basis 'smoothed': the published smoothed ratio).
+    ``measure`` only labels the formula.
     """
     plus, minus, label = benchmark_codes(benchmark, region)
+    check_basis(basis)
+    codes = (plus, *minus)
     by = rows.set_index("area_code")
-    lacking = [c for c in (plus, *minus) if c not in by.index]
+    gva = (by["gva"] if "gva" in by else by["labour"] * np.nan) if basis == "totals" \
+        else by["productivity"] * by["labour"]
+    part = pd.DataFrame({"gva": gva, "labour": by["labour"],
+                         "productivity": by["productivity"]}).reindex(list(codes)).astype(float)
+    lacking = [c for c in codes if part.loc[c, ["gva", "labour"]].isna().any()]
+    if lacking and basis == "totals":
+        raise KeycitiesError(f"No total GVA for {label} in the data ({', '.join(lacking)}): "
+                             "build the productivity_itl source (`keycities build "
+                             "productivity_itl`), which has the unsmoothed series, or use "
+                             "the smoothed basis (--benchmark-basis smoothed).")
     if lacking:
         raise KeycitiesError(f"No {label} productivity in the data ({', '.join(lacking)}): "
                              "build the productivity_itl source (`keycities build "
                              "productivity_itl`) or choose another benchmark.")
-    sign = pd.Series({plus: 1.0, **dict.fromkeys(minus, -1.0)})
-    sub = by.loc[sign.index]
-    value = (sign * sub["productivity"] * sub["labour"]).sum() / (sign * sub["labour"]).sum()
-    formula = (f"(GVA_{plus} − GVA_{minus[0]}) / (L_{plus} − L_{minus[0]})" if minus
-               else f"GVA_{plus} / L_{plus}")
-    return Benchmark(benchmark, label, float(value), formula + ", GVA = productivity × labour",
-                     (plus, *minus))
+    sign = np.array([1.0] + [-1.0] * len(minus))
+    num, den = float(sign @ part["gva"].to_numpy()), float(sign @ part["labour"].to_numpy())
+    formula = _benchmark_formula(part.to_dict("index"), basis, measure, num, den)
+    return Benchmark(benchmark, label, num / den, formula, codes, basis)
+
+
+def _benchmark_formula(part: dict[Any, dict[Any, Any]], basis: str, spec: MeasureSpec,
+                       num: float, den: float) -> str:
+    """What was divided by what, with the values, e.g. 'England GVA £1,716,438m /
+    England 29,014,720 filled jobs'."""
+    name, lab, codes = AREA_NAMES.get, spec.labour_short, list(part)
+    if basis == "smoothed" and len(codes) == 1:
+        return f"{name(codes[0], codes[0])}'s published smoothed {spec.label}"
+    tops = [f"{name(c, c)} GVA £{v['gva'] / 1e6:,.0f}m" if basis == "totals" else
+            f"{name(c, c)} {pounds(v['productivity'], spec)} × {v['labour']:,.0f}"
+            for c, v in part.items()]
+    bottoms = [f"{name(c, c)} {v['labour']:,.0f} {lab}" for c, v in part.items()]
+    if len(codes) == 1:
+        return f"{tops[0]} / {bottoms[0]}"
+    how = "" if basis == "totals" else f" (smoothed {spec.label} × {lab} as GVA)"
+    return (f"({' − '.join(tops)}) / ({' − '.join(bottoms)}) = £{num / 1e6:,.0f}m / "
+            f"{den:,.0f} {lab}{how}")
+
+
+def pounds(value: float, spec: MeasureSpec) -> str:
+    """£ per unit of labour as published: 0.1 £ per job, 0.01 £ per hour."""
+    return f"£{value:,.1f}" if spec.key == "job" else f"£{value:,.2f}"
+
+
+def check_basis(basis: str) -> None:
+    """Raise a readable error unless ``basis`` is one of :data:`BASES`."""
+    if basis not in BASES:
+        raise KeycitiesError(f"Unknown benchmark basis {basis!r}: use 'totals' (total GVA / "
+                             "total labour, unsmoothed; the default) or 'smoothed'.")
 
 
 def benchmark_codes(benchmark: str, region: str | None = None
@@ -384,11 +447,16 @@ class MeasureInputs:
     members: pd.DataFrame
     """code, name, productivity, labour, estimate, method, from_codes, basis, reason."""
     national: pd.DataFrame
-    """area_code, productivity, labour of UKX, England and the ITL1 regions."""
+    """area_code, productivity (smoothed), labour and gva (£, total, unsmoothed) of
+    UKX, England and the ITL1 regions."""
     release_ids: tuple[str, ...]
     geography_vintage: int
     lad_check: float | None = None
     """``sum(p L) / sum(L)`` over English districts, to compare with England's row."""
+    implied_weeks: float | None = None
+    """:func:`implied_weeks` over the ITL1 rows of the base year (hour measure)."""
+    gva_basis: str = ""
+    """Where ``national.gva`` comes from, for the notes."""
 
 
 def member_inputs(members: pd.DataFrame, mapped: pd.DataFrame, *, vintage: int,
@@ -418,76 +486,19 @@ def _basis_text(method: Any, from_codes: Any, basis: Any, names: Mapping[str, st
     return f"{ {'merge': 'sum of', 'recode': 'recoded from'}.get(method, method)} {src}"
 
 
-def productivity_from_inputs(inputs: MeasureInputs, *, benchmark: str = "england",
-                             region: str | None = None,
-                             scenario: Scenario = Scenario()) -> ProductivityResult:
-    """:func:`uplift` against a benchmark formed from ``inputs.national``, with notes."""
-    bench = benchmark_from_rows(inputs.national, benchmark=benchmark, region=region)
+def uplift_from_inputs(inputs: MeasureInputs, *, benchmark: str = "england",
+                       region: str | None = None, basis: str = "totals",
+                       scenario: Scenario = Scenario()) -> ProductivityResult:
+    """:func:`uplift` of ``inputs.members`` against the benchmark
+    :func:`benchmark_from_rows` forms from ``inputs.national`` (no notes)."""
     sc = scenario
+    bench = benchmark_from_rows(inputs.national, benchmark=benchmark, region=region,
+                                basis=basis, measure=inputs.measure)
     res = uplift(inputs.members, bench, horizon=sc.horizon, path=sc.path,
                  years_to_converge=sc.converge_years, growth=sc.growth,
                  negative=sc.negative, measure=inputs.measure)
     res.base_year = inputs.period
-    res.notes = method_notes(res, inputs)
     return res
-
-
-def method_notes(res: ProductivityResult, inputs: MeasureInputs) -> list[str]:
-    """Human sentences: formula, benchmark, data caveats, estimated members."""
-    spec, b, y = res.measure, res.benchmark, inputs.period
-    notes = [formula_note(res), f"Benchmark {b.label} {y}: £{b.value:,.1f} per {spec.key} "
-             f"({b.formula}; rows {', '.join(b.codes)} of {inputs.release_ids[-1]})."]
-    if b.key == "england" and inputs.lad_check is not None:
-        notes.append(f"Check: English districts' implied GVA over their {spec.labour_label} "
-                     f"gives £{inputs.lad_check:,.1f} ({inputs.lad_check / b.value - 1:+.2%} "
-                     "against England's own row): each published ratio is smoothed "
-                     "separately (5-year weighted moving average), so smoothed ratios do not "
-                     "add up exactly; the benchmark uses the published aggregate row.")
-    if spec.key == "hour":
-        notes.append("Annual hours = weekly hours × 52: in the unsmoothed series GVA per hour "
-                     "× weekly hours × 52 reproduces GVA per job × jobs (implied weeks "
-                     "52.00); 52.14 would overstate hours by 0.27%.")
-    notes.append(f"Productivity is ONS smoothed current-price GVA(B) ({spec.unit}), {y}, "
-                 f"Official Statistics in Development; labour ({spec.labour_label}) is held "
-                 f"at {y} levels; £ are {y} current prices.")
-    per = res.members
-    notes += [f"{n} ({c}): {t}." for n, c, t in zip(per["name"], per["code"], per["basis"],
-                                                   strict=True) if t]
-    above = per[per["gap"] < 0]
-    if len(above):
-        how = "subtract (negative option)" if res.scenario.negative else "count zero"
-        notes.append(f"{len(above)} member(s) above the benchmark {how}: "
-                     + ", ".join(above["name"]) + ".")
-    outside = per[~per["code"].str.startswith("E")]
-    if len(outside) and b.key in ("england", "england-ex-london"):
-        notes.append("Members outside England (" + ", ".join(outside["name"])
-                     + f") are compared with the same {b.label} benchmark.")
-    return notes
-
-
-def formula_note(res: ProductivityResult) -> str:
-    """The formula with this result's options, in one sentence."""
-    sc, n = res.scenario, res.scenario.n
-    path = {"immediate": "s(t) = 1 (gap closed at once)",
-            "linear": f"s(t) = min(t/{n}, 1) (equal steps, closed at year {n})",
-            "exponential": f"s(t) = 1 − 0.05^(t/{n}) (a fixed share of the remaining gap "
-                           f"closes each year; 95% closed at year {n})"}[sc.path]
-    clamp = "B − p_i" if sc.negative else "max(0, B − p_i)"
-    return (f"Annual uplift U = Σ_i {clamp} × L_i, where p_i is member i's "
-            f"{res.measure.label}, L_i its {res.measure.labour_label} and B the benchmark; "
-            f"year-t uplift = U × s(t) × (1 + g)^t with {path} and g = {sc.growth:g} "
-            "(benchmark and cash gap grow at g); cumulative = Σ over t = 1.."
-            f"{sc.horizon} of the year-t uplift.")
-
-
-def total_note(res: ProductivityResult) -> str:
-    """The closing sentence: the totals in £bn, or why they are unavailable."""
-    if res.annual_uplift is None or res.cumulative_uplift is None:
-        return f"Total unavailable: {res.unavailable}."
-    return (f"Total: annual uplift £{res.annual_uplift / 1e9:,.2f}bn a year at full closure "
-            f"({res.base_year} prices, {res.measure.label}, {res.benchmark.label} "
-            f"benchmark); cumulative over {res.scenario.horizon} years "
-            f"({res.scenario.describe()}): £{res.cumulative_uplift / 1e9:,.2f}bn.")
 
 
 # ------------------------------------------------------------------ sensitivity
@@ -495,7 +506,7 @@ def total_note(res: ProductivityResult) -> str:
 
 @dataclass
 class Sensitivity:
-    """Totals across measure × benchmark × path × horizon."""
+    """Totals across measure × benchmark × basis × path × horizon."""
 
     rows: pd.DataFrame
     context: dict[str, Any] = field(default_factory=dict)
@@ -507,46 +518,49 @@ class Sensitivity:
         return self.rows
 
     def payload(self) -> dict[str, Any]:
-        """Everything a JSON output needs, as plain data."""
-        return _plain({**self.context, "rows": self.rows, "notes": self.notes,
-                       "releases": self.releases})
+        """Everything a JSON output needs, as plain data (full precision)."""
+        return jsonable({**self.context, "rows": self.rows, "notes": self.notes,
+                         "releases": self.releases})
 
 
 def sensitivity(inputs: Mapping[str, MeasureInputs | str], *,
                 benchmarks: Sequence[str] = ("england", "england-ex-london", "uk"),
-                paths: Sequence[str] = PATHS, horizons: Sequence[int] = (5, 10),
-                scenario: Scenario = Scenario(), region: str | None = None) -> pd.DataFrame:
-    """Annual and cumulative uplift for every measure × benchmark × path × horizon.
+                bases: Sequence[str] = BASES, paths: Sequence[str] = PATHS,
+                horizons: Sequence[int] = (5, 10), scenario: Scenario = Scenario(),
+                region: str | None = None) -> pd.DataFrame:
+    """Annual and cumulative uplift for every measure × benchmark × basis × path × horizon.
 
     ``inputs`` maps a measure key to its inputs, or to the reason it is
     unavailable; ``scenario`` gives growth, negative and ``N`` (default: each
-    horizon).  Returns measure, base_year, benchmark, benchmark_value, path,
-    horizon, converge_years, annual_uplift, cumulative_uplift, cumulative_bn,
-    unavailable.
+    horizon).  Returns measure, base_year, benchmark, basis, benchmark_value,
+    path, horizon, converge_years, annual_uplift, cumulative_uplift (£),
+    annual_bn, cumulative_bn (£bn), unavailable.
     """
     rows = []
-    for (key, inp), bench, path, h in product(inputs.items(), benchmarks, paths, horizons):
+    for (key, inp), bench, basis, path, h in product(inputs.items(), benchmarks, bases,
+                                                      paths, horizons):
         sc = replace(scenario, horizon=h, path=path)
         row: dict[str, Any] = {
-            "measure": key, "base_year": None, "benchmark": bench, "benchmark_value": None,
-            "path": path, "horizon": h, "converge_years": sc.n, "annual_uplift": None,
-            "cumulative_uplift": None, "cumulative_bn": None,
-            "unavailable": inp if isinstance(inp, str) else None}
+            "measure": key, "base_year": None, "benchmark": bench, "basis": basis,
+            "benchmark_value": None, "path": path, "horizon": h, "converge_years": sc.n,
+            "annual_uplift": None, "cumulative_uplift": None, "annual_bn": None,
+            "cumulative_bn": None, "unavailable": inp if isinstance(inp, str) else None}
         if not isinstance(inp, str):
-            row.update(_sensitivity_values(inp, bench, sc, region))
+            row.update(_sensitivity_values(inp, bench, basis, sc, region))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _sensitivity_values(inp: MeasureInputs, bench: str, sc: Scenario,
+def _sensitivity_values(inp: MeasureInputs, bench: str, basis: str, sc: Scenario,
                         region: str | None) -> dict[str, Any]:
     try:
-        res = productivity_from_inputs(inp, benchmark=bench, scenario=sc,
-                                       region=region if bench == "region" else None)
+        res = uplift_from_inputs(inp, benchmark=bench, basis=basis, scenario=sc,
+                                 region=region if bench == "region" else None)
     except KeycitiesError as exc:
         return {"base_year": inp.period, "unavailable": str(exc)}
-    cum = res.cumulative_uplift
+    annual, cum = res.annual_uplift, res.cumulative_uplift
     return {"base_year": inp.period, "benchmark_value": res.benchmark.value,
-            "annual_uplift": res.annual_uplift, "cumulative_uplift": cum,
+            "annual_uplift": annual, "cumulative_uplift": cum,
+            "annual_bn": None if annual is None else annual / 1e9,
             "cumulative_bn": None if cum is None else cum / 1e9,
             "unavailable": res.unavailable}
