@@ -42,6 +42,8 @@ MirrorOpt = Annotated[Path | None, typer.Option(
     "--mirror", help="Local mirror of the official files [env: KEYCITIES_MIRROR].",
     show_default=False)]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+NetworkArg = Annotated[str, typer.Argument(
+    help="'key-cities' or the path of a CSV/YAML network file.")]
 AtOpt = Annotated[str | None, typer.Option(
     "--at", help="Membership date, YYYY-MM-DD (default today).", show_default=False)]
 
@@ -149,8 +151,7 @@ def places(
 
 @network_app.command("show")
 def network_show(
-    network: Annotated[str, typer.Argument(
-        help="'key-cities' or the path of a CSV/YAML network file.")] = "key-cities",
+    network: NetworkArg = "key-cities",
     at: AtOpt = None, store: StoreOpt = None, mirror: MirrorOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
@@ -186,8 +187,7 @@ def network_history(
 
 @app.command("headline")
 def headline_cmd(
-    network: Annotated[str, typer.Argument(
-        help="'key-cities' or the path of a CSV/YAML network file.")] = "key-cities",
+    network: NetworkArg = "key-cities",
     at: AtOpt = None,
     year: Annotated[int | None, typer.Option(
         help="Data year (default: the latest each figure has).")] = None,
@@ -206,8 +206,7 @@ def headline_cmd(
 
 @app.command("referendum")
 def referendum_cmd(
-    network: Annotated[str, typer.Argument(
-        help="'key-cities' or the path of a CSV/YAML network file.")] = "key-cities",
+    network: NetworkArg = "key-cities",
     at: AtOpt = None, store: StoreOpt = None, mirror: MirrorOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
@@ -222,8 +221,7 @@ def referendum_cmd(
 
 @app.command("productivity")
 def productivity_cmd(
-    network: Annotated[str, typer.Argument(
-        help="'key-cities' or the path of a CSV/YAML network file.")] = "key-cities",
+    network: NetworkArg = "key-cities",
     at: AtOpt = None,
     year: Annotated[int | None, typer.Option(help="Base year (default: the latest).")] = None,
     measure: Annotated[str, typer.Option(

@@ -297,8 +297,9 @@ def _reference_uplift(store: Store, geo: GeographyTables, doc: Document, claim: 
         return ""
     total = res.payload()["totals"]
     return (f"for reference only: raising the {len(res.members)} members listed in 2021 to "
-            f"England's GVA per filled job in {base} (immediate, no growth, "
-            f"ons-productivity-la-2024-06) adds £{total['annual_uplift'] / 1e9:,.1f}bn a year, "
+            f"England's GVA per filled job in {base} (England total GVA / filled jobs; "
+            f"immediate, no growth; {', '.join(res.releases['id'])}) adds "
+            f"£{total['annual_uplift'] / 1e9:,.1f}bn a year, "
             f"£{total['cumulative_uplift'] / 1e9:,.1f}bn over {horizon} years; the document's "
             "method (measure, base year, path, growth) is not stated")
 
