@@ -443,8 +443,37 @@ def _profile_rows(totals: pd.DataFrame, release: Release) -> pd.DataFrame:
          "geography_vintage": "int64"})
 
 
-def _share_rows(subgroups: pd.DataFrame, names: pd.DataFrame, release: Release) -> pd.DataFrame:
-    """Supergroup and group counts and shares from (code, oac, postcodes) rows."""
+def oac_share_rows(subgroups: pd.DataFrame, names: pd.DataFrame,
+                   release: Release = OAC_RELEASE) -> pd.DataFrame:
+    """Supergroup and group counts and shares of places from their subgroup counts.
+
+    Formulation: a subgroup code's first character is its supergroup, its
+    first two its group; the share of class *c* at level *l* in place *p*
+    is (postcodes of *p* in *c*) / (postcodes of *p* in any class), so
+    shares sum to 1 per place and level.  Used for LADs here and for
+    postcode districts and sectors in :mod:`keycities.analysis.places`.
+
+    Parameters
+    ----------
+    subgroups
+        ``code`` (place), ``oac`` (subgroup code, e.g. ``"2D2"``),
+        ``postcodes`` (count), one row per place and subgroup.
+    names
+        Output of :func:`load_oac_names`.
+    release
+        The OAC release the rows name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``code``, ``level``, ``oac_code``, ``oac_name``, ``postcodes``,
+        ``share``, ``release_id``, sorted by code, level and class.
+
+    Raises
+    ------
+    KeycitiesError
+        A class has no name in ``names``.
+    """
     levels = [subgroups.assign(level=level, oac_code=subgroups["oac"].str[:width])
               for level, width in (("supergroup", 1), ("group", 2))]
     counts = (pd.concat(levels).groupby(["code", "level", "oac_code"], as_index=False)
@@ -515,7 +544,7 @@ def postcode_profiles(postcodes: pd.DataFrame, oac: pd.DataFrame, *,
     profile.attrs["postcodes_in_pseudo_areas"] = int(totals.loc[pseudo, "postcodes"].sum())
     names = load_oac_names() if names is None else names
     return {"postcode_profile": profile,
-            "oac_share": _share_rows(subgroups, names, oac_release)}
+            "oac_share": oac_share_rows(subgroups, names, oac_release)}
 
 
 # --------------------------------------------------------------------------- build
