@@ -206,3 +206,13 @@ def test_productivity_table_has_a_total_row(built_store: Path) -> None:
                             "--store", str(built_store)], env={"COLUMNS": "160"})
     assert r.exit_code == 0, r.output
     assert "Total" in r.output and "Sunderland" in r.output
+
+
+@pytest.mark.mirror
+def test_peers_by_name_json(built_store: Path) -> None:
+    r = runner.invoke(app, ["peers", "Sunderland", "--k", "5", "--store", str(built_store),
+                            "--format", "json"])
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.output)
+    peers = body["peers"] if "peers" in body else body["data"]
+    assert len(peers) == 5 and all(p["code"] != "E08000024" for p in peers)

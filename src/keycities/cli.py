@@ -278,6 +278,38 @@ def productivity_cmd(
         converge_years=converge_years, growth=growth, negative=negative), fmt)
 
 
+@app.command("peers")
+def peers_cmd(
+    place: Annotated[str, typer.Argument(help="A place name or GSS code (2023 boundaries).")],
+    k: Annotated[int, typer.Option(help="How many peers.")] = 15,
+    preset: Annotated[str, typer.Option(
+        help="Feature weights: overall, economic or demographic.")] = "overall",
+    exclude_network: Annotated[str | None, typer.Option(
+        help="Leave out the members of this network (id or file) on --at.")] = None,
+    at: AtOpt = None,
+    exclude_same_region: Annotated[bool, typer.Option(
+        help="Leave out places in the same region.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the stability perturbations.")] = 0,
+    store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
+) -> None:
+    """Nearest-neighbour peer group of a council, with each feature's part and its stability."""
+    import numpy as np
+
+    from keycities._impl.reporting import print_peers
+    from keycities.analysis.neighbours import peers_from_store
+
+    ctx = _context(store, mirror)
+    code = ctx.resolver.resolve(place, vintage=2023).code
+    exclude: frozenset[str] = frozenset()
+    if exclude_network:
+        members = ctx.network(exclude_network).members_at(parse_date(at))
+        exclude = frozenset(members["code"])
+    result = peers_from_store(ctx.store, code, weights=preset, k=k, exclude=exclude,
+                              exclude_same_region=exclude_same_region,
+                              rng=np.random.default_rng(seed))
+    print_peers(result, fmt)
+
+
 claims_app = typer.Typer(help="Published claims: the registry and its audit.",
                          no_args_is_help=True)
 app.add_typer(claims_app, name="claims")

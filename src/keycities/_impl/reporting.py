@@ -12,6 +12,7 @@ from keycities._impl.output import Format, format_number, print_frame
 from keycities.analysis.audit import audit_markdown
 from keycities.analysis.claims import Audit
 from keycities.analysis.headline import Headline
+from keycities.analysis.neighbours import PeerResult
 from keycities.analysis.productivity import ProductivityResult, Sensitivity
 from keycities.analysis.referendum import ReferendumResult
 
@@ -195,3 +196,18 @@ def print_sensitivity(result: Sensitivity, fmt: Format) -> None:
     console.print(table)
     for note in notes:
         console.print(f"• {note}", style="dim", markup=False, highlight=False)
+
+
+def print_peers(result: PeerResult, fmt: Format) -> None:
+    """Print a peer group: rank, name, distance, top features, stability; then notes."""
+    df = result.to_frame()
+    if fmt is not Format.table:
+        print_frame(df, fmt, payload=result.payload())
+        return
+    shown = df[["rank", "name", "region", "distance", "top_features", "stability_weights",
+                "stability_drop"]].rename(columns={
+                    "stability_weights": "stays (weights)", "stability_drop": "stays (drop)"})
+    shown["distance"] = shown["distance"].round(3)
+    print_frame(shown, Format.table, title=f"Peers of {result.name} ({result.place})",
+                notes=list(result.notes), console=Console(),
+                units={"stays (weights)": "share", "stays (drop)": "share"})
