@@ -216,3 +216,16 @@ def test_peers_by_name_json(built_store: Path) -> None:
     body = json.loads(r.output)
     peers = body["peers"] if "peers" in body else body["data"]
     assert len(peers) == 5 and all(p["code"] != "E08000024" for p in peers)
+
+
+@pytest.mark.mirror
+def test_twin_cli_writes_geojson(built_store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "pairs.geojson"
+    r = runner.invoke(app, ["twin", "--network", "key-cities", "--at", "2024-06-01",
+                            "--min-km", "150", "--geojson", str(out), "--store",
+                            str(built_store), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.output)
+    assert len(body["pairs"]) == 26 and body["certificate"]["gap"] <= 1e-6
+    geo = json.loads(out.read_text())
+    assert len(geo["features"]) == 26

@@ -310,6 +310,69 @@ def peers_cmd(
     print_peers(result, fmt)
 
 
+def _pairs(values: list[str] | None, what: str) -> tuple[tuple[str, str], ...]:
+    out = []
+    for v in values or []:
+        a, sep, b = v.partition(":")
+        if not sep or not a or not b:
+            raise KeycitiesError(f"{what} {v!r}: write two places as A:B (names or codes).")
+        out.append((a, b))
+    return tuple(out)
+
+
+@app.command("twin")
+def twin_cmd(
+    mode: Annotated[str, typer.Option(help="bridge (contrast), bond (alike) or mixed.")
+                    ] = "bridge",
+    contrast: Annotated[str, typer.Option(help="Features to contrast, comma-separated.")
+                        ] = "leave_share,gva_per_job,earnings",
+    similar: Annotated[str, typer.Option(help="Features to keep alike, comma-separated.")
+                       ] = "population",
+    min_km: Annotated[float | None, typer.Option(help="Pairs at least this far apart.")] = None,
+    max_km: Annotated[float | None, typer.Option(help="Pairs at most this far apart.")] = None,
+    different: Annotated[str | None, typer.Option(
+        help="Pair only across 'region' or 'nation'.")] = None,
+    network: Annotated[str | None, typer.Option(
+        help="A network (id or file) whose members on --at are paired.")] = None,
+    at: AtOpt = None,
+    within: Annotated[bool, typer.Option(
+        help="With --network: pair members with each other (default: with non-members).")
+                      ] = False,
+    fixed: Annotated[list[str] | None, typer.Option(help="A pair to keep, A:B.")] = None,
+    forbid: Annotated[list[str] | None, typer.Option(help="A pair to forbid, A:B.")] = None,
+    leave_out: Annotated[list[str] | None, typer.Option(help="A place to leave out.")] = None,
+    uk: Annotated[bool, typer.Option(help="Include Northern Ireland (default GB).")] = False,
+    geojson: Annotated[Path | None, typer.Option(help="Also write the pairs as GeoJSON.")
+                       ] = None,
+    store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
+) -> None:
+    """Pair councils across divides (bridge) or alike (bond), optimally, with a certificate."""
+    from keycities._impl.reporting import print_twins, write_json_atomic
+    from keycities.analysis.twinning import GB, TwinSpec, twin_from_store
+
+    ctx = _context(store, mirror)
+
+    def code(q: str) -> str:
+        return ctx.resolver.resolve(q, vintage=2023).code
+
+    members: frozenset[str] = frozenset()
+    if network:
+        members = frozenset(ctx.network(network).members_at(parse_date(at))["code"])
+    spec = TwinSpec(
+        mode=mode,  # type: ignore[arg-type]
+        contrast=tuple(f for f in contrast.split(",") if f and mode != "bond"),
+        similar=tuple(f for f in similar.split(",") if f and mode != "bridge"),
+        min_km=min_km, max_km=max_km, different=different,  # type: ignore[arg-type]
+        network=members, network_rule=("within" if within else "cross") if network else None,
+        fixed=tuple((code(a), code(b)) for a, b in _pairs(fixed, "--fixed")),
+        forbidden=tuple((code(a), code(b)) for a, b in _pairs(forbid, "--forbid")),
+        leave_out=frozenset(code(q) for q in leave_out or []))
+    result = twin_from_store(ctx.store, spec, countries=None if uk else GB)
+    if geojson is not None:
+        write_json_atomic(geojson, result.geojson)
+    print_twins(result, fmt, members=members)
+
+
 claims_app = typer.Typer(help="Published claims: the registry and its audit.",
                          no_args_is_help=True)
 app.add_typer(claims_app, name="claims")

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from rich.console import Console
 
 from keycities._impl.output import Format, format_number, print_frame
+from keycities._impl.plain import jsonable
 from keycities.analysis.audit import audit_markdown
 from keycities.analysis.claims import Audit
 from keycities.analysis.headline import Headline
 from keycities.analysis.neighbours import PeerResult
 from keycities.analysis.productivity import ProductivityResult, Sensitivity
 from keycities.analysis.referendum import ReferendumResult
+from keycities.analysis.twinning import TwinResult
 
 SHORT = {"Great Britain": "GB", "United Kingdom": "UK", "UK less Extra-Regio": "UK*"}
 
@@ -211,3 +214,41 @@ def print_peers(result: PeerResult, fmt: Format) -> None:
     print_frame(shown, Format.table, title=f"Peers of {result.name} ({result.place})",
                 notes=list(result.notes), console=Console(),
                 units={"stays (weights)": "share", "stays (drop)": "share"})
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to ``path`` via a temporary file and an atomic rename."""
+    import json
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(jsonable(data), f)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def print_twins(result: TwinResult, fmt: Format, *, members: frozenset[str]) -> None:
+    """Print the pairs with their explanations, the certificate and the unpaired."""
+    if fmt is not Format.table:
+        print_frame(result.to_frame(), fmt, payload=result.payload())
+        return
+    shown = result.pairs[["name_a", "name_b", "km", "weight", "why"]].copy()
+    shown["weight"] = shown["weight"].round(3)
+    notes = list(result.notes)
+    un = result.unpaired
+    if members:
+        outside = int((~un["code"].isin(list(members))).sum())
+        un = un[un["code"].isin(list(members))]
+        if outside:
+            notes.append(f"{outside} places outside the network are unpaired, as asked "
+                         "(they may only pair with members).")
+    notes.extend(f"Unpaired: {r['name']} ({r['code']}): {r['why']}"
+                 for r in un.to_dict(orient="records"))
+    print_frame(shown, Format.table, title=f"Twins: {len(shown)} pairs", notes=notes,
+                console=Console())

@@ -1,0 +1,137 @@
+"""Benchmark the twinning matching solver against networkx and rustworkx.
+
+Run: ``uv run python benchmarks/twinning.py [--quick]``.
+
+Instances (seeded): ``n`` random standardised 8-feature vectors.
+* bridge: complete graph, weight = Euclidean distance (dense, float32 at 11,000);
+* bond: k-nearest-neighbour candidate graph (k = 15), weight = max_dist - dist.
+
+Per instance: keycities seconds (median of 3; one run for the 11,000 cases),
+objective, bound, gap; networkx (n <= 500, one run) and rustworkx (one run,
+integer weights = round(w * 1e6) because its weight_fn must return int; its
+objective is re-evaluated on the float weights) with time and objective ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+
+import networkx as nx
+import numpy as np
+import rustworkx as rx
+from scipy.spatial import cKDTree
+
+from keycities.analysis.matching import Matching, match, match_sparse
+
+SCALE = 1e6
+
+
+def features(n: int, seed: int) -> np.ndarray:
+    x = np.random.default_rng(seed).standard_normal((n, 8))
+    return (x - x.mean(0)) / x.std(0)
+
+
+def dense_distances(x: np.ndarray) -> np.ndarray:
+    n = len(x)
+    out = np.empty((n, n), dtype=np.float32 if n > 4000 else np.float64)
+    sq = (x ** 2).sum(1)
+    for r0 in range(0, n, 1024):
+        blk = sq[r0:r0 + 1024, None] + sq[None, :] - 2 * x[r0:r0 + 1024] @ x.T
+        out[r0:r0 + 1024] = np.sqrt(np.maximum(blk, 0.0))
+    np.fill_diagonal(out, 0.0)
+    return out
+
+
+def knn_edges(x: np.ndarray, k: int = 15) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    dist, idx = cKDTree(x).query(x, k + 1)
+    rows, cols, d = np.repeat(np.arange(len(x)), k), idx[:, 1:].ravel(), dist[:, 1:].ravel()
+    lo, hi = np.minimum(rows, cols), np.maximum(rows, cols)
+    _, first = np.unique(lo * len(x) + hi, return_index=True)
+    return lo[first], hi[first], d.max() - d[first]
+
+
+def timed(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeats):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def reference(rows: np.ndarray, cols: np.ndarray, w: np.ndarray, n: int,
+              which: str) -> tuple[float, float]:
+    weight = {(int(i), int(j)): float(x) for i, j, x in zip(rows, cols, w, strict=True)}
+    t = time.perf_counter()
+    if which == "networkx":
+        g = nx.Graph()
+        g.add_weighted_edges_from((i, j, x) for (i, j), x in weight.items())
+        pairs = nx.max_weight_matching(g)
+    else:
+        g = rx.PyGraph()
+        g.add_nodes_from(range(n))
+        g.add_edges_from([(i, j, round(x * SCALE)) for (i, j), x in weight.items()])
+        pairs = rx.max_weight_matching(g, weight_fn=lambda e: e)
+    secs = time.perf_counter() - t
+    return secs, sum(weight[(min(i, j), max(i, j))] for i, j in pairs)
+
+
+def row(mode: str, n: int, kc_s: float, m: Matching, refs: dict[str, tuple[float, float]]
+        ) -> str:
+    cells = [f"{mode:6} {n:6d} {kc_s:9.3f} {m.objective:14.6f} {m.bound:14.6f} "
+             f"{m.relative_gap:9.2e}"]
+    for name in ("networkx", "rustworkx"):
+        if name in refs:
+            s, obj = refs[name]
+            cells.append(f"{s:9.3f} {s / kc_s:8.1f}x {m.objective / obj:.9f}")
+        else:
+            cells.append(f"{'-':>9} {'-':>9} {'-':>11}")
+    return " | ".join(cells)
+
+
+def run_case(mode: str, n: int, quick: bool) -> str:
+    x = features(n, seed=n)
+    big = n > 4000
+    if mode == "bridge":
+        w = dense_distances(x)
+        iu = np.triu_indices(n, 1) if n <= 2000 else None
+        solve: Callable[[], Matching] = partial(match, w, time_limit=60.0)
+        edges = (iu[0], iu[1], w[iu]) if iu is not None else None
+    else:
+        a, b, s = knn_edges(x)
+        solve = partial(match_sparse, n, a, b, s, time_limit=60.0)
+        edges = (a, b, s)
+    kc_s, m = timed(solve, 1 if big else 3)
+    assert isinstance(m, Matching)
+    refs: dict[str, tuple[float, float]] = {}
+    if edges is not None:
+        if n <= (360 if quick else 500) or (mode == "bond" and n <= 2000):
+            print(f"  networkx {mode} n={n} ...", file=sys.stderr, flush=True)
+            refs["networkx"] = reference(*edges, n, "networkx")
+        print(f"  rustworkx {mode} n={n} ...", file=sys.stderr, flush=True)
+        refs["rustworkx"] = reference(*edges, n, "rustworkx")
+    return row(mode, n, kc_s, m, refs) + f"   [{m.method}]"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="skip the 11,000 cases")
+    args = parser.parse_args()
+    cases = [("bridge", n) for n in (100, 360, 500, 2000)] + \
+        [("bond", n) for n in (360, 2000)]
+    if not args.quick:
+        cases += [("bond", 11000), ("bridge", 11000)]
+    print("mode        n   kc_s        objective          bound   rel_gap |"
+          "     nx_s  nx/kc  kc/nx obj   |    rx_s  rx/kc  kc/rx obj")
+    for mode, n in cases:
+        print(f"running {mode} n={n} ...", file=sys.stderr, flush=True)
+        print(run_case(mode, n, args.quick), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Maximum-weight matching: validity, brute force, certificate, networkx agreement."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from keycities.analysis.matching import Matching, match, match_sparse
+from keycities.errors import KeycitiesError
+
+
+def brute_force(w: np.ndarray, fixed: list[tuple[int, int]]) -> float:
+    """Best matching weight by enumerating every matching (first free node: alone or paired)."""
+    n = w.shape[0]
+    used = {v for p in fixed for v in p}
+    base = sum(float(w[i, j]) for i, j in fixed)
+
+    def best(free: tuple[int, ...]) -> float:
+        if not free:
+            return 0.0
+        i, rest = free[0], free[1:]
+        value = best(rest)
+        for k, j in enumerate(rest):
+            if np.isfinite(w[i, j]):
+                value = max(value, float(w[i, j]) + best(rest[:k] + rest[k + 1:]))
+        return value
+
+    return base + best(tuple(v for v in range(n) if v not in used))
+
+
+def check_valid(m: Matching, w: np.ndarray, fixed: list[tuple[int, int]]) -> None:
+    n = w.shape[0]
+    nodes = [v for p in m.pairs for v in p]
+    assert len(nodes) == len(set(nodes)), "a place is in two pairs"
+    assert sorted(nodes + m.unmatched) == list(range(n))
+    for i, j in m.pairs:
+        assert i < j and np.isfinite(w[i, j]), f"pair ({i}, {j}) is not allowed"
+    for i, j in fixed:
+        assert (min(i, j), max(i, j)) in m.pairs
+    assert math.isclose(m.objective, sum(float(w[i, j]) for i, j in m.pairs), abs_tol=1e-9)
+    assert m.bound >= m.objective - 1e-9
+
+
+@st.composite
+def instances(draw: st.DrawFn) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    n = draw(st.integers(0, 12))
+    if draw(st.booleans()):
+        vals = draw(st.lists(st.integers(-3, 9), min_size=n * n, max_size=n * n))
+    else:
+        vals = draw(st.lists(st.floats(-1.0, 10.0, allow_nan=False), min_size=n * n,
+                             max_size=n * n))
+    w = np.array(vals, dtype=float).reshape(n, n)
+    w = np.triu(w, 1)
+    w = w + w.T
+    blocked = draw(st.lists(st.booleans(), min_size=n * n, max_size=n * n))
+    mask = np.triu(np.array(blocked, dtype=bool).reshape(n, n) & (np.arange(n * n).reshape(
+        n, n) % 3 == 0), 1)
+    w[mask | mask.T] = np.nan if draw(st.booleans()) else -np.inf
+    perm = draw(st.permutations(list(range(n))))
+    fixed = []
+    for k in range(draw(st.integers(0, n // 2))):
+        i, j = perm[2 * k], perm[2 * k + 1]
+        if np.isfinite(w[i, j]):
+            fixed.append((i, j))
+    return w, fixed
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_dense_matches_brute_force(case: tuple[np.ndarray, list[tuple[int, int]]]) -> None:
+    w, fixed = case
+    m = match(w, fixed=fixed)
+    check_valid(m, w, fixed)
+    ww = np.where(np.isnan(w), -np.inf, w)
+    opt = brute_force(ww, fixed)
+    assert m.objective == pytest.approx(opt, abs=1e-9)
+    if m.gap <= 1e-9:
+        assert opt <= m.objective + 1e-9
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_sparse_matches_brute_force(case: tuple[np.ndarray, list[tuple[int, int]]]) -> None:
+    w, fixed = case
+    n = w.shape[0]
+    ww = np.where(np.isnan(w), -np.inf, w)
+    r, c = np.nonzero(np.isfinite(ww) & ~np.eye(n, dtype=bool))
+    m = match_sparse(n, r, c, ww[r, c], fixed=fixed)
+    check_valid(m, ww, fixed)
+    assert m.objective == pytest.approx(brute_force(ww, fixed), abs=1e-9)
+
+
+def test_odd_cycle_needs_blossom_cut() -> None:
+    # Assignment relaxation takes the triangle (value 3, bound 1.5); the true optimum is 1.
+    w = np.ones((3, 3))
+    m = match(w)
+    assert m.objective == 1.0
+    assert m.bound == pytest.approx(1.0, abs=1e-9)
+    assert len(m.pairs) == 1 and len(m.unmatched) == 1
+
+
+@pytest.mark.parametrize("n", [60, 121, 200])
+def test_agrees_with_networkx_on_medium_instances(n: int) -> None:
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((n, 8))
+    w = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1))
+    blocked = np.triu(rng.random((n, n)) < 0.2, 1)
+    w[blocked | blocked.T] = np.nan
+    m = match(w)
+    g = nx.Graph()
+    g.add_weighted_edges_from((i, j, w[i, j]) for i in range(n) for j in range(i + 1, n)
+                              if np.isfinite(w[i, j]))
+    ref = sum(w[i, j] for i, j in nx.max_weight_matching(g))
+    check_valid(m, np.where(np.isnan(w), -np.inf, w), [])
+    assert m.objective == pytest.approx(ref, rel=1e-9)
+    assert m.gap <= 1e-9 * m.bound
+
+
+def test_sparse_knn_graph_agrees_with_networkx() -> None:
+    rng = np.random.default_rng(7)
+    n, k = 150, 8
+    x = rng.standard_normal((n, 4))
+    d = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1))
+    nbr = np.argsort(d, axis=1)[:, 1:k + 1]
+    rows, cols = np.repeat(np.arange(n), k), nbr.ravel()
+    sim = d.max() - d[rows, cols]
+    m = match_sparse(n, rows, cols, sim)
+    g = nx.Graph()
+    g.add_weighted_edges_from(zip(rows.tolist(), cols.tolist(), sim.tolist(), strict=True))
+    ref = sum(g[i][j]["weight"] for i, j in nx.max_weight_matching(g))
+    assert m.objective == pytest.approx(ref, rel=1e-9)
+    assert m.bound >= m.objective - 1e-9
+
+
+def test_fixed_pair_weight_in_objective_and_bound() -> None:
+    w = np.array([[0, 5, 1, 1], [5, 0, 1, 1], [1, 1, 0, 5], [1, 1, 5, 0]], dtype=float)
+    m = match(w, fixed=[(0, 2)])
+    assert m.pairs == [(0, 2), (1, 3)]
+    assert m.objective == 2.0 and m.bound == pytest.approx(2.0)
+    assert m.to_frame().shape == (2, 2)
+    assert m.payload()["gap"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_errors_are_actionable() -> None:
+    w = np.ones((4, 4))
+    with pytest.raises(KeycitiesError, match="square"):
+        match(np.ones((3, 4)))
+    with pytest.raises(KeycitiesError, match="symmetric"):
+        match(np.triu(w))
+    with pytest.raises(KeycitiesError, match="another fixed pair"):
+        match(w, fixed=[(0, 1), (1, 2)])
+    w[0, 1] = w[1, 0] = np.nan
+    with pytest.raises(KeycitiesError, match="not an allowed pair"):
+        match(w, fixed=[(0, 1)])
+    with pytest.raises(KeycitiesError, match="same length"):
+        match_sparse(3, np.array([0]), np.array([1, 2]), np.array([1.0]))
+
+
+def test_odd_count_leaves_one_unmatched() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((9, 3))
+    w = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1))
+    m = match(w)
+    assert len(m.pairs) == 4 and len(m.unmatched) == 1
