@@ -167,3 +167,29 @@ def test_odd_count_leaves_one_unmatched() -> None:
     w = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1))
     m = match(w)
     assert len(m.pairs) == 4 and len(m.unmatched) == 1
+
+
+def bridge_weights(n: int, seed: int) -> np.ndarray:
+    x = np.random.default_rng(seed).standard_normal((n, 8))
+    x = (x - x.mean(0)) / x.std(0)
+    return np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1))
+
+
+def test_complete_bridge_graph_with_odd_cycles_is_proven_optimal() -> None:
+    # Seed 360 at n = 360 (the benchmark instance) leaves odd cycles in the
+    # assignment relaxation, so the blossom-cut LP has to close the gap.
+    w = bridge_weights(360, 360)
+    m = match(w)
+    check_valid(m, w, [])
+    assert "odd cycle" in m.notes[0]
+    assert m.gap <= 1e-9 * m.bound
+
+
+def test_max_gap_stops_early_with_a_valid_bound() -> None:
+    w = bridge_weights(360, 360)
+    exact = match(w)
+    loose = match(w, max_gap=0.05)
+    check_valid(loose, w, [])
+    assert loose.relative_gap <= 0.05
+    assert loose.bound >= exact.objective - 1e-9
+    assert "max_gap" in loose.notes[-1]

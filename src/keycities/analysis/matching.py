@@ -34,14 +34,18 @@ Method
    Its 2-cycles are pairs, even cycles split into their better alternating half,
    odd cycles are the fractional (x = 1/2) part.
 2. **Degree LP with odd-set cuts** (HiGHS via :func:`scipy.optimize.linprog`)
-   on candidate edges: near-tight edges under ``y`` (dense) or the given edges
-   (sparse).  Fractional odd components ``S`` of the LP solution violating
+   on candidate edges: the ``CAND_K`` best pairs per place by reduced weight
+   under ``y`` (dense) or the given edges (sparse).  The assignment's odd cycles
+   are the first cuts (the degree-LP optimum is ``x = 1/2`` on them, so they
+   are violated); further fractional odd components ``S`` violating
    ``x(E(S)) <= (|S| - 1)/2`` are added as cuts (blossom inequalities); the LP is
    re-solved until integral.  Dense mode prices all pairs against the LP duals
    and adds violated ones (column generation) until none are left.
 3. **Certificate**: repaired duals, as above.  If the LP stays fractional, the
    primal is its integral part plus a greedy completion and the gap is reported;
-   for ``n <= EXHAUSTIVE_MAX`` exhaustive search makes the result exact.
+   for ``n <= EXHAUSTIVE_MAX`` exhaustive search makes the result exact.  With
+   ``max_gap > 0`` each LP round also rounds its primal and repairs its duals,
+   and the loop stops once that verified relative gap is ``<= max_gap``.
 """
 
 from __future__ import annotations
@@ -63,6 +67,9 @@ LSA_MAX = 2500
 """Largest dense problem solved through the assignment relaxation (O(n^3))."""
 EXHAUSTIVE_MAX = 14
 """Largest residual problem solved by exhaustive search when the LP is fractional."""
+CAND_K = 5
+"""Candidate pairs per place entering the LP: largest reduced weight under the
+assignment duals (more are priced in when violated)."""
 _TOL = 1e-9
 _BLOCK = 1024
 
@@ -123,7 +130,8 @@ def match(weights: np.ndarray, *, fixed: Sequence[tuple[int, int]] = (),
         diagonal is ignored.  float32 is kept as is (memory for large ``n``).
     fixed : pairs that must be in the result.  Their nodes are removed, the rest
         is solved, and their weight is added to both objective and bound.
-    max_gap : stop improving once ``gap <= max_gap * max(1, |bound|)``.
+    max_gap : stop improving once the verified ``gap <= max_gap * max(1, |bound|)``
+        (checked after each LP round, at the cost of one pass over all pairs).
     time_limit : seconds after which the LP loop stops and the current
         (valid) bound is reported.
 
@@ -175,7 +183,8 @@ def _check_dense(weights: np.ndarray) -> np.ndarray:
     w = np.where(np.isnan(w), -np.inf, w) if np.isnan(w).any() else w
     if np.isposinf(w).any():
         raise KeycitiesError("Weights contain +inf; use finite weights (NaN/-inf = not allowed).")
-    if w.shape[0] <= 4000 and not np.allclose(w, w.T, equal_nan=True):
+    if w.shape[0] <= 4000 and not np.array_equal(w, w.T) and \
+            not np.allclose(w, w.T, equal_nan=True):
         raise KeycitiesError("Weights must be symmetric (w[i, j] == w[j, i]); symmetrise "
                              "them, e.g. (w + w.T) / 2.")
     return w
@@ -234,6 +243,16 @@ class _Result:
     notes: list[str]
 
 
+@dataclass
+class _Assignment:
+    """Assignment relaxation: its pairs, degree-LP duals, odd cycles and support."""
+
+    mate: np.ndarray
+    y: np.ndarray
+    residual: list[np.ndarray]
+    support: Edges
+
+
 def _assemble(res: _Result, rest: np.ndarray, fixed: list[tuple[int, int]],
               fixed_weight: float, n: int, start: float) -> Matching:
     pairs = list(fixed)
@@ -253,31 +272,32 @@ def _assemble(res: _Result, rest: np.ndarray, fixed: list[tuple[int, int]],
 
 # ---------------------------------------------------------------- dense solver
 def _solve_dense(w: np.ndarray, max_gap: float, deadline: float) -> _Result:
-    """Assignment relaxation (small n) or column generation (large n), then LP + cuts."""
+    """Assignment relaxation (n <= LSA_MAX) or column generation, then LP + cuts."""
     n = w.shape[0]
     if n < 2:
         return _Result(np.full(n, -1), 0.0, 0.0, "trivial", [])
     pricer = _dense_pricer(w)
-    notes: list[str] = []
-    if n <= LSA_MAX:
-        mate, y, residual, support = _assignment_start(w)
-        objective = _mate_weight(mate, lambda i, j: float(w[i, j]))
-        if not residual:
-            bound = _bound(y, [], np.zeros(0), pricer)
-            return _Result(mate, objective, bound, "assignment relaxation (all 2-cycles)", notes)
-        edges = _merge_edges(n, support, _top_reduced(w, y, 8))
-        notes.append(f"assignment relaxation left {len(residual)} odd cycle(s) on "
-                     f"{sum(map(len, residual))} places; closed with blossom cuts")
-    else:
-        edges = _top_reduced(w, np.zeros(n), 12)
-        notes.append("n above the assignment-relaxation limit: degree LP by column generation")
-    return _lp_matching(n, edges, pricer, lambda i, j: float(w[i, j]), max_gap, deadline,
-                        notes)
+    def weight(i: int, j: int) -> float:
+        return float(w[i, j])
+
+    if n > LSA_MAX:
+        return _lp_matching(n, _top_reduced(w, np.zeros(n), 12), pricer, weight, max_gap,
+                            deadline, ["n above the assignment-relaxation limit: degree LP by "
+                                       "column generation"])
+    asg = _assignment_start(w)
+    objective = _mate_weight(asg.mate, weight)
+    if not asg.residual:
+        bound = _bound(asg.y, [], np.zeros(0), pricer)
+        return _Result(asg.mate, objective, bound, "assignment relaxation (all 2-cycles)", [])
+    notes = [f"assignment relaxation left {len(asg.residual)} odd cycle(s) on "
+             f"{sum(map(len, asg.residual))} places; closed with blossom cuts"]
+    edges = _merge_edges(n, asg.support, _top_reduced(w, asg.y, CAND_K))
+    return _lp_matching(n, edges, pricer, weight, max_gap, deadline, notes,
+                        list(asg.residual))
 
 
-def _assignment_start(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[list[int]],
-                                              Edges]:
-    """Solve the assignment relaxation; return pairs, degree-LP duals, odd cycles, support.
+def _assignment_start(w: np.ndarray) -> _Assignment:
+    """Solve the assignment relaxation: pairs, degree-LP duals, odd cycles, support.
 
     Formulation: ``max sum_i c_{i s(i)}`` over permutations ``s``, ``c = w`` off
     the diagonal, ``c_ii = 0``.  Cycles of ``s`` of length 2 are pairs; an even
@@ -290,11 +310,11 @@ def _assignment_start(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[list[
     _, s = linear_sum_assignment(c, maximize=True)
     y = _assignment_duals(c, s)
     mate = np.full(n, -1)
-    residual: list[list[int]] = []
+    residual: list[np.ndarray] = []
     for cyc in _cycles(s):
         if len(cyc) % 2 == 1:
             if len(cyc) > 1:
-                residual.append(cyc)
+                residual.append(np.sort(np.array(cyc, dtype=np.int64)))
             continue
         halves = [[(cyc[k], cyc[(k + 1) % len(cyc)]) for k in range(o, len(cyc), 2)]
                   for o in (0, 1)]
@@ -303,7 +323,7 @@ def _assignment_start(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[list[
             mate[i], mate[j] = j, i
     moved = np.flatnonzero(s != np.arange(n))
     support = (moved, s[moved], c[moved, s[moved]])
-    return mate, y, residual, support
+    return _Assignment(mate, y, residual, support)
 
 
 def _assignment_duals(c: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -459,16 +479,44 @@ def _cut_sum(n: int, a: np.ndarray, b: np.ndarray, cuts: list[np.ndarray],
 
 # ---------------------------------------------------------------- LP with blossom cuts
 def _lp_matching(n: int, edges: Edges, pricer: Pricer, weight: Callable[[int, int], float],
-                 max_gap: float, deadline: float, notes: list[str]) -> _Result:
+                 max_gap: float, deadline: float, notes: list[str],
+                 cuts: list[np.ndarray] | None = None) -> _Result:
     """Degree LP + odd-set cuts, priced over all pairs; primal, repaired dual bound.
 
     LP: ``max sum_e w_e x_e`` s.t. ``x(delta(i)) <= 1``,
-    ``x(E(S)) <= (|S| - 1) / 2`` for the odd sets ``S`` found so far, ``x >= 0``
-    (no ``x <= 1`` bound, so the duals are exactly ``(y, z)`` of the module
+    ``x(E(S)) <= (|S| - 1) / 2`` for the odd sets ``S`` known so far (``cuts``,
+    e.g. the assignment's odd cycles, then those found), ``x >= 0`` (no
+    ``x <= 1`` bound, so the duals are exactly ``(y, z)`` of the module
     docstring).  Separation: odd components of the fractional support.
     """
+    loop = _cut_loop(n, edges, pricer, weight, max_gap, deadline, list(cuts or []))
+    a, b, we = loop.edges
+    mate, how = _primal(n, a, b, we, loop.x, weight)
+    objective = _mate_weight(mate, weight)
+    bound = _bound(loop.y, loop.cuts, loop.z, pricer)
+    if bound - objective > max(max_gap, 1e-9) * max(1.0, abs(bound)) and n <= EXHAUSTIVE_MAX:
+        mate = _exhaustive(n, weight)
+        objective, bound, how = _mate_weight(mate, weight), _mate_weight(mate, weight), \
+            "exhaustive search"
+    notes.append(f"{len(loop.cuts)} odd-set cut(s), {len(a)} candidate pair(s); {loop.stop}")
+    return _Result(mate, objective, max(bound, objective), f"degree LP + blossom cuts ({how})",
+                   notes)
+
+
+@dataclass
+class _Loop:
+    edges: Edges
+    x: np.ndarray | None
+    y: np.ndarray
+    cuts: list[np.ndarray]
+    z: np.ndarray
+    stop: str
+
+
+def _cut_loop(n: int, edges: Edges, pricer: Pricer, weight: Callable[[int, int], float],
+              max_gap: float, deadline: float, cuts: list[np.ndarray]) -> _Loop:
+    """Re-solve the LP, adding odd-set cuts, then priced pairs, until neither is found."""
     a, b, we = edges
-    cuts: list[np.ndarray] = []
     y, z = np.zeros(n), np.zeros(0)
     x: np.ndarray | None = None
     stop = "LP optimal over all pairs"
@@ -478,10 +526,13 @@ def _lp_matching(n: int, edges: Edges, pricer: Pricer, weight: Callable[[int, in
             stop = "time limit or LP failure; last valid duals used"
             break
         x, y, z = sol
+        if max_gap > 0 and _within_gap(n, (a, b, we), sol, cuts, pricer, weight, max_gap):
+            stop = f"verified relative gap <= max_gap {max_gap:g}"
+            break
         new_cuts = _odd_cuts(n, a, b, x, cuts)
         new_edges = _empty_edges() if new_cuts else pricer(y, cuts, z)
         if new_cuts:
-            cuts += new_cuts
+            cuts = cuts + new_cuts
         elif len(new_edges[0]):
             a, b, we = _merge_edges(n, (a, b, we), new_edges)
             x = None
@@ -493,16 +544,18 @@ def _lp_matching(n: int, edges: Edges, pricer: Pricer, weight: Callable[[int, in
             stop = "time limit; last valid duals used"
             break
     z = np.r_[z, np.zeros(len(cuts) - len(z))]  # cuts added after the last LP have z = 0
-    mate, how = _primal(n, a, b, we, x, weight)
+    return _Loop((a, b, we), x, y, cuts, z, stop)
+
+
+def _within_gap(n: int, edges: Edges, sol: tuple[np.ndarray, np.ndarray, np.ndarray],
+                cuts: list[np.ndarray], pricer: Pricer, weight: Callable[[int, int], float],
+                max_gap: float) -> bool:
+    """Whether the LP's rounded primal and repaired dual bound are within ``max_gap``."""
+    x, y, z = sol
+    mate, _ = _primal(n, *edges, x, weight)
     objective = _mate_weight(mate, weight)
     bound = _bound(y, cuts, z, pricer)
-    if bound - objective > max(max_gap, 1e-9) * max(1.0, abs(bound)) and n <= EXHAUSTIVE_MAX:
-        mate = _exhaustive(n, weight)
-        objective, bound, how = _mate_weight(mate, weight), _mate_weight(mate, weight), \
-            "exhaustive search"
-    notes.append(f"{len(cuts)} odd-set cut(s), {len(a)} candidate pair(s); {stop}")
-    return _Result(mate, objective, max(bound, objective), f"degree LP + blossom cuts ({how})",
-                   notes)
+    return bound - objective <= max_gap * max(1.0, abs(bound))
 
 
 def _solve_lp(n: int, a: np.ndarray, b: np.ndarray, we: np.ndarray, cuts: list[np.ndarray],
