@@ -229,3 +229,17 @@ def test_twin_cli_writes_geojson(built_store: Path, tmp_path: Path) -> None:
     assert len(body["pairs"]) == 26 and body["certificate"]["gap"] <= 1e-6
     geo = json.loads(out.read_text())
     assert len(geo["features"]) == 26
+
+
+def test_an_unexpected_error_is_one_line_not_a_traceback(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr("keycities.cli.app", boom)
+    monkeypatch.delenv("KEYCITIES_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as info:
+        main()
+    assert info.value.code == 1
+    err = capsys.readouterr().err
+    assert "Unexpected error (RuntimeError: kaput)" in err and "Traceback" not in err

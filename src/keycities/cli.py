@@ -424,6 +424,13 @@ def main() -> None:
     except KeycitiesError as exc:
         err.print(f"[bold red]Error:[/bold red] {exc}", highlight=False)
         sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - a bug: one readable line, not a traceback
+        if Settings().debug:
+            raise
+        err.print(f"[bold red]Unexpected error[/bold red] ({exc.__class__.__name__}: {exc}). "
+                  "This is a bug in keycities: please report it with the command you ran; "
+                  "KEYCITIES_DEBUG=1 shows the traceback.", highlight=False)
+        sys.exit(1)
 
 
 __all__ = ["app", "main"]

@@ -16,6 +16,10 @@ KEYCITIES_CACHE
     Where fetched official files are kept (default: the user cache directory).
 KEYCITIES_OFFLINE
     ``1`` to never try the official URLs (only the mirror and the cache).
+KEYCITIES_HTTP_TIMEOUT
+    Seconds before a download is abandoned (default 60).
+KEYCITIES_DEBUG
+    ``1`` to show the full traceback of an unexpected error in the CLI.
 """
 
 from __future__ import annotations
@@ -45,3 +49,4 @@ class Settings(BaseSettings):
     cache: Path = Field(default_factory=_default_cache)
     offline: bool = False
     http_timeout: float = 60.0
+    debug: bool = False

@@ -164,3 +164,8 @@ def test_key_cities_bridge_twins_150km(built_store: Path) -> None:
     assert (res.pairs["km"] >= 150).all()
     assert res.gap <= 1e-9 * res.bound
     assert not res.unpaired["code"].isin(list(members)).any()
+
+
+def test_unknown_difference_rule() -> None:
+    with pytest.raises(KeycitiesError, match="use region or nation"):
+        twin(places(4), TwinSpec("bridge", contrast=("gva",), different="county"))  # type: ignore[arg-type]

@@ -67,6 +67,8 @@ class TwinSpec:
         unknown = sorted((set(self.contrast) | set(self.similar)) - set(features))
         if unknown:
             raise KeycitiesError(f"Unknown feature(s) {unknown}; known: {', '.join(features)}.")
+        if self.different not in (None, "region", "nation"):
+            raise KeycitiesError(f"--different {self.different!r}: use region or nation.")
         if self.min_km is not None and self.max_km is not None and self.min_km > self.max_km:
             raise KeycitiesError("--min-km is larger than --max-km.")
 
