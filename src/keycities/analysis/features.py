@@ -38,6 +38,7 @@ import pandas as pd
 
 from keycities._impl.plain import jsonable
 from keycities.errors import KeycitiesError
+from keycities.geography.areas import LAD_PREFIXES
 from keycities.store.store import Store
 
 Impute = Literal["median", "exclude"]
@@ -290,7 +291,6 @@ LAD_FEATURES: dict[str, tuple[str, str]] = {
     "postcode_density": ("Postcode density", "postcodes per km²"),
 }
 LOG_FEATURES = ("population", "gva_per_head", "postcode_density")
-LAD_PREFIXES = ("E06", "E07", "E08", "E09", "W06", "S12", "N09")
 
 
 @dataclass

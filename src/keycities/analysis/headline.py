@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from keycities.errors import KeycitiesError
+from keycities.geography.areas import LAD_PREFIXES
 from keycities.geography.tables import GeographyTables
 from keycities.geography.vintage import LAST_VINTAGE, check_vintage, vintage_of_date
 from keycities.network.register import Network
 from keycities.store.queries import Slice
 from keycities.store.store import Store
 
-LAD_PREFIXES = ("E06", "E07", "E08", "E09", "W06", "S12", "N09")
 SUM_OF_LADS = "sum-of-lads"
 
 

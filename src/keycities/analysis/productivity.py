@@ -72,7 +72,6 @@ WEEKS_PER_YEAR = 52.0
 #: Share of the gap closed at year N on the exponential path.
 EXPONENTIAL_CLOSED = 0.95
 ENGLAND, LONDON, UKX = "E92000001", "E12000007", "UKX"
-LAD_PREFIXES = ("E06", "E07", "E08", "E09", "W06", "S12", "N09")
 REGIONS: dict[str, str] = {
     "E12000001": "North East", "E12000002": "North West",
     "E12000003": "Yorkshire and The Humber", "E12000004": "East Midlands",

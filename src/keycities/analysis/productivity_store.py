@@ -19,7 +19,6 @@ import pandas as pd
 from keycities.analysis.productivity import (
     BASES,
     ENGLAND,
-    LAD_PREFIXES,
     MEASURES,
     PATHS,
     REGIONS,
@@ -40,6 +39,7 @@ from keycities.analysis.productivity import (
     uplift_from_inputs,
 )
 from keycities.errors import KeycitiesError
+from keycities.geography.areas import LAD_PREFIXES
 from keycities.network.register import Network
 from keycities.store.store import Store
 

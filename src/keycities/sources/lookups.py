@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from keycities.geography.areas import LAD_PREFIXES
 from keycities.sources._base import OGL, Release, SimpleSource
 from keycities.sources._sheets import SheetFormatError
 from keycities.store.schema import READER_COLUMNS
@@ -30,7 +31,6 @@ from keycities.store.schema import READER_COLUMNS
 READER_VERSION = "1"
 
 #: GSS prefixes of local authority districts (lower tier and unitary).
-LAD_PREFIXES = ("E06", "E07", "E08", "E09", "W06", "S12", "N09")
 
 _GITHUB = "https://raw.githubusercontent.com"
 _PORTAL = "https://geoportal.statistics.gov.uk/"

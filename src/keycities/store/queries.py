@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from keycities.errors import KeycitiesError
+from keycities.geography.areas import LAD_PREFIXES
 from keycities.store.store import Store
 
 
@@ -34,7 +35,6 @@ class Slice:
     published: str
 
 
-LAD_PREFIXES = ("E06", "E07", "E08", "E09", "W06", "S12", "N09")
 
 
 def slices(store: Store, measure: str, *, period: int | None = None,
