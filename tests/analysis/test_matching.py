@@ -193,3 +193,25 @@ def test_max_gap_stops_early_with_a_valid_bound() -> None:
     assert loose.relative_gap <= 0.05
     assert loose.bound >= exact.objective - 1e-9
     assert "max_gap" in loose.notes[-1]
+
+
+def test_sparse_graph_with_missing_pairs_in_the_exhaustive_range() -> None:
+    # Found by Hypothesis: the exhaustive fallback asked for a pair not in the graph.
+    from keycities.analysis.matching import match_sparse
+
+    rows, cols = np.array([2, 0]), np.array([6, 1])
+    m = match_sparse(7, rows, cols, np.array([5.96046448e-08, 0.0]))
+    assert [tuple(p) for p in m.pairs] == [(2, 6)]
+    assert m.bound >= m.objective
+
+
+def test_a_tiny_weight_gap_is_not_taken_for_float_noise() -> None:
+    # Found by Hypothesis: a gap of 1e-9 on a 1e-9 weight was accepted as optimal.
+    from keycities.analysis.matching import match
+
+    w = np.zeros((6, 6))
+    for (i, j), v in {(1, 2): 2.0, (1, 3): 2.0, (2, 3): 1.0, (3, 5): 1e-9}.items():
+        w[i, j] = w[j, i] = v
+    m = match(w)
+    assert sorted(tuple(p) for p in m.pairs) == [(1, 2), (3, 5)]
+    assert m.objective == pytest.approx(2.000000001, abs=1e-15)

@@ -462,8 +462,13 @@ def _solve_sparse(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray, max_gap: 
 
     price.violation = violation  # type: ignore[attr-defined]
     lookup = dict(zip(zip(a.tolist(), b.tolist(), strict=True), w.tolist(), strict=True))
-    return _lp_matching(n, (a, b, w), price,
-                        lambda i, j: lookup[(min(i, j), max(i, j))], max_gap, deadline, [])
+
+    def weight(i: int, j: int) -> float:
+        # A pair outside the candidate graph is not allowed (the exhaustive
+        # fallback asks for every pair).
+        return lookup.get((min(i, j), max(i, j)), -np.inf)
+
+    return _lp_matching(n, (a, b, w), price, weight, max_gap, deadline, [])
 
 
 def _cut_sum(n: int, a: np.ndarray, b: np.ndarray, cuts: list[np.ndarray],
@@ -494,7 +499,9 @@ def _lp_matching(n: int, edges: Edges, pricer: Pricer, weight: Callable[[int, in
     mate, how = _primal(n, a, b, we, loop.x, weight)
     objective = _mate_weight(mate, weight)
     bound = _bound(loop.y, loop.cuts, loop.z, pricer)
-    if bound - objective > max(max_gap, 1e-9) * max(1.0, abs(bound)) and n <= EXHAUSTIVE_MAX:
+    # Small instances are solved exactly unless the gap is float noise (a gap of 1e-9 on
+    # a weight of 1e-9 is a real difference).
+    if bound - objective > max(max_gap, 1e-12) * max(1.0, abs(bound)) and n <= EXHAUSTIVE_MAX:
         mate = _exhaustive(n, weight)
         objective, bound, how = _mate_weight(mate, weight), _mate_weight(mate, weight), \
             "exhaustive search"
