@@ -48,13 +48,15 @@ class Context:
     def geography(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """(LAD table, change rows, alias rows): from the store when built, else
         from the package-shipped names alone."""
-        from keycities.geography.areas import areas_from_package, lad_table, with_changes
+        from keycities.geography.areas import areas_from_package, lad_table
+        from keycities.geography.tables import GeographyTables
 
         if self.has_store():
             area = self.store.table("area")
             if len(area):
                 changes = self.store.table("change")
-                return with_changes(lad_table(area), changes), changes, self.store.table("alias")
+                lads = GeographyTables.from_rows(area, changes, pd.DataFrame()).lads
+                return lads, changes, self.store.table("alias")
         empty_changes = pd.DataFrame(columns=["old_code", "old_name", "new_code", "new_name",
                                               "type", "year"])
         return (lad_table(areas_from_package()), empty_changes,

@@ -236,12 +236,18 @@ def headline_from_store(store: Store, network: Network, *, at: dt.date,
     out.member_values = pd.concat(per_tables, ignore_index=True) if per_tables else pd.DataFrame()
     ids = [f.release_id for f in out.figures if f.release_id]
     out.releases = release_info(store, ids)
-    snap = network.snapshot_at(at)
-    if snap is not None:
-        out.notes.append(f"Members: the list in document {snap.document} ({snap.title}), "
-                         f"in force from {snap.in_force}. {snap.basis}")
-        out.notes.extend(departures(network, since=snap.in_force, at=at))
+    out.notes.extend(membership_notes(network, at, with_basis=True))
     return out
+
+
+def membership_notes(network: Network, at: dt.date, *, with_basis: bool = False) -> list[str]:
+    """Which documented list the members on ``at`` come from, and who has left since."""
+    snap = network.snapshot_at(at)
+    if snap is None:
+        return []
+    text = (f"Members: the list in document {snap.document} ({snap.title}), in force from "
+            f"{snap.in_force}." + (f" {snap.basis}" if with_basis else ""))
+    return [text, *departures(network, since=snap.in_force, at=at)]
 
 
 def departures(network: Network, *, since: dt.date, at: dt.date) -> list[str]:

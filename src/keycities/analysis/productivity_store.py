@@ -40,6 +40,7 @@ from keycities.analysis.productivity import (
 )
 from keycities.errors import KeycitiesError
 from keycities.geography.areas import LAD_PREFIXES
+from keycities.geography.tables import GeographyTables
 from keycities.network.register import Network
 from keycities.store.store import Store
 
@@ -132,20 +133,16 @@ def _spec(measure: str) -> MeasureSpec:
 
 
 def _network_inputs(store: Store, network: Network, at: dt.date) -> tuple[
-        pd.DataFrame, int, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
-    from keycities.analysis.headline import check_members, member_vintage
-    from keycities.geography.areas import lad_table, with_changes
-    from keycities.store.queries import geography_tables
+        pd.DataFrame, int, GeographyTables]:
+    from keycities.analysis.headline import check_members, geography_from_store, member_vintage
 
     members = network.members_at(at)
     check_members(members, network.name, at)
-    area_rows, changes, _aliases, weights = geography_tables(store)
-    return members, member_vintage(at), (with_changes(lad_table(area_rows), changes),
-                                         changes, weights)
+    return members, member_vintage(at), geography_from_store(store)
 
 
 def load_inputs(store: Store, spec: MeasureSpec, members: pd.DataFrame, *, year: int | None,
-                vintage: int, geo: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
+                vintage: int, geo: GeographyTables
                 ) -> MeasureInputs:
     """Members' productivity and labour on ``vintage`` boundaries, and the national rows.
 
@@ -154,20 +151,18 @@ def load_inputs(store: Store, spec: MeasureSpec, members: pd.DataFrame, *, year:
     keycities.store.queries.NoDataError
         When the store lacks the measure (for ``year``).
     """
-    from keycities.geography.mapping import crosswalk, ratio_to_vintage
+    from keycities.geography.mapping import ratio_to_vintage
     from keycities.store.queries import choose_slice
 
     s = choose_slice(store, spec.productivity, period=year, prefer_vintage=vintage)
     values = _paired_values(store, spec, s)
     lad = values[values["area_code"].str[:3].isin(LAD_PREFIXES)]
-    lads, changes, weights = geo
-    xw = crosswalk(lads, changes, source=s.geography_vintage, target=vintage, weights=weights)
+    xw = geo.crosswalk(s.geography_vintage, vintage)
     gva = pd.DataFrame({"area_code": lad["area_code"],
                         "value": lad["productivity"] * lad["labour"]})
     mapped = ratio_to_vintage(gva, lad[["area_code", "labour"]].rename(
         columns={"labour": "value"}), xw)
-    per = member_inputs(members, mapped, vintage=vintage,
-                        names=dict(zip(lads["code"], lads["name"], strict=False)))
+    per = member_inputs(members, mapped, vintage=vintage, names=geo.names)
     national, nat_id, weeks = _national_rows(store, spec, s.period)
     eng = lad[lad["area_code"].str[:3].isin(LAD_PREFIXES[:4])]
     check = float((eng["productivity"] * eng["labour"]).sum() / eng["labour"].sum()) \
@@ -242,18 +237,14 @@ def _weeks(store: Store, s: Any) -> float | None:
 def _about(store: Store, network: Network, at: dt.date, vm: int,
            inputs: Sequence[MeasureInputs]) -> tuple[dict[str, Any], pd.DataFrame, list[str]]:
     """Context, provenance rows of the releases used, and membership notes."""
-    from keycities.analysis.headline import departures
+    from keycities.analysis.headline import membership_notes
     from keycities.store.queries import release_info
 
     context = {"network": network.id, "name": network.name, "at": at.isoformat(),
                "member_vintage": vm,
                "data_geography_vintage": inputs[0].geography_vintage if inputs else None}
     releases = release_info(store, sorted({r for i in inputs for r in i.release_ids}))
-    snap = network.snapshot_at(at)
-    notes = [] if snap is None else [
-        f"Members: the list in document {snap.document} ({snap.title}), in force from "
-        f"{snap.in_force}.", *departures(network, since=snap.in_force, at=at)]
-    return context, releases, notes
+    return context, releases, membership_notes(network, at)
 
 
 # ------------------------------------------------------------------ notes

@@ -545,15 +545,19 @@ def referendum_from_store(store: Store, network: Network, *, at: dt.date) -> Ref
         Membership date; members are on the boundaries of that date's vintage
         and the 2016 counting areas are mapped forward to it.
     """
-    from keycities.analysis.headline import check_members, departures, member_vintage
-    from keycities.geography.areas import lad_table, with_changes
-    from keycities.store.queries import geography_tables, release_info
+    from keycities.analysis.headline import (
+        check_members,
+        geography_from_store,
+        member_vintage,
+        membership_notes,
+    )
+    from keycities.store.queries import release_info
 
     members = network.members_at(at)
     check_members(members, network.name, at)
     vm = member_vintage(at)
-    area_rows, changes, _aliases, _weights = geography_tables(store)
-    lads = with_changes(lad_table(area_rows), changes)
+    geo = geography_from_store(store)
+    lads, changes = geo.lads, geo.changes
     counts, release_id, source = load_counts(store)
     votes = votes_on_vintage(counts, lads, changes, source=source, target=vm)
     why = _why_absent(members, votes, lads, changes, vm)
@@ -563,11 +567,7 @@ def referendum_from_store(store: Store, network: Network, *, at: dt.date) -> Ref
     out.network_id, out.at, out.member_vintage = network.id, at, vm
     used = changes.loc[(changes["year"] > source) & (changes["year"] <= vm), "release_id"]
     out.releases = release_info(store, [release_id, *sorted(set(used.dropna()))])
-    snap = network.snapshot_at(at)
-    if snap is not None:
-        out.notes.append(f"Members: the list in document {snap.document} ({snap.title}), "
-                         f"in force from {snap.in_force}.")
-        out.notes.extend(departures(network, since=snap.in_force, at=at))
+    out.notes.extend(membership_notes(network, at))
     return out
 
 
