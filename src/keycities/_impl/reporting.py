@@ -159,6 +159,11 @@ def print_productivity(result: ProductivityResult, fmt: Format) -> None:
     notes = list(result.notes)
     if result.members["estimate"].any():
         notes.insert(0, "* estimate: see the member's note below.")
+    _print_with_notes(table, notes)
+
+
+def _print_with_notes(table: Any, notes: list[str]) -> None:
+    """A Rich table, then its notes as dim bullets (printed as text, not markup)."""
     console = Console()
     console.print(table)
     for note in notes:
@@ -195,10 +200,7 @@ def print_sensitivity(result: Sensitivity, fmt: Format) -> None:
     gone = df[df["unavailable"].notna()].drop_duplicates(["measure", "unavailable"])
     notes = [*result.notes, *(f"Unavailable ({m}): {u}" for m, u in zip(
         gone["measure"], gone["unavailable"], strict=True))]
-    console = Console()
-    console.print(table)
-    for note in notes:
-        console.print(f"• {note}", style="dim", markup=False, highlight=False)
+    _print_with_notes(table, notes)
 
 
 def print_peers(result: PeerResult, fmt: Format) -> None:

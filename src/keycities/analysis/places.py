@@ -186,14 +186,18 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- postcode keys
 
 
-def _pcd7_bytes(values: pd.Series, what: str) -> np.ndarray:
-    """``(n, 7)`` uint8 array of pcd7 postcodes, without a Python string per row."""
+def _text_array(values: pd.Series, problem: str) -> pa.Array:
+    """``values`` as one Arrow large-string array; ``problem`` names the error."""
     try:
         arr = pa.array(values, type=pa.large_string(), from_pandas=True)
     except (pa.ArrowException, TypeError, ValueError) as exc:
-        raise KeycitiesError(f"{what}: column 'pcd' must hold postcode strings ({exc}).") from exc
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+        raise KeycitiesError(f"{problem} ({exc}).") from exc
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _pcd7_bytes(values: pd.Series, what: str) -> np.ndarray:
+    """``(n, 7)`` uint8 array of pcd7 postcodes, without a Python string per row."""
+    arr = _text_array(values, f"{what}: column 'pcd' must hold postcode strings")
     bad = pc.invert(pc.fill_null(pc.equal(pc.binary_length(arr), 7), False))
     if len(arr) and pc.any(bad).as_py():
         examples = arr.filter(bad)[:3].to_pylist()
@@ -226,12 +230,7 @@ def _place_codes(keys: np.ndarray, level: str) -> tuple[np.ndarray, list[str]]:
 
 def _codes(values: pd.Series, what: str) -> tuple[np.ndarray, list[str]]:
     """Integer code of each value (-1 when missing) and the distinct values."""
-    try:
-        arr = pa.array(values, type=pa.large_string(), from_pandas=True)
-    except (pa.ArrowException, TypeError, ValueError) as exc:
-        raise KeycitiesError(f"{what} must hold text codes ({exc}).") from exc
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+    arr = _text_array(values, f"{what} must hold text codes")
     encoded = pc.dictionary_encode(arr)
     index = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
     return index.astype(np.int64), [str(v) for v in encoded.dictionary.to_pylist()]
