@@ -8,6 +8,8 @@ Errors are printed as one message that says what to do, never a traceback.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -46,6 +48,20 @@ NetworkArg = Annotated[str, typer.Argument(
     help="'key-cities' or the path of a CSV/YAML network file.")]
 AtOpt = Annotated[str | None, typer.Option(
     "--at", help="Membership date, YYYY-MM-DD (default today).", show_default=False)]
+PlacesOpt = Annotated[str, typer.Option(
+    "--places", help="Place set: lad (local authority districts, 2023), district or sector "
+    "(postcode districts or sectors), or the path of a CSV of your own places (code, name, "
+    "lat, lon and numeric features).")]
+
+
+@contextmanager
+def progress(what: str) -> Iterator[None]:
+    """A spinner on stderr while ``what`` runs (only on a terminal)."""
+    if not err.is_terminal:
+        yield
+        return
+    with err.status(f"{what}…"):
+        yield
 
 
 def _context(store: Path | None, mirror: Path | None, *, write: bool = False,
@@ -290,23 +306,26 @@ def peers_cmd(
     exclude_same_region: Annotated[bool, typer.Option(
         help="Leave out places in the same region.")] = False,
     seed: Annotated[int, typer.Option(help="Seed of the stability perturbations.")] = 0,
+    places: PlacesOpt = "lad",
     store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
 ) -> None:
-    """Nearest-neighbour peer group of a council, with each feature's part and its stability."""
+    """Nearest-neighbour peer group of a place, with each feature's part and its stability."""
     import numpy as np
 
     from keycities._impl.reporting import print_peers
-    from keycities.analysis.neighbours import peers_from_store
+    from keycities.analysis.neighbours import peers
+    from keycities.analysis.place_features import is_csv, place_features
 
     ctx = _context(store, mirror)
-    code = ctx.resolver.resolve(place, vintage=2023).code
+    code = ctx.resolver.resolve(place, vintage=2023).code if places == "lad" else place
     exclude: frozenset[str] = frozenset()
     if exclude_network:
         members = ctx.network(exclude_network).members_at(parse_date(at))
         exclude = frozenset(members["code"])
-    result = peers_from_store(ctx.store, code, weights=preset, k=k, exclude=exclude,
-                              exclude_same_region=exclude_same_region,
-                              rng=np.random.default_rng(seed))
+    with progress(f"Building the features of the {places} places"):
+        table = place_features(None if is_csv(places) else ctx.store, places)
+    result = peers(table, code, weights=preset, k=k, exclude=exclude,
+                   exclude_same_region=exclude_same_region, rng=np.random.default_rng(seed))
     print_peers(result, fmt)
 
 
@@ -324,8 +343,10 @@ def _pairs(values: list[str] | None, what: str) -> tuple[tuple[str, str], ...]:
 def twin_cmd(
     mode: Annotated[str, typer.Option(help="bridge (contrast), bond (alike) or mixed.")
                     ] = "bridge",
-    contrast: Annotated[str, typer.Option(help="Features to contrast, comma-separated.")
-                        ] = "leave_share,gva_per_job,earnings",
+    contrast: Annotated[str | None, typer.Option(
+        help="Features to contrast, comma-separated (default: leave_share,gva_per_job,"
+             "earnings for lad; the eight OAC supergroup shares oac_1..oac_8 for postcode "
+             "places).")] = None,
     similar: Annotated[str, typer.Option(help="Features to keep alike, comma-separated.")
                        ] = "population",
     min_km: Annotated[float | None, typer.Option(help="Pairs at least this far apart.")] = None,
@@ -342,18 +363,23 @@ def twin_cmd(
     forbid: Annotated[list[str] | None, typer.Option(help="A pair to forbid, A:B.")] = None,
     leave_out: Annotated[list[str] | None, typer.Option(help="A place to leave out.")] = None,
     uk: Annotated[bool, typer.Option(help="Include Northern Ireland (default GB).")] = False,
+    places: PlacesOpt = "lad",
     geojson: Annotated[Path | None, typer.Option(help="Also write the pairs as GeoJSON.")
                        ] = None,
     store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
 ) -> None:
     """Pair councils across divides (bridge) or alike (bond), optimally, with a certificate."""
     from keycities._impl.reporting import print_twins, write_json_atomic
+    from keycities.analysis.place_features import default_contrast, is_csv
     from keycities.analysis.twinning import GB, TwinSpec, twin_from_store
 
     ctx = _context(store, mirror)
 
     def code(q: str) -> str:
-        return ctx.resolver.resolve(q, vintage=2023).code
+        return ctx.resolver.resolve(q, vintage=2023).code if places == "lad" else q
+
+    if contrast is None:
+        contrast = ",".join(default_contrast(places))
 
     members: frozenset[str] = frozenset()
     if network:
@@ -367,7 +393,9 @@ def twin_cmd(
         fixed=tuple((code(a), code(b)) for a, b in _pairs(fixed, "--fixed")),
         forbidden=tuple((code(a), code(b)) for a, b in _pairs(forbid, "--forbid")),
         leave_out=frozenset(code(q) for q in leave_out or []))
-    result = twin_from_store(ctx.store, spec, countries=None if uk else GB)
+    with progress(f"Pairing the {places} places"):
+        result = twin_from_store(None if is_csv(places) else ctx.store, spec, places=places,
+                                 countries=None if uk else GB)
     if geojson is not None:
         write_json_atomic(geojson, result.geojson)
     print_twins(result, fmt, members=members)

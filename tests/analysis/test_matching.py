@@ -10,7 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from keycities.analysis import matching
 from keycities.analysis.matching import Matching, match, match_sparse
+from keycities.analysis.matching_lp import blossom_separation
 from keycities.errors import KeycitiesError
 
 
@@ -175,9 +177,11 @@ def bridge_weights(n: int, seed: int) -> np.ndarray:
     return np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1))
 
 
-def test_complete_bridge_graph_with_odd_cycles_is_proven_optimal() -> None:
+def test_complete_bridge_graph_with_odd_cycles_is_proven_optimal(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     # Seed 360 at n = 360 (the benchmark instance) leaves odd cycles in the
     # assignment relaxation, so the blossom-cut LP has to close the gap.
+    monkeypatch.setattr(matching, "LSA_MAX", 400)
     w = bridge_weights(360, 360)
     m = match(w)
     check_valid(m, w, [])
@@ -215,3 +219,65 @@ def test_a_tiny_weight_gap_is_not_taken_for_float_noise() -> None:
     m = match(w)
     assert sorted(tuple(p) for p in m.pairs) == [(1, 2), (3, 5)]
     assert m.objective == pytest.approx(2.000000001, abs=1e-15)
+
+
+def test_sampled_duals_path_agrees_with_the_assignment_path(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # n above LSA_MAX starts from duals sampled on a quarter of the places (recursively);
+    # the result must be the same optimum, proven, as the assignment start gives.
+    w = bridge_weights(700, 7)
+    w[np.triu_indices(700, 1)[0][::7], np.triu_indices(700, 1)[1][::7]] = -np.inf
+    w = np.minimum(w, w.T)
+    sampled = match(w)
+    assert "sampled" in sampled.notes[0]
+    monkeypatch.setattr(matching, "LSA_MAX", 1000)
+    assigned = match(w)
+    assert "sampled" not in " ".join(assigned.notes)
+    for m in (sampled, assigned):
+        check_valid(m, w, [])
+        assert all(np.isfinite(w[i, j]) for i, j in m.pairs)
+        assert m.gap <= 1e-9 * m.bound
+    assert sampled.objective == pytest.approx(assigned.objective, rel=1e-12)
+
+
+def test_exact_separation_finds_blossoms_the_component_rule_misses() -> None:
+    # Two triangles at x = 0.45 joined by an edge at 0.1: the fractional support is one
+    # even component, yet each triangle violates x(E(S)) <= 1.
+    a = np.array([0, 1, 0, 2, 3, 4, 3])
+    b = np.array([1, 2, 2, 3, 4, 5, 5])
+    x = np.array([0.45, 0.45, 0.45, 0.1, 0.45, 0.45, 0.45])
+    found = sorted(tuple(s.tolist()) for s in blossom_separation(6, a, b, x))
+    assert found == [(0, 1, 2), (3, 4, 5)]
+
+
+def _violated_odd_sets(n: int, a: np.ndarray, b: np.ndarray, x: np.ndarray) -> list[int]:
+    out = []
+    for mask in range(1, 1 << n):
+        size = bin(mask).count("1")
+        if size % 2 == 1 and size >= 3:
+            inside = np.array([(mask >> v) & 1 for v in range(n)], dtype=bool)
+            if x[inside[a] & inside[b]].sum() > (size - 1) / 2 + 1e-6:
+                out.append(mask)
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(4, 9), st.integers(0, 2**32 - 1), st.sampled_from([0.5, 0.8, 1.0]))
+def test_exact_separation_matches_enumeration(n: int, seed: int, density: float) -> None:
+    # A random point of the degree polytope (degrees <= 1): every set returned is odd and
+    # violated, and whenever enumeration finds a violated odd set, separation finds one.
+    rng = np.random.default_rng(seed)
+    a, b = np.triu_indices(n, 1)
+    keep = rng.random(len(a)) < density
+    a, b = a[keep], b[keep]
+    x = rng.random(len(a)) * rng.integers(0, 2, len(a))
+    deg = np.zeros(n)
+    np.add.at(deg, a, x)
+    np.add.at(deg, b, x)
+    x = x / np.maximum(1.0, np.maximum(deg[a], deg[b]))
+    found = blossom_separation(n, a, b, x)
+    for subset in found:
+        inside = np.isin(np.arange(n), subset)
+        assert len(subset) % 2 == 1
+        assert x[inside[a] & inside[b]].sum() > (len(subset) - 1) / 2 + 1e-6
+    assert bool(found) == bool(_violated_odd_sets(n, a, b, x))

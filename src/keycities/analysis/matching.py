@@ -24,23 +24,29 @@ the weights.  ``gap = bound - objective``; gap 0 proves optimality.
 
 Method
 ------
-1. **Assignment relaxation** (dense, ``n <= LSA_MAX``): maximise
-   ``sum_i c_{i, s(i)}`` over permutations ``s`` with ``c = w`` off the diagonal
-   and ``c_ii = 0`` (a place left unpaired).  A matching ``M`` gives the
-   permutation swapping its pairs, of value ``2 w(M)``, so ``max / 2 >= w(M)``.
-   Solved with :func:`scipy.optimize.linear_sum_assignment`; its potentials are
-   recovered by Bellman-Ford on the residual graph, and ``y_i = (u_i + v_i)/2``
-   is an optimal dual of the *degree LP* ``max w.x, x(delta(i)) <= 1, x >= 0``.
-   Its 2-cycles are pairs, even cycles split into their better alternating half,
-   odd cycles are the fractional (x = 1/2) part.
-2. **Degree LP with odd-set cuts** (HiGHS via :func:`scipy.optimize.linprog`)
-   on candidate edges: the ``CAND_K`` best pairs per place by reduced weight
-   under ``y`` (dense) or the given edges (sparse).  The assignment's odd cycles
-   are the first cuts (the degree-LP optimum is ``x = 1/2`` on them, so they
-   are violated); further fractional odd components ``S`` violating
-   ``x(E(S)) <= (|S| - 1)/2`` are added as cuts (blossom inequalities); the LP is
-   re-solved until integral.  Dense mode prices all pairs against the LP duals
-   and adds violated ones (column generation) until none are left.
+1. **A dual start.**  Small dense problems (``n <= LSA_MAX``) solve the
+   *assignment relaxation*: maximise ``sum_i c_{i, s(i)}`` over permutations
+   ``s`` with ``c = w`` off the diagonal and ``c_ii = 0`` (a place left
+   unpaired).  A matching ``M`` gives the permutation swapping its pairs, of
+   value ``2 w(M)``, so ``max / 2 >= w(M)``.  Solved with
+   :func:`scipy.optimize.linear_sum_assignment`; its potentials are recovered by
+   Bellman-Ford on the residual graph, and ``y_i = (u_i + v_i)/2`` is an optimal
+   dual of the *degree LP* ``max w.x, x(delta(i)) <= 1, x >= 0``.  Its 2-cycles
+   are pairs, even cycles split into their better alternating half, odd cycles
+   are the fractional (x = 1/2) part.  Larger dense problems estimate the
+   degree-LP duals by *sampling*: solve the degree LP on a random quarter of the
+   places (recursively, the same way), then extend its duals to every place by
+   the c-transform ``y_i = max_{j in sample} (w_ij - y_j)^+`` (the smallest
+   ``y_i`` covering the pairs to the sample; Villani, *Optimal Transport*, 2009,
+   ch. 5, for the transform).  Either way the candidate pairs are the
+   ``CAND_K`` best per place by reduced weight ``w_ij - y_i - y_j``.
+2. **Degree LP with odd-set cuts**, one HiGHS model modified in place
+   (:mod:`keycities.analysis.matching_lp`) on the candidate pairs (dense) or the
+   given edges (sparse).  Fractional odd components ``S`` violating
+   ``x(E(S)) <= (|S| - 1)/2`` are added as cuts (blossom inequalities; the
+   assignment's odd cycles are the first ones) and the LP is re-solved from its
+   previous basis until integral; dense mode then prices all pairs against the
+   LP duals and adds violated ones (column generation) until none are left.
 3. **Certificate**: repaired duals, as above.  If the LP stays fractional, the
    primal is its integral part plus a greedy completion and the gap is reported;
    for ``n <= EXHAUSTIVE_MAX`` exhaustive search makes the result exact.  With
@@ -53,28 +59,36 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment, linprog
-from scipy.sparse import coo_matrix, csc_matrix
-from scipy.sparse.csgraph import connected_components
+from scipy.optimize import linear_sum_assignment
 
+from keycities.analysis.matching_lp import (
+    BLOCK,
+    EXHAUSTIVE_MAX,
+    DensePricer,
+    Edges,
+    Pricer,
+    Result,
+    cut_loop,
+    dual_bound,
+    lp_matching,
+    mate_weight,
+    merge_edges,
+)
 from keycities.errors import KeycitiesError
 
-LSA_MAX = 2500
-"""Largest dense problem solved through the assignment relaxation (O(n^3))."""
-EXHAUSTIVE_MAX = 14
-"""Largest residual problem solved by exhaustive search when the LP is fractional."""
+LSA_MAX = 300
+"""Largest dense problem started from the assignment relaxation (O(n^3)); larger
+ones start from sampled duals."""
 CAND_K = 5
 """Candidate pairs per place entering the LP: largest reduced weight under the
-assignment duals (more are priced in when violated)."""
-_TOL = 1e-9
-_BLOCK = 1024
+starting duals (more are priced in when violated)."""
+SAMPLE = 0.25
+"""Share of the places whose degree LP gives the sampled duals."""
 
-Edges = tuple[np.ndarray, np.ndarray, np.ndarray]
-Pricer = Callable[[np.ndarray, list[np.ndarray], np.ndarray], Edges]
+__all__ = ["EXHAUSTIVE_MAX", "LSA_MAX", "Matching", "match", "match_sparse"]
 
 
 @dataclass(frozen=True)
@@ -234,26 +248,7 @@ def _deadline(start: float, time_limit: float | None) -> float:
 
 
 # ---------------------------------------------------------------- result
-@dataclass
-class _Result:
-    mate: np.ndarray
-    objective: float
-    bound: float
-    method: str
-    notes: list[str]
-
-
-@dataclass
-class _Assignment:
-    """Assignment relaxation: its pairs, degree-LP duals, odd cycles and support."""
-
-    mate: np.ndarray
-    y: np.ndarray
-    residual: list[np.ndarray]
-    support: Edges
-
-
-def _assemble(res: _Result, rest: np.ndarray, fixed: list[tuple[int, int]],
+def _assemble(res: Result, rest: np.ndarray, fixed: list[tuple[int, int]],
               fixed_weight: float, n: int, start: float) -> Matching:
     pairs = list(fixed)
     for k, m in enumerate(res.mate):
@@ -270,30 +265,87 @@ def _assemble(res: _Result, rest: np.ndarray, fixed: list[tuple[int, int]],
                     method=res.method, seconds=time.perf_counter() - start, notes=notes)
 
 
-# ---------------------------------------------------------------- dense solver
-def _solve_dense(w: np.ndarray, max_gap: float, deadline: float) -> _Result:
-    """Assignment relaxation (n <= LSA_MAX) or column generation, then LP + cuts."""
+
+
+# ---------------------------------------------------------------- solvers
+def _solve_dense(w: np.ndarray, max_gap: float, deadline: float) -> Result:
+    """Assignment relaxation or sampled duals, then the LP with cuts, priced over all pairs."""
     n = w.shape[0]
     if n < 2:
-        return _Result(np.full(n, -1), 0.0, 0.0, "trivial", [])
-    pricer = _dense_pricer(w)
+        return Result(np.full(n, -1), 0.0, 0.0, "trivial", [])
+    pricer = DensePricer(w)
+
     def weight(i: int, j: int) -> float:
         return float(w[i, j])
 
     if n > LSA_MAX:
-        return _lp_matching(n, _top_reduced(w, np.zeros(n), 12), pricer, weight, max_gap,
-                            deadline, ["n above the assignment-relaxation limit: degree LP by "
-                                       "column generation"])
+        y0 = _sampled_duals(w, deadline)
+        return lp_matching(n, pricer.top(y0, CAND_K), pricer, weight, max_gap=max_gap,
+                           deadline=deadline,
+                           notes=["candidate pairs from sampled degree-LP duals"])
     asg = _assignment_start(w)
-    objective = _mate_weight(asg.mate, weight)
+    objective = mate_weight(asg.mate, weight)
     if not asg.residual:
-        bound = _bound(asg.y, [], np.zeros(0), pricer)
-        return _Result(asg.mate, objective, bound, "assignment relaxation (all 2-cycles)", [])
+        bound = dual_bound(asg.y, [], np.zeros(0), pricer)
+        return Result(asg.mate, objective, bound, "assignment relaxation (all 2-cycles)", [])
     notes = [f"assignment relaxation left {len(asg.residual)} odd cycle(s) on "
              f"{sum(map(len, asg.residual))} places; closed with blossom cuts"]
-    edges = _merge_edges(n, asg.support, _top_reduced(w, asg.y, CAND_K))
-    return _lp_matching(n, edges, pricer, weight, max_gap, deadline, notes,
-                        list(asg.residual))
+    edges = merge_edges(n, asg.support, pricer.top(asg.y, CAND_K))
+    return lp_matching(n, edges, pricer, weight, max_gap=max_gap, deadline=deadline,
+                       notes=notes, cuts=list(asg.residual))
+
+
+def _solve_sparse(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray, max_gap: float,
+                  deadline: float) -> Result:
+    """The candidate graph goes whole into the LP: no pricing."""
+    if n < 2 or not len(a):
+        return Result(np.full(n, -1), 0.0, 0.0, "trivial", [])
+    lookup = dict(zip(zip(a.tolist(), b.tolist(), strict=True), w.tolist(), strict=True))
+
+    def weight(i: int, j: int) -> float:
+        # A pair outside the candidate graph is not allowed (the exhaustive
+        # fallback asks for every pair).
+        return lookup.get((min(i, j), max(i, j)), -np.inf)
+
+    return lp_matching(n, (a, b, w), Pricer(n, (a, b, w)), weight, max_gap=max_gap,
+                       deadline=deadline, notes=[])
+
+
+def _sampled_duals(w: np.ndarray, deadline: float, seed: int = 0) -> np.ndarray:
+    """Degree-LP duals estimated from a random sample of places (module docstring, step 1).
+
+    The sample's degree LP is solved by the assignment relaxation when it has
+    at most ``LSA_MAX`` places, otherwise the same way, from a smaller sample; the
+    samples are seeded, so results are repeatable.
+    """
+    n = w.shape[0]
+    sub = np.sort(np.random.default_rng(seed).choice(n, max(2, int(n * SAMPLE)),
+                                                      replace=False))
+    ws = np.asarray(w[np.ix_(sub, sub)])
+    if len(sub) <= LSA_MAX:
+        ys = _assignment_start(ws).y
+    else:
+        pricer = DensePricer(ws)
+        start = pricer.top(_sampled_duals(ws, deadline, seed + 1), CAND_K)
+        ys = cut_loop(len(sub), start, pricer, deadline=deadline, with_cuts=False).y
+    y = np.zeros(n)
+    for r0 in range(0, n, BLOCK):
+        rows = np.arange(r0, min(n, r0 + BLOCK))
+        red = np.asarray(w[np.ix_(rows, sub)], dtype=np.float64) - ys[None, :]
+        red[rows[:, None] == sub[None, :]] = -np.inf
+        y[rows] = np.maximum(red.max(axis=1), 0.0)
+    y[sub] = ys
+    return y
+
+
+@dataclass
+class _Assignment:
+    """Assignment relaxation: its pairs, degree-LP duals, odd cycles and support."""
+
+    mate: np.ndarray
+    y: np.ndarray
+    residual: list[np.ndarray]
+    support: Edges
 
 
 def _assignment_start(w: np.ndarray) -> _Assignment:
@@ -364,311 +416,3 @@ def _cycles(s: np.ndarray) -> list[list[int]]:
         if cyc:
             out.append(cyc)
     return out
-
-
-def _reduced_blocks(w: np.ndarray, y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray):
-    """Yield ``(r0, red)``: ``red_ij = w_ij - y_i - y_j - sum_{S ni i,j} z_S`` by row block."""
-    n = w.shape[0]
-    members = [(np.sort(subset), zs) for subset, zs in zip(cuts, z, strict=True) if zs > 0]
-    for r0 in range(0, n, _BLOCK):
-        r1 = min(n, r0 + _BLOCK)
-        red = np.asarray(w[r0:r1], dtype=np.float64) - y[r0:r1, None] - y[None, :]
-        for subset, zs in members:
-            rows = subset[(r0 <= subset) & (r1 > subset)]
-            if len(rows):
-                red[np.ix_(rows - r0, subset)] -= zs
-        red[np.arange(r1 - r0), np.arange(r0, r1)] = -np.inf
-        yield r0, red
-
-
-def _dense_pricer(w: np.ndarray) -> Pricer:
-    """Pricing over every pair: violated pairs (top 5 per row) and per-node max violation."""
-    def price(y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray) -> Edges:
-        tol = 1e-9 * max(1.0, float(np.abs(y).max(initial=0.0)))
-        found_a, found_b = [], []
-        for r0, red in _reduced_blocks(w, y, cuts, z):
-            rmax = red.max(axis=1)
-            rows = np.flatnonzero(rmax > tol)
-            if not len(rows):
-                continue
-            m = min(5, red.shape[1] - 1)
-            top = np.argpartition(-red[rows], m, axis=1)[:, :m]
-            rr = np.repeat(rows, m)
-            ok = red[rr, top.ravel()] > tol
-            found_a.append(rr[ok] + r0)
-            found_b.append(top.ravel()[ok])
-        if not found_a:
-            return _empty_edges()
-        a, b = np.concatenate(found_a), np.concatenate(found_b)
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
-        return lo, hi, np.asarray(w[lo, hi], dtype=np.float64)
-
-    def violation(y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray) -> np.ndarray:
-        out = np.zeros(len(y))
-        for r0, red in _reduced_blocks(w, y, cuts, z):
-            out[r0:r0 + red.shape[0]] = np.maximum(red.max(axis=1), 0.0)
-        return out
-
-    price.violation = violation  # type: ignore[attr-defined]
-    return price
-
-
-def _top_reduced(w: np.ndarray, y: np.ndarray, k: int) -> Edges:
-    """Per node, the ``k`` pairs with the largest reduced weight ``w_ij - y_i - y_j``."""
-    n = w.shape[0]
-    k = min(k, n - 1)
-    a_parts, b_parts = [], []
-    for r0, red in _reduced_blocks(w, y, [], np.zeros(0)):
-        top = np.argpartition(-red, k - 1, axis=1)[:, :k]
-        rows = np.repeat(np.arange(r0, r0 + red.shape[0]), k)
-        ok = np.isfinite(red[rows - r0, top.ravel()])
-        a_parts.append(rows[ok])
-        b_parts.append(top.ravel()[ok])
-    a, b = np.concatenate(a_parts), np.concatenate(b_parts)
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    return lo, hi, np.asarray(w[lo, hi], dtype=np.float64)
-
-
-def _empty_edges() -> Edges:
-    return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-
-
-def _merge_edges(n: int, *parts: Edges) -> Edges:
-    a = np.concatenate([p[0] for p in parts]).astype(np.int64)
-    b = np.concatenate([p[1] for p in parts]).astype(np.int64)
-    x = np.concatenate([p[2] for p in parts]).astype(np.float64)
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    keep = (lo != hi) & np.isfinite(x)
-    _, first = np.unique(lo[keep] * n + hi[keep], return_index=True)
-    return lo[keep][first], hi[keep][first], x[keep][first]
-
-
-# ---------------------------------------------------------------- sparse solver
-def _solve_sparse(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray, max_gap: float,
-                  deadline: float) -> _Result:
-    """The candidate graph is small enough to go whole into the LP: no pricing."""
-    if n < 2 or not len(a):
-        return _Result(np.full(n, -1), 0.0, 0.0, "trivial", [])
-
-    def price(y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray) -> Edges:
-        return _empty_edges()
-
-    def violation(y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray) -> np.ndarray:
-        red = w - y[a] - y[b] - _cut_sum(n, a, b, cuts, z)
-        out = np.zeros(n)
-        np.maximum.at(out, a, red)
-        np.maximum.at(out, b, red)
-        return out
-
-    price.violation = violation  # type: ignore[attr-defined]
-    lookup = dict(zip(zip(a.tolist(), b.tolist(), strict=True), w.tolist(), strict=True))
-
-    def weight(i: int, j: int) -> float:
-        # A pair outside the candidate graph is not allowed (the exhaustive
-        # fallback asks for every pair).
-        return lookup.get((min(i, j), max(i, j)), -np.inf)
-
-    return _lp_matching(n, (a, b, w), price, weight, max_gap, deadline, [])
-
-
-def _cut_sum(n: int, a: np.ndarray, b: np.ndarray, cuts: list[np.ndarray],
-             z: np.ndarray) -> np.ndarray:
-    total = np.zeros(len(a))
-    for subset, zs in zip(cuts, z, strict=True):
-        if zs > 0:
-            inside = np.zeros(n, dtype=bool)
-            inside[subset] = True
-            total += zs * (inside[a] & inside[b])
-    return total
-
-
-# ---------------------------------------------------------------- LP with blossom cuts
-def _lp_matching(n: int, edges: Edges, pricer: Pricer, weight: Callable[[int, int], float],
-                 max_gap: float, deadline: float, notes: list[str],
-                 cuts: list[np.ndarray] | None = None) -> _Result:
-    """Degree LP + odd-set cuts, priced over all pairs; primal, repaired dual bound.
-
-    LP: ``max sum_e w_e x_e`` s.t. ``x(delta(i)) <= 1``,
-    ``x(E(S)) <= (|S| - 1) / 2`` for the odd sets ``S`` known so far (``cuts``,
-    e.g. the assignment's odd cycles, then those found), ``x >= 0`` (no
-    ``x <= 1`` bound, so the duals are exactly ``(y, z)`` of the module
-    docstring).  Separation: odd components of the fractional support.
-    """
-    loop = _cut_loop(n, edges, pricer, weight, max_gap, deadline, list(cuts or []))
-    a, b, we = loop.edges
-    mate, how = _primal(n, a, b, we, loop.x, weight)
-    objective = _mate_weight(mate, weight)
-    bound = _bound(loop.y, loop.cuts, loop.z, pricer)
-    # Small instances are solved exactly unless the gap is float noise (a gap of 1e-9 on
-    # a weight of 1e-9 is a real difference).
-    if bound - objective > max(max_gap, 1e-12) * max(1.0, abs(bound)) and n <= EXHAUSTIVE_MAX:
-        mate = _exhaustive(n, weight)
-        objective, bound, how = _mate_weight(mate, weight), _mate_weight(mate, weight), \
-            "exhaustive search"
-    notes.append(f"{len(loop.cuts)} odd-set cut(s), {len(a)} candidate pair(s); {loop.stop}")
-    return _Result(mate, objective, max(bound, objective), f"degree LP + blossom cuts ({how})",
-                   notes)
-
-
-@dataclass
-class _Loop:
-    edges: Edges
-    x: np.ndarray | None
-    y: np.ndarray
-    cuts: list[np.ndarray]
-    z: np.ndarray
-    stop: str
-
-
-def _cut_loop(n: int, edges: Edges, pricer: Pricer, weight: Callable[[int, int], float],
-              max_gap: float, deadline: float, cuts: list[np.ndarray]) -> _Loop:
-    """Re-solve the LP, adding odd-set cuts, then priced pairs, until neither is found."""
-    a, b, we = edges
-    y, z = np.zeros(n), np.zeros(0)
-    x: np.ndarray | None = None
-    stop = "LP optimal over all pairs"
-    for _ in range(500):
-        sol = _solve_lp(n, a, b, we, cuts, deadline)
-        if sol is None:
-            stop = "time limit or LP failure; last valid duals used"
-            break
-        x, y, z = sol
-        if max_gap > 0 and _within_gap(n, (a, b, we), sol, cuts, pricer, weight, max_gap):
-            stop = f"verified relative gap <= max_gap {max_gap:g}"
-            break
-        new_cuts = _odd_cuts(n, a, b, x, cuts)
-        new_edges = _empty_edges() if new_cuts else pricer(y, cuts, z)
-        if new_cuts:
-            cuts = cuts + new_cuts
-        elif len(new_edges[0]):
-            a, b, we = _merge_edges(n, (a, b, we), new_edges)
-            x = None
-        else:
-            if not _is_integral(x):
-                stop = "LP fractional and no violated odd component found"
-            break
-        if time.perf_counter() > deadline:
-            stop = "time limit; last valid duals used"
-            break
-    z = np.r_[z, np.zeros(len(cuts) - len(z))]  # cuts added after the last LP have z = 0
-    return _Loop((a, b, we), x, y, cuts, z, stop)
-
-
-def _within_gap(n: int, edges: Edges, sol: tuple[np.ndarray, np.ndarray, np.ndarray],
-                cuts: list[np.ndarray], pricer: Pricer, weight: Callable[[int, int], float],
-                max_gap: float) -> bool:
-    """Whether the LP's rounded primal and repaired dual bound are within ``max_gap``."""
-    x, y, z = sol
-    mate, _ = _primal(n, *edges, x, weight)
-    objective = _mate_weight(mate, weight)
-    bound = _bound(y, cuts, z, pricer)
-    return bound - objective <= max_gap * max(1.0, abs(bound))
-
-
-def _solve_lp(n: int, a: np.ndarray, b: np.ndarray, we: np.ndarray, cuts: list[np.ndarray],
-              deadline: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    m = len(a)
-    rows, cols = [a, b], [np.arange(m), np.arange(m)]
-    for k, subset in enumerate(cuts):
-        inside = np.zeros(n, dtype=bool)
-        inside[subset] = True
-        e = np.flatnonzero(inside[a] & inside[b])
-        rows.append(np.full(len(e), n + k))
-        cols.append(e)
-    r, c = np.concatenate(rows), np.concatenate(cols)
-    mat = csc_matrix(coo_matrix((np.ones(len(r)), (r, c)), shape=(n + len(cuts), m)))
-    rhs = np.r_[np.ones(n), [(len(subset) - 1) // 2 for subset in cuts]]
-    left = deadline - time.perf_counter()
-    if left <= 0:
-        return None
-    opts = {} if not np.isfinite(left) else {"time_limit": left}
-    res = linprog(-we, A_ub=mat, b_ub=rhs, bounds=(0, None), method="highs-ipm", options=opts)
-    if res.status != 0:
-        return None
-    duals = np.maximum(-res.ineqlin.marginals, 0.0)
-    return res.x, duals[:n], duals[n:]
-
-
-def _is_integral(x: np.ndarray | None) -> bool:
-    return x is not None and bool(np.all((x < 1e-6) | (x > 1 - 1e-6)))
-
-
-def _odd_cuts(n: int, a: np.ndarray, b: np.ndarray, x: np.ndarray,
-              cuts: list[np.ndarray]) -> list[np.ndarray]:
-    """Odd components ``S`` of the fractional support with ``x(E(S)) > (|S| - 1) / 2``.
-
-    For a half-integral degree-LP vertex these are exactly its odd cycles.
-    """
-    frac = (x > 1e-6) & (x < 1 - 1e-6)
-    if not frac.any():
-        return []
-    known = {tuple(subset.tolist()) for subset in cuts}
-    g = coo_matrix((np.ones(frac.sum()), (a[frac], b[frac])), shape=(n, n))
-    _, label = connected_components(g, directed=False)
-    touched = np.zeros(n, dtype=bool)
-    touched[a[frac]] = touched[b[frac]] = True
-    out = []
-    for lab in np.unique(label[touched]):
-        subset = np.flatnonzero((label == lab) & touched)
-        if len(subset) % 2 == 0 or tuple(subset.tolist()) in known:
-            continue
-        inside = np.zeros(n, dtype=bool)
-        inside[subset] = True
-        if x[inside[a] & inside[b]].sum() > (len(subset) - 1) / 2 + 1e-6:
-            out.append(subset)
-    return out
-
-
-def _bound(y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray, pricer: Pricer) -> float:
-    """``sum y + sum z_S (|S|-1)/2`` after repair: ``y_i += max_j max(red_ij, 0) / 2``.
-
-    The repair makes ``y_i + y_j + z-sum >= w_ij`` hold for every allowed pair
-    (each endpoint covers half of any violation), so the value is a proven bound.
-    """
-    delta = pricer.violation(y, cuts, z) / 2.0  # type: ignore[attr-defined]
-    odd = sum(float(zs) * ((len(subset) - 1) // 2) for subset, zs in zip(cuts, z, strict=True))
-    return float(np.sum(y) + np.sum(delta) + odd)
-
-
-def _primal(n: int, a: np.ndarray, b: np.ndarray, we: np.ndarray, x: np.ndarray | None,
-            weight: Callable[[int, int], float]) -> tuple[np.ndarray, str]:
-    """Integral part of the LP solution, completed greedily on the candidate pairs."""
-    mate = np.full(n, -1)
-    chosen = np.zeros(len(a), dtype=bool) if x is None else x > 1 - 1e-6
-    for i, j in zip(a[chosen].tolist(), b[chosen].tolist(), strict=True):
-        mate[i], mate[j] = j, i
-    if _is_integral(x):
-        return mate, "integral LP optimum"
-    for e in np.argsort(-we, kind="stable"):
-        i, j = int(a[e]), int(b[e])
-        if we[e] > 0 and mate[i] < 0 and mate[j] < 0:
-            mate[i], mate[j] = j, i
-    return mate, "LP rounding + greedy"
-
-
-def _mate_weight(mate: np.ndarray, weight: Callable[[int, int], float]) -> float:
-    return float(sum(weight(k, int(m)) for k, m in enumerate(mate) if m > k))
-
-
-def _exhaustive(n: int, weight: Callable[[int, int], float]) -> np.ndarray:
-    """Exact optimum by recursion over subsets (first free node: unpaired or paired)."""
-    w = [[weight(i, j) if i != j else -np.inf for j in range(n)] for i in range(n)]
-
-    @cache
-    def best(mask: int) -> tuple[float, tuple[tuple[int, int], ...]]:
-        if mask == 0:
-            return 0.0, ()
-        i = (mask & -mask).bit_length() - 1
-        rest = mask & ~(1 << i)
-        value, pairs = best(rest)
-        for j in range(i + 1, n):
-            if rest >> j & 1 and w[i][j] > 0:
-                v, p = best(rest & ~(1 << j))
-                if v + w[i][j] > value:
-                    value, pairs = v + w[i][j], ((i, j), *p)
-        return value, pairs
-
-    mate = np.full(n, -1)
-    for i, j in best((1 << n) - 1)[1]:
-        mate[i], mate[j] = j, i
-    return mate

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -73,20 +74,41 @@ class TwinSpec:
             raise KeycitiesError("--min-km is larger than --max-km.")
 
 
+BLOCK = 1024
+"""Rows computed at once for the all-pairs matrices (memory: BLOCK x n)."""
+FLOAT32_FROM = 4000
+"""From this many places the all-pairs matrices are float32 (half the memory)."""
+
+
+def _dtype(n: int) -> type[np.floating]:
+    return np.float32 if n >= FLOAT32_FROM else np.float64
+
+
 def haversine_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Great-circle distances (km) between all pairs of points (n x n)."""
-    la, lo = np.radians(lat)[:, None], np.radians(lon)[:, None]
-    a = (np.sin((la - la.T) / 2) ** 2
-         + np.cos(la) * np.cos(la.T) * np.sin((lo - lo.T) / 2) ** 2)
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+    la, lo = np.radians(np.asarray(lat, float)), np.radians(np.asarray(lon, float))
+    n = len(la)
+    out = np.empty((n, n), dtype=_dtype(n))
+    for r0 in range(0, n, BLOCK):
+        a_, o_ = la[r0:r0 + BLOCK, None], lo[r0:r0 + BLOCK, None]
+        h = (np.sin((a_ - la) / 2) ** 2
+             + np.cos(a_) * np.cos(la) * np.sin((o_ - lo) / 2) ** 2)
+        out[r0:r0 + BLOCK] = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+    return out
 
 
 def feature_distance(z: np.ndarray) -> np.ndarray:
     """Root-mean-square difference of standardised features between all pairs."""
-    if z.shape[1] == 0:
-        return np.zeros((len(z), len(z)))
-    diff = z[:, None, :] - z[None, :, :]
-    return np.sqrt(np.mean(diff ** 2, axis=2))
+    n, f = z.shape
+    out = np.zeros((n, n), dtype=_dtype(n))
+    if f == 0:
+        return out
+    sq = (z ** 2).sum(axis=1)
+    for r0 in range(0, n, BLOCK):
+        d2 = sq[r0:r0 + BLOCK, None] + sq[None, :] - 2.0 * (z[r0:r0 + BLOCK] @ z.T)
+        out[r0:r0 + BLOCK] = np.sqrt(np.maximum(d2, 0.0) / f)
+    np.fill_diagonal(out, 0.0)
+    return out
 
 
 def pair_weights(z: pd.DataFrame, spec: TwinSpec) -> np.ndarray:
@@ -94,10 +116,12 @@ def pair_weights(z: pd.DataFrame, spec: TwinSpec) -> np.ndarray:
     if spec.mode == "bridge":
         return feature_distance(z[list(spec.contrast)].to_numpy(float))
     d_s = feature_distance(z[list(spec.similar)].to_numpy(float))
-    bond = float(np.nanmax(d_s)) - d_s
+    d_s *= -1
+    d_s += np.nanmax(-d_s)  # D_S - d_S, in place (memory at many places)
     if spec.mode == "bond":
-        return bond
-    return feature_distance(z[list(spec.contrast)].to_numpy(float)) + bond
+        return d_s
+    d_s += feature_distance(z[list(spec.contrast)].to_numpy(float))
+    return d_s
 
 
 @dataclass
@@ -249,7 +273,7 @@ def twin(places: PlaceInputs, spec: TwinSpec) -> TwinResult:
     km = haversine_km(p.lat, p.lon)
     allowed = allowed_pairs(p.codes, km, p.groups, spec)
     w = pair_weights(p.z, spec)
-    weights = np.where(allowed.mask, w, np.nan)
+    weights = np.where(allowed.mask, w, -np.inf).astype(w.dtype, copy=False)
     fixed = _fixed_indices(p.codes, spec, allowed.mask)
     m = match(weights, fixed=fixed)
     pairs = _pairs_frame(p, m.pairs, w, km, spec)
@@ -354,14 +378,23 @@ def inputs_from_features(table: FeatureTable, *, countries: Collection[str] | No
 GB = ("England", "Wales", "Scotland")
 
 
-def twin_from_store(store: Store, spec: TwinSpec, *, vintage: int = 2023,
-                    countries: Collection[str] | None = GB) -> TwinResult:
-    """Twin the local authority districts of ``vintage`` (GB by default) from the store."""
-    from keycities.analysis.features import lad_features_from_store
+def twin_from_store(store: Store | None, spec: TwinSpec, *, places: str | Path = "lad",
+                    vintage: int = 2023, countries: Collection[str] | None = GB) -> TwinResult:
+    """Twin a place set (GB by default) from the store.
 
-    table = lad_features_from_store(store, vintage=vintage)
-    result = twin(inputs_from_features(table, countries=countries), spec)
-    result.notes.append(f"Places: local authority districts of {vintage}"
-                        + (f" in {', '.join(countries)}" if countries else "") + "; features "
-                        "standardised over all UK districts (see keycities peers).")
+    ``places`` is ``"lad"`` (local authority districts of ``vintage``),
+    ``"district"`` or ``"sector"`` (postcode districts or sectors), or the path of
+    a CSV of the user's own places (then ``countries`` does not apply: their
+    country is unknown, and ``store`` may be None).  See :mod:`keycities.analysis.place_features`.
+    """
+    from keycities.analysis.place_features import is_csv, place_features
+
+    table = place_features(store, places, vintage=vintage)
+    csv = is_csv(places)
+    result = twin(inputs_from_features(table, countries=None if csv else countries), spec)
+    what = {"lad": f"local authority districts of {vintage}", "district": "postcode districts",
+            "sector": "postcode sectors"}.get(str(places), f"places from {places}")
+    result.notes.append(f"Places: {what}"
+                        + (f" in {', '.join(countries)}" if countries and not csv else "")
+                        + "; features standardised over the whole set (see keycities peers).")
     return result
