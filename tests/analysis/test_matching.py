@@ -223,7 +223,7 @@ def test_a_tiny_weight_gap_is_not_taken_for_float_noise() -> None:
 
 def test_sampled_duals_path_agrees_with_the_assignment_path(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    # n above LSA_MAX starts from duals sampled on a quarter of the places (recursively);
+    # n above LSA_MAX starts from duals sampled on half of the places (recursively);
     # the result must be the same optimum, proven, as the assignment start gives.
     w = bridge_weights(700, 7)
     w[np.triu_indices(700, 1)[0][::7], np.triu_indices(700, 1)[1][::7]] = -np.inf

@@ -34,7 +34,7 @@ Method
    dual of the *degree LP* ``max w.x, x(delta(i)) <= 1, x >= 0``.  Its 2-cycles
    are pairs, even cycles split into their better alternating half, odd cycles
    are the fractional (x = 1/2) part.  Larger dense problems estimate the
-   degree-LP duals by *sampling*: solve the degree LP on a random quarter of the
+   degree-LP duals by *sampling*: solve the degree LP on a random half of the
    places (recursively, the same way), then extend its duals to every place by
    the c-transform ``y_i = max_{j in sample} (w_ij - y_j)^+`` (the smallest
    ``y_i`` covering the pairs to the sample; Villani, *Optimal Transport*, 2009,
@@ -85,7 +85,7 @@ ones start from sampled duals."""
 CAND_K = 5
 """Candidate pairs per place entering the LP: largest reduced weight under the
 starting duals (more are priced in when violated)."""
-SAMPLE = 0.25
+SAMPLE = 0.5
 """Share of the places whose degree LP gives the sampled duals."""
 
 __all__ = ["EXHAUSTIVE_MAX", "LSA_MAX", "Matching", "match", "match_sparse"]

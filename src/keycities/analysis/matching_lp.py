@@ -27,10 +27,17 @@ BLOCK = 1024
 IPM_COLUMNS = 10_000
 """A solve after adding more columns than this uses the interior-point method."""
 LP_TOL = 1e-9
+PRICE_PER_ROW = 5
+"""Violated pairs priced in per place and round (the most violated)."""
 SELECT_NOISE = 1e-6
 """Noise (relative to the weights' scale) that breaks ties when candidate pairs are chosen."""
 MAX_ROUNDS = 500
 """Most LP solves in one cutting-plane loop."""
+STALL = 50
+"""With more than ``STALL_MIN_N`` places, the loop also stops after this many rounds of cuts
+in which the LP value has not fallen (degenerate problems: places with identical features
+leave many fractional optima; the rest of the gap is then reported, not closed)."""
+STALL_MIN_N = 200
 """HiGHS primal and dual feasibility tolerances."""
 
 Edges = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -92,7 +99,7 @@ class DensePricer(Pricer):
             rows = np.flatnonzero(red.max(axis=1) > tol)
             if not len(rows):
                 continue
-            m = min(5, red.shape[1] - 1)
+            m = min(PRICE_PER_ROW, red.shape[1] - 1)
             top = np.argpartition(-self._jitter(red[rows]), m, axis=1)[:, :m]
             rr = np.repeat(rows, m)
             ok = red[rr, top.ravel()] > tol
@@ -290,7 +297,7 @@ def cut_loop(n: int, edges: Edges, pricer: Pricer, *, deadline: float,
     y, z = np.zeros(n), np.zeros(len(lp.cuts))
     x: np.ndarray | None = None
     stop = "LP optimal over all pairs"
-    rounds = 0
+    rounds, best, flat = 0, np.inf, 0
     for rounds in range(1, MAX_ROUNDS + 1):  # noqa: B007 - the count is reported
         sol = lp.solve(deadline)
         if sol is None:
@@ -307,6 +314,13 @@ def cut_loop(n: int, edges: Edges, pricer: Pricer, *, deadline: float,
         if not new_cuts:
             if with_cuts and not is_integral(x):
                 stop = "LP fractional and no violated odd set left"
+            break
+        value = -float(lp.h.getInfo().objective_function_value)
+        flat = flat + 1 if value > best - 1e-9 * max(1.0, abs(best)) else 0
+        best = min(best, value)
+        if flat >= STALL and n > STALL_MIN_N:
+            stop = (f"the LP value did not fall over {STALL} rounds of odd-set cuts (many "
+                    "fractional optima); the remaining gap is reported")
             break
         lp.add_cuts(new_cuts)
         x = None
@@ -337,6 +351,11 @@ def lp_matching(n: int, edges: Edges, pricer: Pricer, weight: Weight, *, max_gap
                     gap_check=within if max_gap > 0 else None)
     mate, how = primal(n, loop.lp.edges, loop.x)
     objective = mate_weight(mate, weight)
+    if not is_integral(loop.x) and n > EXHAUSTIVE_MAX:
+        other = blossom_primal(n, loop.lp.edges)
+        if mate_weight(other, weight) > objective:
+            mate, how = other, "Edmonds' blossom algorithm (rustworkx) on the candidate pairs"
+            objective = mate_weight(mate, weight)
     bound = dual_bound(loop.y, loop.lp.cuts, loop.z, pricer)
     # Small instances are solved exactly unless the gap is float noise (a gap of 1e-9 on
     # a weight of 1e-9 is a real difference).
@@ -511,6 +530,29 @@ def primal(n: int, edges: Edges, x: np.ndarray | None) -> tuple[np.ndarray, str]
         if we[e] > 0 and mate[i] < 0 and mate[j] < 0:
             mate[i], mate[j] = j, i
     return mate, "LP rounding + greedy"
+
+
+def blossom_primal(n: int, edges: Edges) -> np.ndarray:
+    """A maximum-weight matching of the candidate graph by Edmonds' algorithm (rustworkx).
+
+    Used when the LP stays fractional: the LP's rounding can be far from the
+    best matching of the candidate pairs.  rustworkx needs integer weights, so
+    they are scaled to 2**40 / max weight and rounded (the objective is then
+    re-evaluated on the true weights).
+    """
+    import rustworkx as rx
+
+    a, b, w = edges
+    keep = w > 0
+    scale = 2.0 ** 40 / max(float(w[keep].max(initial=1.0)), 1e-300)
+    g = rx.PyGraph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from(list(zip(a[keep].tolist(), b[keep].tolist(),
+                              np.rint(w[keep] * scale).astype(np.int64).tolist(), strict=True)))
+    mate = np.full(n, -1)
+    for i, j in rx.max_weight_matching(g, weight_fn=lambda x: x):
+        mate[i], mate[j] = j, i
+    return mate
 
 
 def mate_weight(mate: np.ndarray, weight: Weight) -> float:
