@@ -37,6 +37,10 @@ def test_evaluation_uses_the_donor_rules_and_reports_provenance(built_store: Pat
     fit = result.synth.fits["E06000010"]
     assert set(fit.weights.index) <= set(pool.donors)
     assert result.did is not None and result.event_study is not None
+    checks = result.robustness["E06000010"]
+    assert set(checks) == {"placebo_time", "leave_one_out"}
+    assert (checks["placebo_time"]["fake_start"] < 2016).all()
+    assert set(checks["leave_one_out"]["dropped"]) <= set(fit.weights[fit.weights > 0].index)
     summary = result.summary()
     assert list(summary["code"]) == ["E06000010", ""]
     assert set(result.charts()) >= {"observed_vs_synthetic_E06000010", "gap_E06000010",

@@ -65,6 +65,7 @@ class TestbedEvaluation:
     did: Any | None  # did.DidResult
     event_study: Any | None  # did.EventStudy
     notes: list[str] = field(default_factory=list)
+    robustness: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
 
     def summary(self) -> pd.DataFrame:
         """One row per treated place: start, pre-fit, effect, ratio; and the average."""
@@ -90,7 +91,7 @@ class TestbedEvaluation:
             "summary": self.summary(), "synthetic_control": self.synth.payload(),
             "did": None if self.did is None else self.did.payload(),
             "event_study": None if self.event_study is None else self.event_study.payload(),
-            "notes": self.notes})
+            "robustness": self.robustness, "notes": self.notes})
 
     def charts(self) -> dict[str, Any]:
         """Figures by name: observed vs synthetic and gap per place, placebos, event study."""
@@ -222,7 +223,36 @@ def evaluate_from_store(store: Store, outcome: str, starts: Mapping[str, int], *
         es = event_study(values, by_code)
         notes.append("Difference-in-differences uses the same places and years as the "
                      "synthetic control (the donor pool as comparison group).")
-    return TestbedEvaluation(panel, pool, ev, did_res, es, notes)
+    robust = {code: _robustness(values, code, start, by_code, notes, panel.names)
+              for code, start in by_code.items()}
+    return TestbedEvaluation(panel, pool, ev, did_res, es, notes, robust)
+
+
+def _robustness(values: pd.DataFrame, code: str, start: int, starts: Mapping[str, int],
+                notes: list[str], names: Mapping[str, str]) -> dict[str, pd.DataFrame]:
+    """Placebo in time and leave-one-out for one treated place (others never donors)."""
+    from keycities.analysis.synth_inference import leave_one_out, placebo_time
+
+    own = values.drop(index=[c for c in starts if c != code])
+    name = names.get(code, code)
+    out: dict[str, pd.DataFrame] = {}
+    try:
+        t = placebo_time(own, code, start)
+        out["placebo_time"] = t.summary
+        fake = t.summary["average_relative_effect"].abs()
+        notes.append(f"{name}: placebo in time (pretended starts "
+                     f"{int(t.summary['fake_start'].min())}-{int(t.summary['fake_start'].max())}"
+                     f"): fake effects up to {fake.max():.1%} in absolute value.")
+    except KeycitiesError as exc:
+        notes.append(f"{name}: no placebo in time ({exc})")
+    loo = leave_one_out(own, code, start)
+    out["leave_one_out"] = loo.summary
+    if len(loo.summary):
+        eff = loo.summary["average_relative_effect"]
+        notes.append(f"{name}: leaving out one donor at a time, the effect ranges from "
+                     f"{eff.min():+.1%} to {eff.max():+.1%} (all donors: "
+                     f"{loo.fit.average_relative_effect:+.1%}).")
+    return out
 
 
 @dataclass
