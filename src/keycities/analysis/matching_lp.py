@@ -38,6 +38,9 @@ STALL = 50
 in which the LP value has not fallen (degenerate problems: places with identical features
 leave many fractional optima; the rest of the gap is then reported, not closed)."""
 STALL_MIN_N = 200
+BLOSSOM_MAX = 5000
+"""Largest problem whose fractional end is completed by Edmonds' algorithm (rustworkx is
+O(n^3): 7 s on 3,000 postcode districts)."""
 """HiGHS primal and dual feasibility tolerances."""
 
 Edges = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -338,8 +341,10 @@ def lp_matching(n: int, edges: Edges, pricer: Pricer, weight: Weight, *, max_gap
                 cuts: list[np.ndarray] | None = None) -> Result:
     """Degree LP + odd-set cuts, priced over all pairs; primal, repaired dual bound.
 
-    Separation: odd components of the fractional support (for a half-integral
-    degree-LP vertex these are exactly its odd cycles).
+    Separation: :func:`odd_cuts`.  If the LP ends fractional (stalled or out
+    of time), the primal is the better of its rounding and, up to
+    ``BLOSSOM_MAX`` places and within the time limit, Edmonds' algorithm on
+    the candidate pairs; the gap says what remains unproven.
     """
     def within(lp: DegreeLP, sol: tuple[np.ndarray, np.ndarray, np.ndarray]) -> bool:
         x, y, z = sol
@@ -351,7 +356,8 @@ def lp_matching(n: int, edges: Edges, pricer: Pricer, weight: Weight, *, max_gap
                     gap_check=within if max_gap > 0 else None)
     mate, how = primal(n, loop.lp.edges, loop.x)
     objective = mate_weight(mate, weight)
-    if not is_integral(loop.x) and n > EXHAUSTIVE_MAX:
+    if (not is_integral(loop.x) and EXHAUSTIVE_MAX < n <= BLOSSOM_MAX
+            and time.perf_counter() < deadline):
         other = blossom_primal(n, loop.lp.edges)
         if mate_weight(other, weight) > objective:
             mate, how = other, "Edmonds' blossom algorithm (rustworkx) on the candidate pairs"
