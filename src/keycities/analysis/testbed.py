@@ -151,12 +151,11 @@ def _peer_codes(store: Store, treated: Sequence[str], k: int, vintage: int) -> l
     return sorted(out - set(treated))
 
 
-def _inputs(store: Store, outcome: str, starts: Mapping[str, int], rules: DonorRules,
-            vintage: int | None) -> tuple[Panel, DonorPool, pd.DataFrame]:
+def _inputs(store: Store, panel: Panel, starts: Mapping[str, int], rules: DonorRules
+            ) -> tuple[DonorPool, pd.DataFrame]:
     from keycities.analysis.synth import similar_donors
 
     treated = list(starts)
-    panel = outcome_panel(store, outcome, vintage=vintage)
     only = _peer_codes(store, treated, rules.peers, panel.vintage) if rules.peers else None
     pool = donor_pool(store, treated, min_km=rules.min_km, same_region=rules.same_region,
                       only=only, leave_out=rules.leave_out, panel=panel, vintage=panel.vintage)
@@ -175,7 +174,7 @@ def _inputs(store: Store, outcome: str, starts: Mapping[str, int], rules: DonorR
         raise KeycitiesError(f"Only {len(pool.donors)} comparison places are left after the "
                              "donor rules: relax --min-km, --same-region or --peers.")
     values = panel.values.loc[[*treated, *pool.donors]]
-    return panel, pool, values
+    return pool, values
 
 
 def evaluate_from_store(store: Store, outcome: str, starts: Mapping[str, int], *,
@@ -212,7 +211,7 @@ def evaluate_from_store(store: Store, outcome: str, starts: Mapping[str, int], *
     panel = outcome_panel(store, outcome, vintage=vintage)
     codes = _resolve(store, list(starts), panel.vintage)
     by_code = {c: int(y) for c, y in zip(codes, starts.values(), strict=True)}
-    panel, pool, values = _inputs(store, outcome, by_code, rules, panel.vintage)
+    pool, values = _inputs(store, panel, by_code, rules)
     ev = evaluate(values, by_code, workers=workers, progress=progress)
     notes = list(panel.notes) + list(pool.notes) + list(ev.notes)
     did_res = es = None
@@ -285,7 +284,7 @@ def design_from_store(store: Store, outcome: str, place: str, start: int, *,
 
     panel = outcome_panel(store, outcome, vintage=vintage)
     code = _resolve(store, [place], panel.vintage)[0]
-    panel, pool, values = _inputs(store, outcome, {code: start}, rules, panel.vintage)
+    pool, values = _inputs(store, panel, {code: start}, rules)
     grid = DEFAULT_EFFECTS if effects is None else effects
     det = detectable_effect(values, code, start, alpha=alpha, effects=grid, workers=workers,
                             progress=progress)
