@@ -172,21 +172,15 @@ def network_show(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Members of a network on a date, with when and why they count as members."""
+    from keycities._impl.reporting import members_payload
+
     ctx = _context(store, mirror)
     net = ctx.network(network)
     when = parse_date(at)
-    members = net.members_at(when)
     lads = ctx.geography[0].set_index("code")["name"].to_dict()
-    members.insert(1, "name", [lads.get(c, "") for c in members["code"]])
-    notes = [f"{n.date.year}: {n.text}" for n in net.notes]
-    snap = net.snapshot_at(when)
-    if snap:
-        notes.insert(0, f"List of document {snap.document}: {snap.title}, in force from "
-                        f"{snap.in_force}. {snap.basis}")
-    payload = {"network": net.id, "name": net.name, "at": when, "count": len(members),
-               "data": members, "notes": notes}
+    members, payload = members_payload(net, when, lads)
     print_frame(members[["code", "name", "as_published", "joined", "left"]], fmt,
-                title=f"{net.name} on {when}: {len(members)} members", notes=notes,
+                title=f"{net.name} on {when}: {len(members)} members", notes=payload["notes"],
                 payload=payload)
 
 
@@ -526,6 +520,23 @@ def testbed_transfer(
     result = transfer_from_store(ctx.store, codes, k=k, weights=preset)
     print_frame(result.to_frame(), fmt, title="Where next: places most like the testbeds",
                 notes=list(result.notes), payload=result.payload())
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (local only by default).")
+                    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
+    store: StoreOpt = None, mirror: MirrorOpt = None,
+) -> None:
+    """Serve the JSON API (OpenAPI docs at /docs) from the evidence store, read-only."""
+    import uvicorn
+
+    from keycities.web import create_app
+
+    ctx = _context(store, mirror)
+    err.print(f"keycities API on http://{host}:{port}/api (docs: /docs); Ctrl+C stops it.")
+    uvicorn.run(create_app(ctx.settings), host=host, port=port, log_level="warning")
 
 
 claims_app = typer.Typer(help="Published claims: the registry and its audit.",

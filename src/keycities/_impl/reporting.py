@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -254,3 +255,17 @@ def print_twins(result: TwinResult, fmt: Format, *, members: frozenset[str]) -> 
                  for r in un.to_dict(orient="records"))
     print_frame(shown, Format.table, title=f"Twins: {len(shown)} pairs", notes=notes,
                 console=Console())
+
+
+def members_payload(net: Any, when: Any, names: Mapping[Any, str]) -> tuple[pd.DataFrame,
+                                                                         dict[str, Any]]:
+    """A network's members on ``when`` (with names) and the payload of ``network show``."""
+    members = net.members_at(when)
+    members.insert(1, "name", [names.get(c, "") for c in members["code"]])
+    notes = [f"{n.date.year}: {n.text}" for n in net.notes]
+    snap = net.snapshot_at(when)
+    if snap:
+        notes.insert(0, f"List of document {snap.document}: {snap.title}, in force from "
+                        f"{snap.in_force}. {snap.basis}")
+    return members, {"network": net.id, "name": net.name, "at": when, "count": len(members),
+                     "data": members, "notes": notes}

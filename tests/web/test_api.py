@@ -1,0 +1,225 @@
+"""The JSON API: each endpoint against the Python API on the same store, and its errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from keycities.errors import UnknownPlaceError
+from keycities.settings import Settings
+from keycities.web import create_app
+
+AT = "2021-06-01"
+
+
+@pytest.fixture(scope="module")
+def settings(built_store: Path) -> Settings:
+    return Settings(store=built_store, offline=True)
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings) -> Any:
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def get(client: TestClient, url: str, status: int = 200) -> Any:
+    r = client.get(url)
+    assert r.status_code == status, (url, r.status_code, r.text[:500])
+    return r.json()
+
+
+# ------------------------------------------------------------------ without a store
+def test_missing_store_is_503_with_what_to_do(tmp_path: Path) -> None:
+    with TestClient(create_app(Settings(store=tmp_path / "none.duckdb"))) as c:
+        body = get(c, "/api/releases", 503)
+        assert "keycities build" in body["error"]
+        assert "key-cities" in get(c, "/api/networks/nope/members", 404)["error"]
+
+
+def test_openapi_lists_every_endpoint_with_summary_and_described_parameters(
+        tmp_path: Path) -> None:
+    spec = TestClient(create_app(Settings(store=tmp_path / "none.duckdb"))).get(
+        "/openapi.json").json()
+    assert spec["info"]["title"] == "keycities"
+    assert set(spec["paths"]) == {
+        "/api/releases", "/api/networks/{network}/members", "/api/networks/{network}/headline",
+        "/api/places/{query}", "/api/places/{code}/peers", "/api/twin", "/api/productivity",
+        "/api/claims/audit"}
+    for path in spec["paths"].values():
+        op = path["get"]
+        assert op["summary"]
+        for p in op.get("parameters", []):
+            assert p.get("description"), (op["summary"], p["name"])
+    k = next(p for p in spec["paths"]["/api/places/{code}/peers"]["get"]["parameters"]
+             if p["name"] == "k")
+    assert k["schema"]["minimum"] == 1
+
+
+# --------------------------------------------------------------------- endpoints
+def test_releases_are_the_store_provenance(client: TestClient, built_store: Path) -> None:
+    from keycities.store.store import Store
+
+    with Store(built_store, read_only=True) as store:
+        expected = store.loaded_releases()
+    body = get(client, "/api/releases")
+    assert body["count"] == len(expected) > 0
+    assert sorted(r["id"] for r in body["data"]) == sorted(expected["id"])
+    first = body["data"][0]
+    assert {"id", "publisher", "title", "url", "published", "licence", "sha256"} <= set(first)
+    dt.date.fromisoformat(first["published"])
+
+
+def test_members_match_the_python_api(client: TestClient, settings: Settings) -> None:
+    from keycities.api import network_members
+
+    expected = network_members("key-cities", at=AT, settings=settings)
+    body = get(client, f"/api/networks/key-cities/members?at={AT}")
+    assert body["count"] == len(expected) > 0
+    assert [m["code"] for m in body["data"]] == list(expected["code"])
+    assert all(m["name"] for m in body["data"])
+
+
+def test_headline_matches_the_python_api(client: TestClient, settings: Settings) -> None:
+    from keycities.api import headline
+
+    frame = headline("key-cities", at=AT, settings=settings)
+    body = get(client, f"/api/networks/key-cities/headline?at={AT}")
+    population = next(f for f in body["figures"] if f["label"] == "Population")
+    expected = frame.set_index("figure").loc["Population", "value"]
+    assert population["value"] == pytest.approx(expected, rel=1e-12)
+    assert len(body["members"]) == len(frame.attrs["headline"].members)
+    assert body["releases"]
+    year = population["period"] - 1
+    earlier = get(client, f"/api/networks/key-cities/headline?at={AT}&year={year}")
+    expected = headline("key-cities", at=AT, year=year, settings=settings)
+    population = next(f for f in earlier["figures"] if f["label"] == "Population")
+    assert population["period"] == year
+    assert population["value"] == pytest.approx(
+        expected.set_index("figure").loc["Population", "value"], rel=1e-12)
+
+
+def test_place_resolves_like_the_python_api(client: TestClient, settings: Settings) -> None:
+    from keycities.api import resolve_place
+
+    body = get(client, "/api/places/Hull")
+    assert body["code"] == resolve_place("Hull", settings=settings).code
+
+
+def test_unknown_place_is_404_with_suggestions(client: TestClient,
+                                               settings: Settings) -> None:
+    from keycities.api import resolve_place
+
+    with pytest.raises(UnknownPlaceError) as exc:
+        resolve_place("Hul", settings=settings)
+    body = get(client, "/api/places/Hul", 404)
+    assert body["error"] == str(exc.value)
+    assert "Did you mean" in body["error"]
+    assert body["suggestions"] == exc.value.suggestions != []
+
+
+def test_peers_match_the_analysis(client: TestClient, built_store: Path) -> None:
+    import numpy as np
+
+    from keycities.analysis.neighbours import peers
+    from keycities.analysis.place_features import place_features
+    from keycities.store.store import Store
+
+    body = get(client, "/api/places/Hull/peers?k=5&preset=economic")
+    with Store(built_store, read_only=True) as store:
+        table = place_features(store, "lad")
+    expected = peers(table, body["inputs"]["place"], weights="economic", k=5,
+                     rng=np.random.default_rng(0))
+    assert [p["code"] for p in body["peers"]] == list(expected.peers["code"])
+    assert [p["distance"] for p in body["peers"]] == pytest.approx(
+        list(expected.peers["distance"]))
+
+
+def test_twin_matches_the_analysis_and_has_geojson(client: TestClient,
+                                                   built_store: Path) -> None:
+    from keycities.analysis.place_features import default_contrast
+    from keycities.analysis.twinning import TwinSpec, twin_from_store
+    from keycities.store.store import Store
+
+    body = get(client, "/api/twin?mode=bridge&max_km=150&different=region")
+    spec = TwinSpec(mode="bridge", contrast=default_contrast("lad"), similar=(),
+                    max_km=150, different="region")
+    with Store(built_store, read_only=True) as store:
+        expected = twin_from_store(store, spec)
+    assert body["certificate"]["objective"] == pytest.approx(expected.objective)
+    assert len(body["pairs"]) == len(expected.pairs) > 0
+    assert all(p["km"] <= 150 for p in body["pairs"])
+    assert body["geojson"]["type"] == "FeatureCollection"
+    assert len(body["geojson"]["features"]) == len(body["pairs"])
+
+
+def test_productivity_matches_the_analysis(client: TestClient, settings: Settings) -> None:
+    from keycities._impl.context import Context
+    from keycities.analysis.productivity_store import productivity_from_store
+
+    body = get(client, f"/api/productivity?network=key-cities&at={AT}&measure=hour"
+                       "&horizon=5&path=linear")
+    ctx = Context(settings)
+    try:
+        expected = productivity_from_store(ctx.store, ctx.network("key-cities"),
+                                           at=dt.date.fromisoformat(AT), measure="hour",
+                                           horizon=5, path="linear")
+    finally:
+        ctx.close()
+    assert body["totals"]["annual_uplift"] == pytest.approx(expected.annual_uplift)
+    assert body["totals"]["cumulative_uplift"] == pytest.approx(expected.cumulative_uplift)
+    assert body["base_year"] == expected.base_year
+
+
+def test_claims_audit_matches_the_analysis(client: TestClient, built_store: Path) -> None:
+    from keycities.analysis.audit import audit_from_store
+    from keycities.store.store import Store
+
+    body = get(client, "/api/claims/audit")
+    with Store(built_store, read_only=True) as store:
+        expected = audit_from_store(store).payload()
+    assert body["count"] == expected["count"] > 0
+    assert body["verdicts"] == expected["verdicts"]
+    assert [c["id"] for c in body["claims"]] == [c["id"] for c in expected["claims"]]
+
+
+def test_expensive_tables_are_cached_per_app(client: TestClient) -> None:
+    res = client.app.state.resources  # type: ignore[attr-defined]
+    assert res.features() is res.features()
+    assert res.audit() is res.audit()
+
+
+# ------------------------------------------------------------------------ errors
+@pytest.mark.parametrize(("url", "status", "says"), [
+    ("/api/networks/nope/members", 404, "Unknown network"),
+    ("/api/networks/nope/headline", 404, "Unknown network"),
+    ("/api/productivity?network=nope", 404, "Unknown network"),
+    ("/api/twin?network=nope", 404, "Unknown network"),
+    ("/api/places/Nowhereville/peers", 404, "Unknown place"),
+    ("/api/twin?min_km=200&max_km=100", 422, "larger than"),
+    ("/api/twin?contrast=nope", 422, "Unknown feature"),
+    ("/api/productivity?benchmark=region", 422, "region"),
+])
+def test_user_errors_are_4xx_with_a_message(client: TestClient, url: str, status: int,
+                                            says: str) -> None:
+    assert says in get(client, url, status)["error"]
+
+
+@pytest.mark.parametrize("url", [
+    "/api/networks/key-cities/members?at=2021-13-01",
+    "/api/networks/key-cities/headline?at=yesterday",
+    "/api/networks/key-cities/headline?year=12",
+    "/api/places/Hull/peers?k=0",
+    "/api/places/Hull/peers?preset=nope",
+    "/api/twin?mode=nope",
+    "/api/twin?min_km=-1",
+    "/api/productivity?horizon=0",
+    "/api/productivity?measure=nope",
+])
+def test_bad_parameters_are_422(client: TestClient, url: str) -> None:
+    body = get(client, url, 422)
+    assert body["detail"]
