@@ -90,7 +90,6 @@ class DensePricer(Pricer):
         super().__init__(w.shape[0], empty_edges())
         self.w = w
         self.rng = np.random.default_rng(0)
-        self.scale: float | None = None
         finite = np.asarray(w[:BLOCK])[np.isfinite(w[:BLOCK])]
         self.scale = float(np.abs(finite).max(initial=1.0))
 
@@ -137,8 +136,7 @@ class DensePricer(Pricer):
         Places with equal features tie on every pair; without noise every place would
         pick the same few partners among the tied ones (the first in index order).
         """
-        scale = self.scale if self.scale is not None else 1.0
-        return red + self.rng.random(red.shape) * (SELECT_NOISE * scale)
+        return red + self.rng.random(red.shape) * (SELECT_NOISE * self.scale)
 
     def _pairs(self, a: np.ndarray, b: np.ndarray) -> Edges:
         lo, hi = np.minimum(a, b), np.maximum(a, b)

@@ -21,10 +21,10 @@ a place's fit is poor relative to its placebos.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -34,7 +34,9 @@ from keycities.analysis.panel import DonorPool, Panel, donor_pool, outcome_panel
 from keycities.errors import KeycitiesError
 from keycities.store.store import Store
 
-Progress = Callable[[int, int], None]
+if TYPE_CHECKING:
+    from keycities.analysis.synth_inference import Progress
+
 
 
 @dataclass(frozen=True)
@@ -127,10 +129,9 @@ class TestbedEvaluation:
         return out
 
     def _placebo_gaps(self, code: str) -> pd.DataFrame | None:
-        gaps = getattr(self.synth, "placebo_gaps", None)
-        if gaps is None or code not in gaps:
+        g = self.synth.placebo_gaps.get(code)
+        if g is None:
             return None
-        g = gaps[code]
         return g.rename_axis(index="year").reset_index().melt(
             id_vars="year", var_name="place", value_name="gap")
 
@@ -319,7 +320,3 @@ def parse_starts(values: Sequence[str]) -> dict[str, int]:
         raise KeycitiesError("Give at least one treated place as PLACE:YEAR.")
     return out
 
-
-def finite(x: float | None) -> float | None:
-    """``x`` if finite, else None (for tables)."""
-    return None if x is None or not np.isfinite(x) else float(x)
