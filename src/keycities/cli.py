@@ -529,14 +529,53 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
     store: StoreOpt = None, mirror: MirrorOpt = None,
 ) -> None:
-    """Serve the JSON API (OpenAPI docs at /docs) from the evidence store, read-only."""
+    """Serve the web app (pages, maps, charts) and its JSON API from the store, read-only."""
     import uvicorn
 
     from keycities.web import create_app
 
     ctx = _context(store, mirror)
-    err.print(f"keycities API on http://{host}:{port}/api (docs: /docs); Ctrl+C stops it.")
+    err.print(f"keycities on http://{host}:{port}/ (JSON API under /api, documented at "
+              "/docs); Ctrl+C stops it.")
     uvicorn.run(create_app(ctx.settings), host=host, port=port, log_level="warning")
+
+
+export_app = typer.Typer(help="Publish: the static evidence pack.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("site")
+def export_site_cmd(
+    folder: Annotated[Path, typer.Argument(help="Folder to write the pack to.")],
+    network: Annotated[str, typer.Option(help="Network of the home page (built-in id).")
+                       ] = "key-cities",
+    places: Annotated[str, typer.Option(
+        help="Place pages for 'all' districts, or only the network's 'members'.")] = "all",
+    force: Annotated[bool, typer.Option(help="Replace the folder if it exists.")] = False,
+    store: StoreOpt = None, mirror: MirrorOpt = None,
+) -> None:
+    """Write the web pages as a static site with CSV/XLSX/Parquet downloads beside them."""
+    from rich.progress import Progress
+
+    from keycities.export.site import export_site
+
+    if places not in ("all", "members"):
+        raise KeycitiesError(f"--places must be all or members, not {places!r}.")
+    ctx = _context(store, mirror)
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("Writing pages", total=None)
+
+        def update(done: int, total: int, path: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"Writing {path}")
+
+        report = export_site(ctx.settings, folder, network=network,
+                             places=places,  # type: ignore[arg-type]
+                             force=force, progress=update)
+    for s in report.skipped:
+        err.print(f"[yellow]skipped[/] {s}")
+    typer.echo(f"Wrote {report.pages} pages ({report.files:,} files, "
+               f"{report.bytes / 1e6:,.1f} MB) to {report.folder}; open "
+               f"{report.folder / 'index.html'}.")
 
 
 claims_app = typer.Typer(help="Published claims: the registry and its audit.",

@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -50,6 +51,9 @@ PLACE_COLUMNS = ("name", "region_code", "region", "country_code", "country", "lo
 @dataclass
 class FeatureTable:
     """Features of a set of places: raw, standardised, and what was done about gaps.
+
+    Treat it as immutable once made: ``names``, ``regions`` and ``countries``
+    are computed once from ``places``.
 
     Attributes
     ----------
@@ -86,17 +90,17 @@ class FeatureTable:
         """Feature keys, in column order."""
         return list(self.z.columns)
 
-    @property
+    @cached_property
     def names(self) -> dict[str, str]:
         """Place code -> name."""
         return {str(k): str(v) for k, v in self.places["name"].items()}
 
-    @property
+    @cached_property
     def regions(self) -> dict[str, str]:
         """Place code -> region (England) or country (elsewhere)."""
         return {str(k): str(v) for k, v in self.places["region"].items()}
 
-    @property
+    @cached_property
     def countries(self) -> dict[str, str]:
         """Place code -> country name."""
         return {str(k): str(v) for k, v in self.places["country"].items()}

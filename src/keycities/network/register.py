@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -115,8 +116,9 @@ class Network:
 # ----------------------------------------------------------------- built-in networks
 
 
+@cache
 def builtin_network(network_id: str) -> Network:
-    """A network shipped with keycities (``key-cities``)."""
+    """A network shipped with keycities (``key-cities``), parsed once per process."""
     if network_id not in BUILTIN:
         raise KeycitiesError(
             f"Unknown network {network_id!r}. Built-in networks: {', '.join(BUILTIN)}; "

@@ -21,10 +21,15 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import cache, lru_cache
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import pandas as pd
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 import keycities
 from keycities._impl.context import Context
@@ -39,6 +44,9 @@ from keycities.errors import (
 from keycities.network.register import BUILTIN, Network
 from keycities.settings import Settings
 from keycities.store.store import Store
+from keycities.web.cache import ResponseCache
+from keycities.web.jobs import Jobs
+from keycities.web.render import Renderer
 
 DESCRIPTION = (
     "Open evidence about networks of UK places (built first for the Key Cities). "
@@ -68,6 +76,12 @@ class Resources:
         self.features = cache(self._features)
         self.audit = cache(self._audit)
         self.headline = lru_cache(maxsize=64)(self._headline)
+        self.panel = lru_cache(maxsize=16)(self._panel)
+        self.england = lru_cache(maxsize=16)(self._england)
+        self.shapes = cache(self._shapes)
+        self.lad_twins = cache(self._lad_twins)
+        self.jobs = Jobs(workers=1)
+        self.renderer = Renderer()
 
     def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call ``fn`` holding the store lock."""
@@ -117,8 +131,65 @@ class Resources:
             result = headline_from_store(self.context.store, net, at=at, year=year)
         return jsonable(headline_payload(result))
 
+    def _panel(self, outcome: str) -> Any:
+        from keycities.analysis.panel import outcome_panel
+
+        with self.lock:
+            return outcome_panel(self.context.store, outcome)
+
+    def _england(self, outcome: str) -> pd.DataFrame:
+        """England's own series of ``outcome`` from the release its LAD panel uses."""
+        panel = self.panel(outcome)
+        releases = list(panel.sources["release_id"].unique())
+        with self.lock:
+            df = self.context.store.query(
+                "SELECT period AS year, value, release_id AS release FROM fact "
+                "WHERE area_code = 'E92000001' AND measure = ? AND release_id IN "
+                f"({', '.join('?' for _ in releases)}) ORDER BY period",
+                [panel.outcome, *releases])
+        return df.drop_duplicates("year", keep="last").reset_index(drop=True)
+
+    def _shapes(self) -> Any:
+        from keycities.web.maps import shapes_from_boundaries
+        from keycities.web.pages import PLACE_VINTAGE
+
+        with self.lock:
+            rows = self.context.store.query(
+                "SELECT code, name, geojson, release_id FROM boundary "
+                "WHERE geography_vintage = ? ORDER BY code", [PLACE_VINTAGE])
+        if rows.empty:
+            raise StoreNotBuiltError(f"The store has no {PLACE_VINTAGE} LAD boundaries: "
+                                     "run `keycities build` with the boundary files.")
+        return shapes_from_boundaries(rows, vintage=PLACE_VINTAGE)
+
+    def _lad_twins(self) -> dict[str, Any]:
+        """Every GB LAD's suggested twin: bridge on the default contrast, >= 150 km apart."""
+        from keycities.analysis.place_features import default_contrast
+        from keycities.analysis.twinning import GB, TwinSpec, inputs_from_features, twin
+
+        spec = TwinSpec(mode="bridge", contrast=tuple(default_contrast("lad")), min_km=150)
+        result = twin(inputs_from_features(self.features(), countries=GB), spec)
+        return {"pairs": result.pairs, "spec": "bridge twinning of all GB districts on "
+                + ", ".join(spec.contrast) + ", at least 150 km apart"}
+
+    def memberships_of(self, code: str) -> list[dict[str, Any]]:
+        """Every built-in network membership of LAD ``code``."""
+        out = []
+        for nid in BUILTIN:
+            net = self.network(nid)
+            for m in net.memberships:
+                if m.code == code:
+                    out.append({"network": nid, "name": net.name, "joined": m.joined,
+                                "left": m.left, "as_published": m.as_published})
+        return jsonable(out)
+
+    def reader(self) -> Store:
+        """A separate read-only connection, for a background job."""
+        return Store(self.context.settings.store, read_only=True)
+
     def close(self) -> None:
-        """Close the store connection."""
+        """Close the store connection and stop the job pool."""
+        self.jobs.shutdown()
         with self.lock:
             self.context.close()
 
@@ -144,9 +215,55 @@ def error_body(exc: KeycitiesError) -> dict[str, Any]:
     return body
 
 
-async def _keycities_error(request: Request, exc: Exception) -> JSONResponse:
+def wants_html(request: Request) -> bool:
+    """True for a page request (not ``/api``, not ``?format=json``)."""
+    return not request.url.path.startswith("/api") and request.query_params.get(
+        "format", "html") == "html"
+
+
+def error_page(request: Request, body: dict[str, Any], status: int) -> HTMLResponse:
+    """A user error as an HTML page with the same message as the JSON."""
+    from keycities.web.pages import Page
+    from keycities.web.render import Links
+
+    titles = {404: "Not found", 409: "Which one?", 503: "Not available yet"}
+    page = Page(path=request.url.path.strip("/"), template="error.html",
+                title=titles.get(status, "That cannot be done"), data=body)
+    res: Resources = request.app.state.resources
+    html = res.renderer.render("error.html", page=page, links=Links(here=page.path),
+                               query={}, maps={}, tables={}, networks=list(BUILTIN))
+    return HTMLResponse(html, status_code=status)
+
+
+async def _keycities_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, KeycitiesError)
+    if wants_html(request):
+        return error_page(request, error_body(exc), status_of(exc))
     return JSONResponse(error_body(exc), status_code=status_of(exc))
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if wants_html(request):
+        parts = [f"{'.'.join(str(x) for x in e['loc'][1:])}: {e['msg']}" for e in exc.errors()]
+        return error_page(request, {"error": "Invalid parameters. " + "; ".join(parts)}, 422)
+    return await request_validation_exception_handler(request, exc)
+
+
+class DropEmptyQuery:
+    """Drop empty query parameters (``?min_km=``) that HTML forms send for blank fields,
+    so that a blank field means "default", as it does in the CLI."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("query_string"):
+            pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+            kept = [(k, v) for k, v in pairs if v != ""]
+            if len(kept) != len(pairs):
+                scope = {**scope, "query_string": urlencode(kept).encode("latin-1")}
+        await self.app(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -165,6 +282,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ``/openapi.json`` and ``/docs``.
     """
     from keycities.web.routes import router
+    from keycities.web.views import router as pages
 
     resources = Resources(settings or Settings())
 
@@ -177,5 +295,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   lifespan=lifespan)
     app.state.resources = resources
     app.add_exception_handler(KeycitiesError, _keycities_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(router, prefix="/api")
+    app.include_router(pages)
+    app.mount("/static", StaticFiles(packages=[("keycities.web", "static")]), name="static")
+    app.add_middleware(ResponseCache)
+    app.add_middleware(DropEmptyQuery)
     return app

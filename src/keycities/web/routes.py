@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from keycities._impl.context import parse_date
 from keycities._impl.plain import jsonable
@@ -120,91 +120,89 @@ def place_peers(
     return result.payload()
 
 
-@router.get("/twin", tags=["analyses"], responses=BAD, summary="Twin councils optimally")
-def twin_places(
-    res: Res,
-    mode: Annotated[Literal["bridge", "bond", "mixed"], Query(
-        description="bridge (contrast), bond (alike) or mixed.")] = "bridge",
-    contrast: Annotated[str | None, Query(
-        max_length=500, description="Features to contrast, comma-separated (default "
-        "leave_share,gva_per_job,earnings).")] = None,
-    similar: Annotated[str, Query(max_length=500, description="Features to keep alike, "
-                                  "comma-separated.")] = "population",
-    min_km: Annotated[float | None, Query(ge=0, le=2000,
-                                          description="Pairs at least this far apart.")] = None,
-    max_km: Annotated[float | None, Query(ge=0, le=2000,
-                                          description="Pairs at most this far apart.")] = None,
-    different: Annotated[Literal["region", "nation"] | None, Query(
-        description="Pair only across regions or nations.")] = None,
-    network: Annotated[str | None, Query(
-        max_length=100, description="A built-in network whose members on `at` are paired."
-    )] = None,
-    at: AtQuery = None,
-    within: Annotated[bool, Query(description="With `network`: pair members with each "
-                                  "other (default: with non-members).")] = False,
-    uk: Annotated[bool, Query(description="Include Northern Ireland (default GB).")] = False,
-) -> dict[str, Any]:
-    """Pairs of local authority districts (2023) across divides or alike, with the
-    optimality certificate and the pairs as GeoJSON (as ``keycities twin``)."""
-    from keycities.analysis.place_features import default_contrast
-    from keycities.analysis.twinning import GB, TwinSpec, inputs_from_features, twin
+class TwinQuery(BaseModel):
+    """Twinning parameters (as ``keycities twin``)."""
 
-    members: frozenset[str] = frozenset()
-    if network:
-        members = frozenset(res.network(network).members_at(parse_date(at))["code"])
-    contrast = contrast if contrast is not None else ",".join(default_contrast("lad"))
-    spec = TwinSpec(
-        mode=mode, contrast=tuple(f for f in contrast.split(",") if f and mode != "bond"),
-        similar=tuple(f for f in similar.split(",") if f and mode != "bridge"),
-        min_km=min_km, max_km=max_km, different=different, network=members,
-        network_rule=("within" if within else "cross") if network else None)
-    countries = None if uk else GB
-    result = twin(inputs_from_features(res.features(), countries=countries), spec)
-    result.notes.append("Places: local authority districts of 2023"
-                        + (f" in {', '.join(countries)}" if countries else "")
-                        + "; features standardised over the whole set (see peers).")
-    return {**result.payload(), "geojson": jsonable(result.geojson)}
+    places: Literal["lad", "district", "sector"] = Field(
+        "lad", description="Local authority districts (2023), or postcode districts or "
+        "sectors (these run in the background: poll `/api/jobs/{id}`).")
+    mode: Literal["bridge", "bond", "mixed"] = Field(
+        "bridge", description="bridge (contrast), bond (alike) or mixed.")
+    contrast: str | None = Field(None, max_length=500, description="Features to contrast, "
+                                 "comma-separated (default leave_share,gva_per_job,earnings).")
+    similar: str | None = Field(None, max_length=500, description="Features to keep alike, "
+                                "comma-separated (default population).")
+    min_km: float | None = Field(None, ge=0, le=2000, description="Pairs at least this far "
+                                 "apart.")
+    max_km: float | None = Field(None, ge=0, le=2000, description="Pairs at most this far "
+                                 "apart.")
+    different: Literal["region", "nation"] | None = Field(
+        None, description="Pair only across regions or nations.")
+    network: str | None = Field(None, max_length=100, description="A built-in network whose "
+                                "members on `at` are paired.")
+    at: dt.date | None = Field(None, description="Membership date, YYYY-MM-DD (default today).")
+    within: bool = Field(False, description="With `network`: pair members with each other "
+                         "(default: with non-members).")
+    uk: bool = Field(False, description="Include Northern Ireland (default GB).")
+
+
+class ProductivityQuery(BaseModel):
+    """Productivity-gap parameters (as ``keycities productivity``)."""
+
+    network: str = Field("key-cities", max_length=100, description="A built-in network id.")
+    at: dt.date | None = Field(None, description="Membership date, YYYY-MM-DD (default today).")
+    year: int | None = Field(None, ge=1990, le=2100, description="Base year (default: the "
+                             "latest).")
+    measure: Literal["job", "hour"] = Field("job", description="GVA per filled job or per "
+                                            "hour worked.")
+    benchmark: Literal["england", "england-ex-london", "uk", "region"] = Field(
+        "england", description="The productivity members are raised to.")
+    benchmark_basis: Literal["totals", "smoothed"] = Field(
+        "totals", description="totals: total GVA / total labour, unsmoothed; smoothed: from "
+        "ONS's smoothed ratios.")
+    region: str | None = Field(None, max_length=100, description="The region, with "
+                               "benchmark=region (e.g. 'North West').")
+    horizon: int = Field(10, ge=1, le=100, description="Years to add up.")
+    path: Literal["immediate", "linear", "exponential"] = Field(
+        "immediate", description="How the gap closes.")
+    converge_years: int | None = Field(None, ge=1, le=100, description="Years to close the "
+                                       "gap (default the horizon).")
+    growth: float = Field(0.0, ge=-0.5, le=0.5, description="Yearly growth g, e.g. 0.02.")
+    negative: bool = Field(False, description="Members above the benchmark count negative "
+                           "(default zero).")
+
+
+def query_params(model: BaseModel) -> dict[str, Any]:
+    """A query model's values (defaults filled in), as plain data."""
+    return jsonable(model.model_dump())
+
+
+@router.get("/twin", tags=["analyses"], responses={**BAD, 202: {
+    "description": "Postcode places: the job's progress; ask again when it is done."}},
+    summary="Twin councils optimally")
+def twin_places(res: Res, q: Annotated[TwinQuery, Query()]) -> Any:
+    """Pairs of places across divides or alike, with the optimality certificate and the
+    pairs as GeoJSON (as ``keycities twin``; the payload of the twinning page)."""
+    from fastapi.responses import JSONResponse
+
+    from keycities.web.tools import twin_page
+
+    page = twin_page(res, query_params(q))
+    if page.job is not None and page.job.status != "done":
+        if page.job.status == "failed":
+            return JSONResponse({"error": page.job.error}, status_code=422)
+        return JSONResponse(page.job.payload(), status_code=202)
+    return page.data
 
 
 @router.get("/productivity", tags=["analyses"], responses=BAD,
             summary="Productivity gap uplift of a network")
-def productivity(
-    res: Res,
-    network: Annotated[str, Query(max_length=100, description="A built-in network id.")
-                       ] = "key-cities",
-    at: AtQuery = None,
-    year: Annotated[int | None, Query(ge=1990, le=2100,
-                                      description="Base year (default: the latest).")] = None,
-    measure: Annotated[Literal["job", "hour"], Query(
-        description="GVA per filled job or per hour worked.")] = "job",
-    benchmark: Annotated[Literal["england", "england-ex-london", "uk", "region"], Query(
-        description="The productivity members are raised to.")] = "england",
-    benchmark_basis: Annotated[Literal["totals", "smoothed"], Query(
-        description="totals: total GVA / total labour, unsmoothed; smoothed: from ONS's "
-        "smoothed ratios.")] = "totals",
-    region: Annotated[str | None, Query(max_length=100, description="The region, with "
-                                        "benchmark=region (e.g. 'North West').")] = None,
-    horizon: Annotated[int, Query(ge=1, le=100, description="Years to add up.")] = 10,
-    path: Annotated[Literal["immediate", "linear", "exponential"], Query(
-        description="How the gap closes.")] = "immediate",
-    converge_years: Annotated[int | None, Query(ge=1, le=100, description="Years to close "
-                                                "the gap (default the horizon).")] = None,
-    growth: Annotated[float, Query(ge=-0.5, le=0.5, description="Yearly growth g, e.g. "
-                                   "0.02.")] = 0.0,
-    negative: Annotated[bool, Query(description="Members above the benchmark count "
-                                    "negative (default zero).")] = False,
-) -> dict[str, Any]:
+def productivity(res: Res, q: Annotated[ProductivityQuery, Query()]) -> dict[str, Any]:
     """What raising members' productivity to a benchmark would add, per member and in
-    total (as ``keycities productivity --format json``)."""
-    from keycities.analysis.productivity_store import productivity_from_store
+    total (as ``keycities productivity --format json``; the calculator page's payload)."""
+    from keycities.web.tools import productivity_page
 
-    net = res.network(network)
-    result = res.run(productivity_from_store, res.store, net, at=parse_date(at),
-                     year=year, measure=measure, benchmark=benchmark, region=region,
-                     benchmark_basis=benchmark_basis, horizon=horizon, path=path,
-                     converge_years=converge_years, growth=growth, negative=negative)
-    payload: dict[str, Any] = result.payload()
-    return payload
+    return productivity_page(res, query_params(q)).data
 
 
 @router.get("/claims/audit", tags=["claims"], summary="Audit of the published claims")

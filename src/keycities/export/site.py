@@ -1,0 +1,187 @@
+"""The static evidence pack: the web app's pages as files a secretariat can publish.
+
+:func:`export_site` builds the same :class:`~keycities.web.pages.Page` objects as
+the running app and renders them with relative links, so the folder can be
+put on any web server or opened from disk.  Beside each page's ``index.html``
+are its payload (``page.json``) and every table it shows as CSV, XLSX and
+Parquet.  Calculators are exported with their default settings and say how
+to change them (``keycities serve``).
+
+The pack is written to a temporary folder next to the target and moved into
+place only when complete: an interrupted export leaves the previous pack (or
+nothing), never half of one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from keycities.errors import KeycitiesError
+from keycities.settings import Settings
+
+Progress = Callable[[int, int, str], None]
+"""(pages done, pages in all, the page being written)."""
+
+
+@dataclass(frozen=True)
+class SiteReport:
+    """What an export wrote."""
+
+    folder: Path
+    pages: int
+    files: int
+    bytes: int
+    skipped: list[str]
+
+    def payload(self) -> dict[str, Any]:
+        """Plain data for JSON output."""
+        return {"folder": str(self.folder), "pages": self.pages, "files": self.files,
+                "bytes": self.bytes, "megabytes": round(self.bytes / 1e6, 1),
+                "skipped": self.skipped}
+
+
+def _write(path: Path, data: bytes | str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        path.write_bytes(data)
+
+
+def export_site(settings: Settings, folder: Path, *, network: str = "key-cities",
+                places: Literal["all", "members"] = "all", force: bool = False,
+                progress: Progress | None = None) -> SiteReport:
+    """Write the evidence pack to ``folder``.
+
+    Parameters
+    ----------
+    settings
+        Where the (built) store is.
+    folder
+        The pack's folder; replaced as a whole when ``force``.
+    network
+        The network whose page is the pack's home.
+    places
+        Place pages for ``all`` LADs (default; every link in the pack works)
+        or only the network's ``members`` (a smaller pack; links to other
+        places are left out of the tables' links).
+    force
+        Replace an existing ``folder``.
+    progress
+        Called after each page.
+
+    Returns
+    -------
+    SiteReport
+
+    Raises
+    ------
+    KeycitiesError
+        When ``folder`` exists and ``force`` is not given, or the store is not built.
+    """
+    from keycities.export.tables import table_bytes
+    from keycities.web.app import Resources
+    from keycities.web.pages import (
+        claims_page,
+        compare_page,
+        data_page,
+        network_page,
+        place_page,
+        places_page,
+    )
+    from keycities.web.render import FORMATS, Links
+    from keycities.web.routes import ProductivityQuery, TwinQuery, query_params
+    from keycities.web.tools import productivity_page, testbeds_page, twin_page
+    from keycities.web.views import page_html
+
+    folder = Path(folder)
+    if folder.exists() and not force:
+        raise KeycitiesError(f"{folder} exists: choose another folder or pass --force to "
+                             "replace it.")
+    res = Resources(settings)
+    try:
+        if not res.context.has_store():
+            from keycities.errors import StoreNotBuiltError
+
+            raise StoreNotBuiltError(f"No evidence store at {settings.store}: run "
+                                     "`keycities build` first.")
+        codes = list(res.features().values.index)
+        if places == "members":
+            members = set(res.network(network).members_at(
+                dt.date.today())["code"])
+            codes = [c for c in codes if c in members]
+        builders: list[tuple[str, Callable[[], Any]]] = [
+            (f"network/{network}", lambda: network_page(res, network)),
+            ("places", lambda: places_page(res)),
+            ("compare", lambda: compare_page(res, ["Sunderland", "Plymouth"])),
+            ("claims", lambda: claims_page(res)),
+            ("productivity", lambda: productivity_page(
+                res, query_params(ProductivityQuery.model_validate({})))),
+            ("twin", lambda: twin_page(res, query_params(TwinQuery.model_validate({})))),
+            ("testbeds", lambda: testbeds_page(res, {})),
+            ("data", lambda: data_page(res)),
+        ]
+        builders += [(f"place/{c}", partial(place_page, res, c)) for c in codes]
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+        files, skipped = 0, []
+        try:
+            for i, (path, build) in enumerate(builders, 1):
+                try:
+                    page = build()
+                except KeycitiesError as exc:
+                    skipped.append(f"{path}: {exc}")
+                    continue
+                here = tmp / page.path
+                _write(here / "index.html", page_html(res, page, Links(export=True,
+                                                                       here=page.path)))
+                _write(here / "page.json", json.dumps(page.payload(), default=str))
+                files += 2
+                for name, table in page.tables.items():
+                    for fmt in FORMATS:
+                        _write(here / f"{name}.{fmt}", table_bytes(table.frame, fmt, sheet=name))
+                        files += 1
+                if progress:
+                    progress(i, len(builders), path)
+            static = resources.files("keycities.web").joinpath("static")
+            for item in static.iterdir():
+                if item.is_file():
+                    _write(tmp / "static" / item.name, item.read_bytes())
+                    files += 1
+            home = f"network/{network}/index.html"
+            _write(tmp / "index.html", f'<!doctype html><html lang="en-GB"><head><meta '
+                   f'charset="utf-8"><meta http-equiv="refresh" content="0; url={home}">'
+                   f'<title>keycities evidence pack</title></head><body><p><a href="{home}">'
+                   "The evidence pack starts here.</a></p></body></html>")
+            files += 1
+            size = sum(f.stat().st_size for f in tmp.rglob("*") if f.is_file())
+            _replace(tmp, folder)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    finally:
+        res.close()
+    return SiteReport(folder=folder, pages=len(builders) - len(skipped), files=files,
+                      bytes=size, skipped=skipped)
+
+
+def _replace(new: Path, folder: Path) -> None:
+    """Move ``new`` to ``folder``; an old ``folder`` is removed only once ``new`` is there."""
+    os.chmod(new, 0o755)
+    if not folder.exists():
+        new.rename(folder)
+        return
+    old = folder.with_name(f".{folder.name}-old-{os.getpid()}")
+    folder.rename(old)
+    new.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)

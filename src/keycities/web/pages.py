@@ -1,0 +1,341 @@
+"""The pages' payloads: one :class:`Page` per view, feeding HTML, JSON and the export.
+
+Every page builder takes the application's :class:`~keycities.web.app.Resources`
+and the page's parameters and returns a :class:`Page`: plain data (the same
+payloads as the JSON API), the tables shown (each downloadable as CSV, XLSX
+and Parquet), the charts (Vega-Lite, rendered to SVG) and the maps.  The HTML
+route, ``?format=json``, the table downloads and ``keycities export site``
+all start from the same :class:`Page` (STYLE.md #10).
+
+This module holds the reading pages (network, place, compare, claims, data);
+:mod:`keycities.web.tools` the calculators (productivity, twinning, testbeds).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from keycities._impl.context import parse_date
+from keycities._impl.plain import jsonable
+from keycities.analysis.charts import Figure
+from keycities.errors import KeycitiesError
+from keycities.web.figures import bar_figure, indexed, line_figure
+from keycities.web.jobs import Job
+from keycities.web.maps import Line
+
+if TYPE_CHECKING:
+    from keycities.web.app import Resources
+
+PLACE_VINTAGE = 2023
+"""Boundary vintage of place pages, peers and maps (the newest the store's features use)."""
+
+SERIES = (("population", "Population"), ("gva_current_prices", "GVA"),
+          ("gva_per_filled_job", "GVA per filled job"))
+"""Outcomes drawn on place and compare pages."""
+
+
+@dataclass
+class MapSpec:
+    """What a map shows; drawn by :func:`keycities.web.maps.map_svg` with the page's links."""
+
+    title: str
+    description: str
+    highlight: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    lines: list[Line] = field(default_factory=list)
+    zoom_to: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Table:
+    """A table shown on a page; ``link`` names the column of LAD codes to link from."""
+
+    frame: pd.DataFrame
+    caption: str
+    link: str | None = None
+
+
+@dataclass
+class Page:
+    """Everything one view shows (see the module docstring)."""
+
+    path: str
+    template: str
+    title: str
+    query: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, Table] = field(default_factory=dict)
+    figures: dict[str, Figure] = field(default_factory=dict)
+    maps: dict[str, MapSpec] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    job: Job | None = None
+
+    def payload(self) -> dict[str, Any]:
+        """The page as plain JSON: its data, tables, charts (spec + table) and notes."""
+        return jsonable({
+            "page": self.path, "title": self.title, "query": self.query, "data": self.data,
+            "tables": {k: {"caption": t.caption, "rows": t.frame} for k, t in self.tables.items()},
+            "charts": {k: f.payload() for k, f in self.figures.items()},
+            "notes": self.notes, "job": self.job.payload() if self.job else None})
+
+
+# ------------------------------------------------------------------ network
+
+
+def network_page(res: Resources, network_id: str, at: dt.date | None = None) -> Page:
+    """The network: headline figures with sources, member map, membership over time."""
+    from keycities._impl.reporting import members_payload
+
+    net = res.network(network_id)
+    when = parse_date(at)
+    head = res.headline(network_id, when, None)
+    names = res.lad_names()
+    members, mp = members_payload(net, when, names)
+    rows = []
+    for f in head["figures"]:
+        shares = f.get("shares") or {}
+        rows.append({"figure": f["label"], "value": f["value"], "unit": f["unit"],
+                     "period": f.get("period_label"),
+                     "shares": "; ".join(f"{100 * v:.1f}% of {k}" for k, v in shares.items()
+                                         if v is not None),
+                     "members counted": f.get("members"), "release": f.get("release_id"),
+                     "unavailable": f.get("unavailable")})
+    figures = pd.DataFrame(rows)
+    hist = net.memberships_frame()
+    years = range(min((d.year for d in hist["joined"].dropna()), default=when.year),
+                  when.year + 1)
+    counts = pd.DataFrame([{"year": y, "series": "members on 1 January",
+                            "value": float(len(net.members_at(dt.date(y, 1, 1))))}
+                           for y in years])
+    history = hist.assign(name=[names.get(c, "") for c in hist["code"]])[
+        ["code", "name", "as_published", "joined", "left", "joined_basis", "left_basis"]]
+    page = Page(path=f"network/{network_id}", template="network.html",
+                title=f"{net.name} on {when:%-d %B %Y}", query={"at": at},
+                data={"network": network_id, "name": net.name, "at": when.isoformat(),
+                      "headline": head, "members": mp})
+    page.tables = {
+        "headline": Table(figures, f"{net.name}: headline figures, members on {when}"),
+        "members": Table(members, f"Members on {when} ({len(members)})", link="code"),
+        "history": Table(history, "Every membership with its join and leave dates",
+                         link="code")}
+    if len(counts) > 1:
+        page.figures["membership"] = line_figure(
+            counts, title=f"{net.name}: number of members", unit="members")
+    page.maps["members"] = MapSpec(
+        title=f"Map of the {len(members)} members of {net.name} on {when}",
+        description=f"Local authority districts of {PLACE_VINTAGE}; members are shaded: "
+        + ", ".join(members["name"]) + ".",
+        highlight=dict.fromkeys(members["code"], "member"),
+        labels={c: f"{names.get(c, c)} (member)" for c in members["code"]})
+    page.notes = list(head.get("notes", [])) + list(mp["notes"])
+    return page
+
+
+# ------------------------------------------------------------------ place
+
+
+def _series(res: Resources, outcome: str, codes: list[str]) -> pd.DataFrame:
+    """Long rows (code, name, year, value, release) of an outcome for ``codes``."""
+    panel = res.panel(outcome)
+    have = [c for c in codes if c in panel.values.index]
+    if not have:
+        return pd.DataFrame(columns=["code", "name", "year", "value", "release"])
+    long = panel.to_frame()
+    return long[long["code"].isin(have)]
+
+
+def place_page(res: Resources, code: str) -> Page:
+    """A local authority district: profile, series, OAC mix, referendum, peers, twin."""
+    from keycities.analysis.neighbours import peers
+
+    features = res.features()
+    if code not in features.values.index:
+        raise KeycitiesError(f"No place page for {code}: place pages cover the local "
+                             f"authority districts of {PLACE_VINTAGE}.")
+    info = features.places.loc[code]
+    name = str(info["name"])
+    raw = features.values.loc[code]
+    meta = features.meta.set_index("feature")
+    profile = pd.DataFrame([{"feature": meta.at[f, "label"], "value": raw[f],
+                             "unit": meta.at[f, "unit"], "period": meta.at[f, "period"],
+                             "release": ", ".join(meta.at[f, "release_ids"] or []),
+                             "imputed": bool(((features.imputed["place"] == code)
+                                              & (features.imputed["feature"] == f)).any())}
+                            for f in features.values.columns])
+    page = Page(path=f"place/{code}", template="place.html", title=f"{name} ({code})",
+                data={"code": code, "name": name, "region": info["region"],
+                      "country": info["country"]})
+    page.tables["profile"] = Table(profile, f"{name}: profile")
+    for outcome, label in SERIES:
+        rows = _series(res, outcome, [code])
+        if rows.empty:
+            page.notes.append(f"No {label} series for {name} in the store.")
+            continue
+        long = rows.assign(series=name)[["year", "series", "value", "release"]]
+        if outcome == "gva_per_filled_job":
+            eng = res.england(outcome)
+            if len(eng):
+                long = pd.concat([long, eng.assign(series="England")], ignore_index=True)
+        unit = res.panel(outcome).unit
+        page.figures[outcome] = line_figure(long, title=f"{label}, {name}"
+                                            + (" and England" if outcome ==
+                                               "gva_per_filled_job" else ""), unit=unit)
+        page.tables[outcome] = Table(long.pivot_table(index="year", columns="series",
+                                                      values="value").reset_index()
+                                     .rename_axis(columns=None)
+                                     .merge(long.drop_duplicates("year")[["year", "release"]],
+                                            on="year"),
+                                     f"{label}, {name}, by year, with the release of each")
+    oac = [f for f in features.values.columns if f.startswith("oac_")]
+    if oac:
+        mix = pd.DataFrame({"supergroup": [meta.at[f, "label"].split(": ", 1)[-1] for f in oac],
+                            "share": [float(raw[f]) for f in oac]})
+        page.figures["oac"] = bar_figure(mix, category="supergroup", value="share",
+                                         title=f"{name}: postcodes by 2011 OAC supergroup",
+                                         unit="share of postcodes")
+    result = peers(features, code, k=10, rng=np.random.default_rng(0))
+    pp = result.payload()
+    peer_rows = pd.DataFrame(pp["peers"])[["rank", "code", "name", "region", "distance",
+                                           "top_features"]]
+    page.tables["peers"] = Table(peer_rows, f"The 10 nearest statistical neighbours of {name}",
+                                 link="code")
+    page.data["peers"] = pp
+    twins = res.lad_twins()
+    pairs = twins["pairs"]
+    mine = pairs[(pairs["code_a"] == code) | (pairs["code_b"] == code)]
+    if len(mine):
+        r = mine.iloc[0]
+        other = r["code_b"] if r["code_a"] == code else r["code_a"]
+        page.data["twin"] = {"code": other, "name": features.names.get(other, other),
+                             "km": float(r["km"]), "why": str(r["why"]),
+                             "spec": twins["spec"]}
+    else:
+        page.data["twin"] = None
+    page.data["leave_share"] = None if pd.isna(raw.get("leave_share")) else float(
+        raw["leave_share"])
+    page.data["networks"] = res.memberships_of(code)
+    page.maps["place"] = MapSpec(
+        title=f"Map of {name} and its 10 nearest statistical neighbours",
+        description=f"{name} is shaded dark; its peers lighter: "
+        + ", ".join(peer_rows["name"]) + ".",
+        highlight={code: "place", **dict.fromkeys(peer_rows["code"], "peer")},
+        labels={code: name, **{c: f"{n} (peer {r})" for c, n, r in
+                               zip(peer_rows["code"], peer_rows["name"], peer_rows["rank"],
+                                   strict=True)}})
+    page.notes += list(pp.get("notes", []))[:3]
+    return page
+
+
+def places_page(res: Resources) -> Page:
+    """Every local authority district with a page."""
+    f = res.features()
+    df = f.places[["name", "region", "country"]].rename_axis("code").reset_index()
+    df = df.sort_values(["country", "region", "name"])[["name", "code", "region", "country"]]
+    page = Page(path="places", template="places.html",
+                title=f"Places: the {len(df)} local authority districts of {PLACE_VINTAGE}")
+    page.tables["places"] = Table(df, f"Local authority districts ({PLACE_VINTAGE})",
+                                  link="code")
+    return page
+
+
+# ------------------------------------------------------------------ compare
+
+
+def compare_page(res: Resources, places: list[str]) -> Page:
+    """Two or more places side by side: profiles and indexed series."""
+    if len(places) < 2:
+        raise KeycitiesError("Compare needs at least two places, e.g. "
+                             "?places=Sunderland&places=Plymouth.")
+    if len(places) > 8:
+        raise KeycitiesError(f"Compare takes at most 8 places ({len(places)} given).")
+    features = res.features()
+    codes: list[str] = []
+    with res.lock:
+        for q in places:
+            code = res.context.resolver.resolve(q, vintage=PLACE_VINTAGE).code
+            if code not in codes:
+                codes.append(code)
+    missing = [c for c in codes if c not in features.values.index]
+    if missing:
+        raise KeycitiesError(f"No data for {', '.join(missing)} on {PLACE_VINTAGE} boundaries.")
+    names = {c: features.names.get(c, c) for c in codes}
+    meta = features.meta.set_index("feature")
+    side = features.values.loc[codes].T.rename(columns=names)
+    side.insert(0, "feature", [meta.at[f, "label"] for f in side.index])
+    side.insert(1, "unit", [meta.at[f, "unit"] for f in side.index])
+    page = Page(path="compare", template="compare.html",
+                title="Compare " + ", ".join(names.values()), query={"places": places},
+                data={"places": [{"code": c, "name": names[c]} for c in codes]})
+    page.tables["profiles"] = Table(side.reset_index(drop=True), "Profiles side by side")
+    for outcome, label in SERIES:
+        rows = _series(res, outcome, codes)
+        if rows.empty:
+            continue
+        long = rows.assign(series=rows["code"].map(names))[["year", "series", "value"]]
+        idx = indexed(long)
+        if idx.empty:
+            page.notes.append(f"{label}: the places share no year, so it is not indexed.")
+            continue
+        base = int(idx["year"].min())
+        page.figures[outcome] = line_figure(idx, title=f"{label}, {base} = 100",
+                                            unit=f"index, {base} = 100", index=True)
+        page.tables[outcome] = Table(
+            long.pivot_table(index="year", columns="series", values="value").reset_index()
+            .rename_axis(columns=None), f"{label} by year ({res.panel(outcome).unit})")
+    page.maps["places"] = MapSpec(
+        title="Map of the compared places",
+        description="Shaded: " + ", ".join(names.values()) + ".",
+        highlight=dict.fromkeys(codes, "place"), labels=names)
+    return page
+
+
+# ------------------------------------------------------------------ claims, data
+
+
+def claims_page(res: Resources) -> Page:
+    """The claims audit: each claim, its verdict and the reasons."""
+    audit = res.audit()
+    rows = []
+    for c in audit["claims"]:
+        closest = c.get("closest") or {}
+        rows.append({"id": c["id"], "document": f"{c['document']} ({c['document_date']})",
+                     "wording": c["wording"], "claimed": c["claimed"], "unit": c["unit"],
+                     "ours": closest.get("value"), "from": closest.get("label"),
+                     "verdict": c["verdict"], "reasons": " ".join(c.get("reasons") or [])})
+    page = Page(path="claims", template="claims.html",
+                title="Published claims, recomputed", data=audit)
+    page.tables["claims"] = Table(pd.DataFrame(rows), "Every claim with its verdict")
+    return page
+
+
+ATTRIBUTION = ("Contains public sector information licensed under the Open Government "
+               "Licence v3.0. Source: Office for National Statistics, Electoral Commission, "
+               "Ministry of Housing, Communities and Local Government. Contains OS data © Crown "
+               "copyright and database right 2024. Contains Royal Mail data © Royal Mail "
+               "copyright and database right 2025. Contains GeoPlace data © Local Government "
+               "Information House Limited copyright and database right 2025.")
+
+
+def data_page(res: Resources) -> Page:
+    """Every release in the store, attribution, and the downloads."""
+    rel = res.releases()
+    cols = [c for c in ["id", "source", "publisher", "title", "url", "published",
+                        "reference_period", "licence", "sha256"] if c in rel.columns]
+    df = rel[cols].copy()
+    df["published"] = pd.to_datetime(df["published"]).dt.date
+    page = Page(path="data", template="data.html", title="Data & methods",
+                data={"releases": len(df), "attribution": ATTRIBUTION})
+    page.tables["releases"] = Table(df, f"The {len(df)} releases in the evidence store")
+    page.data["release_rows"] = jsonable(df)
+    return page
+
+
+def asdict(obj: Any) -> dict[str, Any]:
+    """A dataclass as a plain dict (for the JSON of resolved places)."""
+    return jsonable(dataclasses.asdict(obj))

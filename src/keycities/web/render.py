@@ -1,0 +1,205 @@
+"""From a page's payload to HTML: templates, links, number formats, charts as SVG.
+
+One payload, many outputs (STYLE.md #10): a :class:`~keycities.web.pages.Page`
+holds plain data, tables, figures and maps; this module turns it into HTML
+for the running app or for the static evidence pack.  The two differ only in
+their :class:`Links`: the app links to ``/place/E06000047?...``, the pack to
+``../../place/E06000047/index.html`` (relative, so the folder can be published
+anywhere or opened from disk).
+
+Charts are Vega-Lite specs rendered to SVG on the server by ``vl-convert``
+(which bundles Vega), so pages need no JavaScript and no CDN; each chart comes
+with its description and its data table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlencode
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
+
+import keycities
+
+FORMATS = ("csv", "xlsx", "parquet")
+"""Download formats of every table."""
+
+
+@dataclass(frozen=True)
+class Links:
+    """How pages, assets and downloads are addressed.
+
+    ``export=False``: absolute paths of the running app (query strings kept).
+    ``export=True``: relative file paths of the static pack from a page at
+    ``here`` (query strings dropped: the pack holds each page's default view).
+    """
+
+    export: bool = False
+    here: str = ""
+
+    def _base(self) -> str:
+        depth = len([p for p in self.here.split("/") if p])
+        return "../" * depth if self.export else "/"
+
+    def page(self, path: str, **query: Any) -> str:
+        """The URL of page ``path`` ("" = home, "place/E06000047", ...)."""
+        path = path.strip("/")
+        if self.export:
+            return self._base() + (f"{path}/" if path else "") + "index.html"
+        q = {k: v for k, v in query.items() if v not in (None, "", False)}
+        return "/" + path + (f"?{urlencode(q, doseq=True)}" if q else "")
+
+    def asset(self, name: str) -> str:
+        """The URL of a static asset (stylesheet, icon)."""
+        return f"{self._base()}static/{name}"
+
+    def download(self, table: str, fmt: str, query: Mapping[str, Any] | None = None) -> str:
+        """The URL of table ``table`` of the current page in format ``fmt``."""
+        if self.export:
+            return f"{table}.{fmt}"
+        q = {k: v for k, v in (query or {}).items() if v not in (None, "", False)}
+        q.update({"table": table, "format": fmt})
+        return "/" + self.here.strip("/") + "?" + urlencode(q, doseq=True)
+
+    def json(self, query: Mapping[str, Any] | None = None) -> str:
+        """The URL of the current page's JSON payload."""
+        if self.export:
+            return "page.json"
+        q = {k: v for k, v in (query or {}).items() if v not in (None, "", False)}
+        q["format"] = "json"
+        return "/" + self.here.strip("/") + "?" + urlencode(q, doseq=True)
+
+
+# ------------------------------------------------------------------------ numbers
+
+
+def num(x: Any, digits: int = 0) -> str:
+    """A number with thousands separators; "n/a" for missing."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    if isinstance(x, int | float):
+        return f"{x:,.{digits}f}"
+    return str(x)
+
+
+def pct(x: Any, digits: int = 1) -> str:
+    """A share as a percentage."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    return f"{100 * float(x):.{digits}f}%"
+
+
+def money(x: Any, unit: str = "") -> str:
+    """Pounds, in £bn / £m when large."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    v = float(x)
+    if abs(v) >= 1e9:
+        return f"£{v / 1e9:,.1f}bn"
+    if abs(v) >= 1e6:
+        return f"£{v / 1e6:,.1f}m"
+    return f"£{v:,.0f}"
+
+
+def cell(x: Any) -> str:
+    """A table cell: numbers formatted, missing as a dash."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, float):
+        return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.4g}"
+    if isinstance(x, int):
+        return f"{x:,}" if abs(x) >= 10000 else str(x)
+    if isinstance(x, list | tuple):
+        return ", ".join(map(str, x))
+    if isinstance(x, pd.Timestamp | dt.date):
+        return x.isoformat()[:10]
+    return str(x)
+
+
+_CODE = re.compile(r"\(([A-Z]\d{8})\)")
+
+
+def code_of(suggestion: str) -> str:
+    """The GSS code in a suggestion such as "Cherwell (E07000177)" (else the text)."""
+    found = _CODE.search(suggestion)
+    return found.group(1) if found else suggestion
+
+
+# ------------------------------------------------------------------------ charts
+
+
+@lru_cache(maxsize=512)
+def _svg(spec_json: str) -> str:
+    import vl_convert as vlc
+
+    svg: str = vlc.vegalite_to_svg(json.loads(spec_json))
+    # vl-convert writes a fixed size; let CSS scale it to the column.
+    return svg.replace("<svg ", '<svg role="presentation" aria-hidden="true" ', 1)
+
+
+def chart_svg(spec: Mapping[str, Any]) -> Markup:
+    """A Vega-Lite spec as inline SVG (cached by the spec)."""
+    return Markup(_svg(json.dumps(spec, sort_keys=True, default=str)))  # noqa: S704
+
+
+# ------------------------------------------------------------------------ templates
+
+
+@dataclass
+class Renderer:
+    """The Jinja environment of the pages (autoescaping, our filters)."""
+
+    env: Environment = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.env = Environment(loader=PackageLoader("keycities.web", "templates"),
+                               autoescape=select_autoescape(["html"]),
+                               trim_blocks=True, lstrip_blocks=True)
+        self.env.filters.update(num=num, pct=pct, money=money, cell=cell, code_of=code_of)
+        self.env.globals.update(version=keycities.__version__, chart_svg=chart_svg,
+                                FORMATS=FORMATS)
+
+    def render(self, template: str, **context: Any) -> str:
+        """Render ``template`` with ``context``."""
+        return self.env.get_template(template).render(**context)
+
+
+def table_html(df: pd.DataFrame, *, caption: str, links: Mapping[str, str] | None = None,
+               link_column: str | None = None, max_rows: int = 500) -> Markup:
+    """A DataFrame as an accessible HTML table (caption, column headers, row headers).
+
+    ``links``: value of ``link_column`` -> URL, to link the first column.
+    """
+    cols = list(df.columns)
+    head = "".join(f'<th scope="col">{escape(str(c))}</th>' for c in cols)
+    rows = []
+    for rec in df.head(max_rows).itertuples(index=False):
+        cells = []
+        for i, (c, v) in enumerate(zip(cols, rec, strict=True)):
+            text = escape(cell(v))
+            if links and link_column and c == cols[0]:
+                key = getattr(rec, link_column) if link_column in cols else None
+                href = links.get(str(key)) if key is not None else None
+                if href:
+                    text = Markup(f'<a href="{escape(href)}">{text}</a>')
+            num_cls = ' class="n"' if isinstance(v, int | float) and not isinstance(v, bool) else ""
+            tag = "th" if i == 0 else "td"
+            scope = ' scope="row"' if i == 0 else ""
+            cells.append(f"<{tag}{scope}{num_cls}>{text}</{tag}>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    more = (f"<p class='note'>Showing {max_rows:,} of {len(df):,} rows; the downloads hold "
+            "them all.</p>" if len(df) > max_rows else "")
+    return Markup(f'<div class="scroll" tabindex="0" role="region" aria-label="{escape(caption)}">'
+                  f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>"
+                  f"<tbody>{''.join(rows)}</tbody></table></div>{more}")  # noqa: S704

@@ -1,0 +1,251 @@
+"""The calculators' pages: productivity gap, twinning, testbeds.
+
+Each takes its form's parameters (the same names as the JSON API and the
+CLI options), validates them through the analysis code, and returns a
+:class:`~keycities.web.pages.Page`.  Quick work (the productivity gap, LAD
+twinning, the transfer ranking) runs in the request; slow work (twinning
+postcode districts or sectors, synthetic control with its placebo loops, the
+minimum detectable effect) runs as a background :class:`~keycities.web.jobs.Job`
+and the page shows its progress until the result is ready.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from keycities._impl.context import parse_date
+from keycities._impl.plain import jsonable
+from keycities.errors import KeycitiesError
+from keycities.web.figures import bar_figure, line_figure
+from keycities.web.maps import Line
+from keycities.web.pages import MapSpec, Page, Table
+
+if TYPE_CHECKING:
+    from keycities.web.app import Resources
+    from keycities.web.jobs import Report
+
+MAX_TREATED = 10
+"""Treated places one web evaluation may take (the CLI has no limit)."""
+
+
+def productivity_page(res: Resources, params: dict[str, Any]) -> Page:
+    """The productivity-gap calculator with per-member contributions and a cumulative chart."""
+    from keycities.analysis.productivity_store import productivity_from_store
+
+    p = dict(params)
+    net = res.network(p.pop("network", "key-cities") or "key-cities")
+    at = p.pop("at", None)
+    result = res.run(productivity_from_store, res.store, net, at=parse_date(at), **p)
+    pay: dict[str, Any] = result.payload()
+    page = Page(path="productivity", template="productivity.html",
+                title=f"Productivity gap: {net.name}", query={**params}, data=pay)
+    members = pd.DataFrame(pay["members"])
+    if len(members):
+        cols = ["code", "name", "productivity", "gap", "annual_uplift", "cumulative_uplift",
+                "estimate", "reason"]
+        page.tables["members"] = Table(members[[c for c in cols if c in members]],
+                                       f"Each member's part ({pay['measure']['unit']})",
+                                       link="code")
+        contrib = members.assign(annual_uplift_bn=members["annual_uplift"] / 1e9)
+        page.figures["members"] = bar_figure(
+            contrib, category="name", value="annual_uplift_bn",
+            title="Annual uplift by member", unit="£ billion a year")
+    years = pd.DataFrame(pay["years"])
+    if len(years):
+        years["cumulative_bn"] = years["uplift"].cumsum() / 1e9
+        base = int(pay["base_year"])
+        cum = pd.DataFrame({"year": base + years["year"], "series": "cumulative uplift",
+                            "value": years["cumulative_bn"]})
+        page.figures["cumulative"] = line_figure(
+            cum, title=f"Cumulative uplift over {len(years)} years", unit="£ billion")
+        page.tables["years"] = Table(years, "Year by year")
+    page.notes = list(pay.get("notes", []))
+    return page
+
+
+# ------------------------------------------------------------------ twinning
+
+
+def _twin_spec(res: Resources, p: dict[str, Any]) -> tuple[Any, str]:
+    from keycities.analysis.place_features import default_contrast
+    from keycities.analysis.twinning import TwinSpec
+
+    places = p.get("places") or "lad"
+    if places not in ("lad", "district", "sector"):
+        raise KeycitiesError(f"places must be lad, district or sector, not {places!r}.")
+    mode = p.get("mode") or "bridge"
+    members: frozenset[str] = frozenset()
+    if p.get("network"):
+        if places != "lad":
+            raise KeycitiesError("A network can only be twinned with local authority "
+                                 "districts (places=lad).")
+        members = frozenset(res.network(p["network"]).members_at(
+            parse_date(p.get("at")))["code"])
+    contrast = p.get("contrast") or ",".join(default_contrast(places))
+    similar = p.get("similar") or ("population" if places == "lad" else "")
+    spec = TwinSpec(
+        mode=mode,  # type: ignore[arg-type]  # checked by the query model
+        contrast=tuple(f for f in contrast.split(",") if f and mode != "bond"),
+        similar=tuple(f for f in similar.split(",") if f and mode != "bridge"),
+        min_km=p.get("min_km"), max_km=p.get("max_km"), different=p.get("different"),
+        network=members,
+        network_rule=("within" if p.get("within") else "cross") if p.get("network") else None)
+    return spec, places
+
+
+def twin_page(res: Resources, params: dict[str, Any]) -> Page:
+    """Twinning: the pairs, their map and the optimality certificate."""
+    from keycities.analysis.twinning import GB, inputs_from_features, twin, twin_from_store
+
+    spec, places = _twin_spec(res, params)
+    countries = None if params.get("uk") else GB
+    page = Page(path="twin", template="twin.html", title="Twinning", query=dict(params))
+    if places == "lad":
+        result = twin(inputs_from_features(res.features(), countries=countries), spec)
+        result.notes.append("Places: local authority districts of 2023"
+                            + (f" in {', '.join(countries)}" if countries else "")
+                            + "; features standardised over the whole set (see peers).")
+    else:
+        key = "twin:" + json.dumps(params, sort_keys=True, default=str)
+
+        def work(report: Report) -> Any:
+            report(0.05, f"building the postcode {places} features")
+            store = res.reader()
+            try:
+                report(0.3, f"pairing the postcode {places} (this can take a minute)")
+                return twin_from_store(store, spec, places=places, countries=countries)
+            finally:
+                store.close()
+
+        page.job = res.jobs.submit("twin", key, work)
+        if page.job.status != "done":
+            return page
+        result = page.job.result
+    pay = result.payload()
+    page.data = {**pay, "geojson": jsonable(result.geojson), "places": places}
+    pairs = pd.DataFrame(pay["pairs"])
+    if len(pairs):
+        shown = pairs[["name_a", "name_b", "km", "why", "code_a", "code_b", "weight"]]
+        page.tables["pairs"] = Table(shown, f"The {len(pairs)} pairs, with why each pair "
+                                     "differs or is alike", link="code_a" if places == "lad"
+                                     else None)
+    if pay.get("unpaired"):
+        page.tables["unpaired"] = Table(pd.DataFrame(pay["unpaired"]), "Places left unpaired")
+    lines = []
+    for f in (result.geojson or {}).get("features", []):
+        (lon0, lat0), (lon1, lat1) = f["geometry"]["coordinates"][:2]
+        pr = f["properties"]
+        lines.append(Line((lon0, lon1), (lat0, lat1),
+                          f"{pr.get('name_a')} – {pr.get('name_b')}, {pr.get('km')} km"))
+    hl: dict[str, str] = {}
+    if places == "lad" and len(pairs):
+        hl = dict.fromkeys(pairs["code_a"], "member") | dict.fromkeys(pairs["code_b"], "twin")
+    page.maps["pairs"] = MapSpec(
+        title=f"Map of the {len(pairs)} twinning pairs",
+        description="Each pair is joined by a line: "
+        + "; ".join(f"{a} – {b}" for a, b in zip(pairs.get("name_a", []),
+                                                  pairs.get("name_b", []), strict=True))[:2000],
+        highlight=hl, lines=lines)
+    page.notes = list(pay.get("notes", []))
+    return page
+
+
+# ------------------------------------------------------------------ testbeds
+
+
+TREATED = re.compile(r"\s*([^:]+?)\s*:\s*(\d{4})\s*(?:[,;\n]|$)")
+
+
+def parse_treated(text: str) -> dict[str, int]:
+    """``"Bournemouth, Christchurch and Poole:2015, Plymouth:2016"`` -> {place: year}.
+
+    Each item is PLACE:YEAR; items are separated by commas, semicolons or new
+    lines (a comma inside a place's name is kept: the year ends each item).
+    """
+    items: dict[str, int] = {}
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        m = TREATED.match(text, pos)
+        if m is None:
+            rest = text[pos:].strip(" ,;\n")
+            raise KeycitiesError(f"{rest[:60]!r}: write each treated place as PLACE:YEAR, "
+                                 "e.g. Sunderland:2015 (the first year of the policy).")
+        items[m.group(1).strip(" ,;")] = int(m.group(2))
+        pos = m.end()
+    if not items:
+        raise KeycitiesError("Name at least one treated place as PLACE:YEAR, "
+                             "e.g. Sunderland:2015.")
+    if len(items) > MAX_TREATED:
+        raise KeycitiesError(f"At most {MAX_TREATED} treated places ({len(items)} given).")
+    return items
+
+
+def testbeds_page(res: Resources, params: dict[str, Any]) -> Page:
+    """A testbed evaluation (background job), its design and where it transfers next."""
+    from keycities.analysis.testbed import DonorRules, design_from_store, evaluate_from_store
+    from keycities.analysis.transfer import transfer_ranking
+
+    page = Page(path="testbeds", template="testbeds.html", title="Testbeds",
+                query=dict(params))
+    treated = params.get("treated")
+    if not treated:
+        return page
+    starts = parse_treated(str(treated))
+    from keycities.web.pages import PLACE_VINTAGE
+
+    with res.lock:  # unknown or ambiguous names fail here, as 404/409, not in the job
+        codes = [res.context.resolver.resolve(name, vintage=PLACE_VINTAGE).code
+                 for name in starts]
+    outcome = params.get("outcome") or "gva_per_filled_job"
+    rules = DonorRules(min_km=params.get("min_km"), similar=params.get("similar") or 50)
+    key = "testbed:" + json.dumps(params, sort_keys=True, default=str)
+
+    def work(report: Report) -> Any:
+        store = res.reader()
+        try:
+            report(0.02, "building the outcome panel and the donor pool")
+            ev = evaluate_from_store(store, outcome, starts, rules=rules, workers=1,
+                                     progress=lambda d, n: report(0.05 + 0.75 * d / max(n, 1),
+                                                                  f"placebo {d} of {n}"))
+            design = None
+            if params.get("design"):
+                code, fit = next(iter(ev.synth.fits.items()))
+                report(0.8, "minimum detectable effect: injecting effects")
+                design = design_from_store(store, outcome, code, fit.start, rules=rules,
+                                           workers=1)
+            return ev, design
+        finally:
+            store.close()
+
+    page.job = res.jobs.submit("testbed", key, work)
+    try:
+        ranking = transfer_ranking(res.features(), codes, k=15)
+        cols = ["name", "code", "region", "distance", "nearest_testbed_name", "coverage",
+                "extrapolation", "reason"]
+        page.tables["transfer"] = Table(ranking.ranking[[c for c in cols
+                                                         if c in ranking.ranking]],
+                                        "Where the policy would most plausibly work next",
+                                        link="code")
+        page.data["transfer"] = ranking.payload()
+    except KeycitiesError as exc:
+        page.notes.append(f"Transfer ranking: {exc}")
+    if page.job.status != "done":
+        return page
+    ev, design = page.job.result
+    pay = ev.payload()
+    page.data["evaluation"] = pay
+    page.tables["summary"] = Table(ev.summary(), "Estimates per treated place and on average")
+    for name, fig in ev.charts().items():
+        page.figures[name] = fig
+    if design is not None:
+        dp = design.payload()
+        page.data["design"] = dp
+        page.tables["design"] = Table(design.detect.curve, "Injected effects: recovered "
+                                      "estimate and placebo p-value")
+    page.notes += list(pay.get("notes", []))
+    return page

@@ -1,0 +1,246 @@
+"""The HTML pages: one route per view, each also serving its JSON and its tables.
+
+Every page answers ``?format=json`` with its payload and
+``?table=NAME&format=csv|xlsx|parquet`` with one of its tables, from the same
+:class:`~keycities.web.pages.Page` that the HTML is rendered from.  Finished
+pages are cached by URL (the store is read-only while the app runs); a page
+whose background job is still running is not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from keycities.errors import KeycitiesError
+from keycities.export.tables import MEDIA, table_bytes
+from keycities.web.app import Resources
+from keycities.web.maps import map_svg
+from keycities.web.pages import (
+    Page,
+    claims_page,
+    compare_page,
+    data_page,
+    network_page,
+    place_page,
+)
+from keycities.web.render import FORMATS, Links, table_html
+from keycities.web.routes import (
+    AtQuery,
+    NetworkPath,
+    PlacePath,
+    ProductivityQuery,
+    Res,
+    TwinQuery,
+    query_params,
+)
+
+router = APIRouter(tags=["pages"])
+
+Format = Annotated[Literal["html", "json", "csv", "xlsx", "parquet"], Query(
+    description="html (default), json (the page's payload), or a table's download format "
+    "(with `table`).")]
+TableName = Annotated[str | None, Query(max_length=50, description="With a download format: "
+                                        "which of the page's tables.")]
+
+
+def page_html(res: Resources, page: Page, links: Links) -> str:
+    """Render ``page`` to HTML with ``links`` (the app's or the static pack's)."""
+    maps = {}
+    for name, spec in page.maps.items():
+        maps[name] = map_svg(res.shapes(), title=spec.title, description=spec.description,
+                             highlight=spec.highlight, labels=spec.labels,
+                             links={c: links.page(f"place/{c}") for c in spec.highlight},
+                             lines=spec.lines, zoom_to=spec.zoom_to)
+    tables = {}
+    for name, t in page.tables.items():
+        codes: list[str] = (list(t.frame[t.link].astype(str)) if t.link and t.link in t.frame
+                            else [])
+        tables[name] = table_html(t.frame, caption=t.caption,
+                                  links={c: links.page(f"place/{c}") for c in codes},
+                                  link_column=t.link)
+    return res.renderer.render(page.template, page=page, links=links, maps=maps,
+                               tables=tables, query=page.query, networks=_networks())
+
+
+def _networks() -> list[str]:
+    from keycities.network.register import BUILTIN
+
+    return list(BUILTIN)
+
+
+def respond(request: Request, res: Resources, build: Callable[[], Page],
+            fmt: str = "html", table: str | None = None) -> Response:
+    """The page built by ``build`` as HTML, JSON or a table download.
+
+    A page whose background job is still running says ``no-store``, so that
+    neither the app's cache (:mod:`keycities.web.cache`) nor a browser keeps it.
+    """
+    page = build()
+    response: Response
+    if fmt == "json":
+        response = JSONResponse(page.payload())
+    elif fmt in MEDIA:
+        if not table or table not in page.tables:
+            raise KeycitiesError(f"Name a table to download: table={'|'.join(page.tables)}.")
+        body = table_bytes(page.tables[table].frame, fmt, sheet=table)
+        response = Response(body, media_type=MEDIA[fmt], headers={
+            "Content-Disposition": f'attachment; filename="{table}.{fmt}"'})
+    else:
+        response = HTMLResponse(page_html(res, page, Links(here=page.path)))
+    if page.job is not None and page.job.status != "done":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/", include_in_schema=False)
+def home() -> RedirectResponse:
+    """The Key Cities network page."""
+    return RedirectResponse("/network/key-cities", status_code=307)
+
+
+@router.get("/network", include_in_schema=False)
+def network_pick(network: Annotated[str, Query(max_length=100)] = "key-cities",
+                 at: AtQuery = None) -> RedirectResponse:
+    """The network picker's form: go to the chosen network's page."""
+    from urllib.parse import quote
+
+    return RedirectResponse(f"/network/{quote(network)}" + (f"?at={at}" if at else ""),
+                            status_code=303)
+
+
+@router.get("/network/{network}", response_class=HTMLResponse, summary="Network page")
+def network(request: Request, res: Res, network: NetworkPath, at: AtQuery = None,
+            format: Format = "html", table: TableName = None) -> Response:
+    """Headline figures with sources and shares, the member map, membership over time."""
+    return respond(request, res, lambda: network_page(res, network, at), format, table)
+
+
+@router.get("/place", include_in_schema=False)
+def place_search(res: Res, q: Annotated[str, Query(max_length=200)] = "") -> Response:
+    """The place box: go to the place page of what was typed."""
+    from keycities.web.pages import PLACE_VINTAGE
+
+    if not q.strip():
+        return RedirectResponse("/places", status_code=303)
+    with res.lock:
+        code = res.context.resolver.resolve(q, vintage=PLACE_VINTAGE).code
+    return RedirectResponse(f"/place/{code}", status_code=303)
+
+
+@router.get("/place/{query}", response_class=HTMLResponse, summary="Place page")
+def place(request: Request, res: Res, query: PlacePath, format: Format = "html",
+          table: TableName = None) -> Response:
+    """A local authority district: profile, series, OAC mix, referendum, peers, twin."""
+    from keycities.web.pages import PLACE_VINTAGE
+
+    with res.lock:
+        code = res.context.resolver.resolve(query, vintage=PLACE_VINTAGE).code
+    if code != query:
+        url = request.url.replace(path=f"/place/{code}")
+        return RedirectResponse(str(url), status_code=307)
+    return respond(request, res, lambda: place_page(res, code), format, table)
+
+
+@router.get("/places", response_class=HTMLResponse, summary="Every place")
+def places(request: Request, res: Res, format: Format = "html",
+           table: TableName = None) -> Response:
+    """Every local authority district with a page, by region."""
+    from keycities.web.pages import places_page
+
+    return respond(request, res, lambda: places_page(res), format, table)
+
+
+@router.get("/compare", response_class=HTMLResponse, summary="Compare places")
+def compare(request: Request, res: Res,
+            places: Annotated[list[str], Query(max_length=200, description="Two to eight "
+                                               "places (repeat the parameter, or separate "
+                                               "with commas).")] = [],  # noqa: B006
+            format: Format = "html", table: TableName = None) -> Response:
+    """Two or more places side by side, with indexed series."""
+    names = [p.strip() for item in places for p in item.split(",") if p.strip()]
+    if not names:
+        names = ["Sunderland", "Plymouth"]
+    return respond(request, res, lambda: compare_page(res, names), format, table)
+
+
+@router.get("/claims", response_class=HTMLResponse, summary="Claims audit page")
+def claims(request: Request, res: Res, format: Format = "html",
+           table: TableName = None) -> Response:
+    """Each published claim with its verdict and reasons."""
+    return respond(request, res, lambda: claims_page(res), format, table)
+
+
+@router.get("/data", response_class=HTMLResponse, summary="Data & methods")
+def data(request: Request, res: Res, format: Format = "html",
+         table: TableName = None) -> Response:
+    """Every release in the store, attribution, downloads."""
+    return respond(request, res, lambda: data_page(res), format, table)
+
+
+@router.get("/productivity", response_class=HTMLResponse, summary="Productivity calculator")
+def productivity(request: Request, res: Res, q: Annotated[ProductivityQuery, Query()],
+                 format: Format = "html", table: TableName = None) -> Response:
+    """What raising members' productivity to a benchmark would add (the calculator)."""
+    from keycities.web.tools import productivity_page
+
+    params = query_params(q)
+    return respond(request, res, lambda: productivity_page(res, params), format, table)
+
+
+@router.get("/twin", response_class=HTMLResponse, summary="Twinning page")
+def twin(request: Request, res: Res, q: Annotated[TwinQuery, Query()],
+         format: Format = "html", table: TableName = None) -> Response:
+    """Optimal twinning with a map of the pairs and the certificate (postcode districts and
+    sectors run in the background, with progress)."""
+    from keycities.web.tools import twin_page
+
+    params = query_params(q)
+    return respond(request, res, lambda: twin_page(res, params), format, table)
+
+
+@router.get("/testbeds", response_class=HTMLResponse, summary="Testbeds page")
+def testbeds(
+    request: Request, res: Res,
+    treated: Annotated[str | None, Query(max_length=2000, description="PLACE:YEAR, "
+                                         "comma-separated.")] = None,
+    outcome: Annotated[str, Query(max_length=60, description="An outcome key (see `keycities "
+                                  "testbed evaluate --help`).")] = "gva_per_filled_job",
+    similar: Annotated[int, Query(ge=5, le=400, description="Donors: the N places whose "
+                                  "pre-policy path is closest.")] = 50,
+    min_km: Annotated[float | None, Query(ge=0, le=2000, description="Leave out donors "
+                                          "closer than this to a treated place.")] = None,
+    design: Annotated[bool, Query(description="Also the minimum detectable effect "
+                                  "(slower).")] = False,
+    format: Format = "html", table: TableName = None,
+) -> Response:
+    """Synthetic control with placebo inference (in the background), design, transfer."""
+    from keycities.analysis.panel import get_outcome
+    from keycities.web.tools import testbeds_page
+
+    get_outcome(outcome)
+    params = {k: v for k, v in {"treated": treated, "outcome": outcome, "similar": similar,
+                                "min_km": min_km, "design": design or None}.items()
+              if v is not None}
+    return respond(request, res, lambda: testbeds_page(res, params), format, table)
+
+
+class UnknownJobError(KeycitiesError, LookupError):
+    """A job id the app does not know (any more)."""
+
+
+@router.get("/api/jobs/{job_id}", tags=["jobs"], summary="A background job's progress")
+def job(res: Res, job_id: Annotated[str, Path(
+        max_length=40, description="The job id a page or `/api/twin` gave.")]) -> dict[str, Any]:
+    """Status and progress of a background computation started by a page."""
+    found = res.jobs.get(job_id)
+    if found is None:
+        raise UnknownJobError(f"No job {job_id!r} (finished jobs are forgotten after a while; "
+                             "reload the page that started it).")
+    return found.payload()
+
+
+__all__ = ["FORMATS", "page_html", "respond", "router"]

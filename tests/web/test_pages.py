@@ -1,0 +1,216 @@
+"""The HTML pages: each page, its JSON and downloads, bad input, background jobs, the export."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from keycities.cli import app as cli
+from keycities.settings import Settings
+from keycities.web import create_app
+
+PAGES = {
+    "/network/key-cities?at=2024-06-01": ["Headline figures", "Members", "svg", "map"],
+    "/place/E08000024": ["Sunderland", "Peers", "Suggested twin", "EU referendum"],
+    "/places": ["Sunderland", "E08000024"],
+    "/compare?places=Sunderland&places=Plymouth": ["Sunderland", "Plymouth", "= 100"],
+    "/claims": ["reproduced", "differs", "cannot be checked"],
+    "/productivity": ["Result", "a year", "Benchmark"],
+    "/twin?network=key-cities&min_km=150": ["Certificate", "proven optimal"],
+    "/testbeds": ["synthetic control", "Evaluate"],
+    "/data": ["Releases", "sha256", "Open Government Licence"],
+}
+
+
+@pytest.fixture(scope="module")
+def client(built_store: Path) -> Any:
+    with TestClient(create_app(Settings(store=built_store, offline=True))) as c:
+        yield c
+
+
+def html(client: TestClient, url: str, status: int = 200) -> str:
+    r = client.get(url)
+    assert r.status_code == status, (url, r.status_code, r.text[:800])
+    assert r.headers["content-type"].startswith("text/html")
+    return r.text
+
+
+@pytest.mark.parametrize("url", list(PAGES))
+def test_page_renders_with_its_content_one_h1_and_labelled_controls(client: TestClient,
+                                                                   url: str) -> None:
+    text = html(client, url)
+    for want in PAGES[url]:
+        assert want in text, (url, want)
+    assert text.count("<h1") == 1
+    assert 'lang="en-GB"' in text
+    # Every form control has a <label for=...> naming its id.
+    ids = re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', text)
+    controls = re.findall(r"<(?:input|select|textarea)\b[^>]*>", text)
+    assert len(ids) == len(controls), (url, "a control without an id")
+    for i in ids:
+        assert f'<label for="{i}"' in text, (url, i)
+    # Nothing is loaded from elsewhere: no external scripts, styles or images.
+    assert "<script" not in text
+    assert not re.search(r'<(?:link|img)[^>]+(?:href|src)="https?:', text)
+
+
+@pytest.mark.parametrize("url", list(PAGES))
+def test_every_chart_has_a_description_and_a_data_table(client: TestClient, url: str) -> None:
+    text = html(client, url)
+    charts = text.count('<figure class="chart"')
+    assert text.count('<p class="desc"') == charts
+    assert text.count("<summary>The chart's data</summary>") == charts
+    assert text.count("<svg") >= charts
+    for block in re.findall(r'<svg xmlns="http://www.w3.org/2000/svg" class="map".*?</svg>',
+                            text, flags=re.S):
+        assert "<title" in block and "<desc" in block
+
+
+def test_page_json_is_the_api_payload(client: TestClient) -> None:
+    page = client.get("/productivity?benchmark=uk&format=json").json()
+    api = client.get("/api/productivity?benchmark=uk").json()
+    assert page["data"] == api
+    assert page["tables"]["members"]["rows"][0]["code"]
+    assert "spec" in page["charts"]["cumulative"]
+    assert page["data"]["benchmark"]["key"] == "uk"
+
+
+def test_productivity_changes_with_the_form(client: TestClient) -> None:
+    def annual(text: str) -> str:
+        found = re.search(r'id="annual">([^<]+)<', text)
+        assert found, text[:500]
+        return found.group(1)
+
+    england = annual(html(client, "/productivity"))
+    ex_london = annual(html(client, "/productivity?benchmark=england-ex-london"))
+    assert england != ex_london
+    # Blank fields of the form mean "default", as in the CLI.
+    assert annual(html(client, "/productivity?year=&converge_years=&region=")) == england
+
+
+def test_twin_page_draws_a_line_per_pair(client: TestClient) -> None:
+    text = html(client, "/twin?network=key-cities&min_km=150&at=2024-06-01")
+    data = client.get("/twin?network=key-cities&min_km=150&at=2024-06-01&format=json").json()
+    pairs = len(data["data"]["pairs"])
+    assert pairs == 26
+    lines = re.search(r'<g class="lines">(.*?)</g>', text, flags=re.S)
+    assert lines and lines.group(1).count("<line") == pairs
+    assert data["data"]["certificate"]["gap"] == 0
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
+def test_tables_download_in_each_format(client: TestClient, fmt: str) -> None:
+    r = client.get(f"/network/key-cities?at=2024-06-01&table=members&format={fmt}")
+    assert r.status_code == 200, r.text[:300]
+    assert f'filename="members.{fmt}"' in r.headers["content-disposition"]
+    if fmt == "csv":
+        df = pd.read_csv(io.BytesIO(r.content))
+    elif fmt == "parquet":
+        df = pd.read_parquet(io.BytesIO(r.content))
+    else:
+        with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+            strings = z.read("xl/sharedStrings.xml").decode()
+        assert "Sunderland" in strings and "as_published" in strings
+        return
+    assert len(df) == 26
+    assert "E08000024" in set(df["code"])
+
+
+@pytest.mark.parametrize(("url", "status", "says"), [
+    ("/place/Nowhereville", 404, "Did you mean"),
+    ("/network/nope", 404, "Unknown network"),
+    ("/compare?places=Sunderland", 422, "at least two places"),
+    ("/productivity?horizon=abc", 422, "horizon"),
+    ("/productivity?benchmark=mars", 422, "benchmark"),
+    ("/twin?min_km=900&max_km=100", 422, "max"),
+    ("/twin?places=postcode", 422, "places"),
+    ("/testbeds?treated=Sunderland%202015", 422, "PLACE:YEAR"),
+    ("/testbeds?treated=Nowhereville:2015", 404, "Nowhereville"),
+    ("/testbeds?treated=Sunderland:2015&outcome=happiness", 422, "Unknown outcome"),
+])
+def test_bad_input_gives_a_readable_html_error(client: TestClient, url: str, status: int,
+                                               says: str) -> None:
+    text = html(client, url, status)
+    assert 'class="error"' in text and says in text, text[:1500]
+
+
+def test_bad_download_and_unknown_job_are_json_errors(client: TestClient) -> None:
+    r = client.get("/claims?table=nope&format=csv")
+    assert r.status_code == 422 and "table=claims" in r.json()["error"]
+    r = client.get("/api/jobs/doesnotexist")
+    assert r.status_code == 404 and "No job" in r.json()["error"]
+
+
+def test_a_testbed_runs_in_the_background_with_progress(client: TestClient) -> None:
+    url = "/testbeds?treated=Bournemouth,%20Christchurch%20and%20Poole:2015&similar=20"
+    first = html(client, url)
+    assert "Where it would most plausibly work next" in first  # the quick part is there at once
+    job = re.search(r"/api/jobs/([0-9a-f]+)", first)
+    if job:  # still running: the page says so and refreshes itself
+        assert "<progress" in first and 'http-equiv="refresh"' in first
+        # Other pages answer meanwhile.
+        assert client.get("/claims").status_code == 200
+        end = time.time() + 120
+        while time.time() < end:
+            status = client.get(f"/api/jobs/{job.group(1)}").json()
+            assert 0 <= status["progress"] <= 1
+            if status["status"] in ("done", "failed"):
+                break
+            time.sleep(0.5)
+        assert status["status"] == "done", status
+    done = html(client, url)
+    assert "Estimates" in done and "<progress" not in done
+    assert "Bournemouth, Christchurch and Poole" in done
+
+
+def test_openapi_documents_pages_and_api(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    for path in ["/network/{network}", "/place/{query}", "/compare", "/productivity", "/twin",
+                 "/testbeds", "/claims", "/data", "/api/productivity", "/api/jobs/{job_id}"]:
+        assert path in spec["paths"], path
+    for path, ops in spec["paths"].items():
+        for p in ops["get"].get("parameters", []):
+            assert p.get("description"), (path, p["name"])
+
+
+# ------------------------------------------------------------------ the static pack
+
+
+def test_export_site_writes_a_pack_whose_links_all_resolve(built_store: Path,
+                                                            tmp_path: Path) -> None:
+    out = tmp_path / "pack"
+    r = CliRunner().invoke(cli, ["export", "site", str(out), "--places", "members",
+                                 "--store", str(built_store)])
+    assert r.exit_code == 0, r.output
+    assert "Wrote" in r.output and "MB" in r.output
+    pages = list(out.rglob("index.html"))
+    assert (out / "network" / "key-cities" / "index.html").exists()
+    assert (out / "place" / "E08000024" / "peers.xlsx").exists()
+    assert len(list((out / "place").iterdir())) == 26
+    broken = []
+    for page in pages:
+        text = page.read_text()
+        assert "<script" not in text
+        for href in re.findall(r'(?:href|src)="([^"]+)"', text):
+            if href.startswith(("http://", "https://", "#", "mailto:")):
+                continue
+            assert not href.startswith("/"), (page, href)  # relative, so it works anywhere
+            target = (page.parent / unquote(urlparse(href).path)).resolve()
+            if not target.exists():
+                broken.append((str(page.relative_to(out)), href))
+    # Links to places outside the members are expected to be missing with --places members;
+    # everything else must resolve.
+    assert [b for b in broken if "/place/" not in b[1]] == []
+    # An existing folder is not overwritten without --force.
+    again = CliRunner().invoke(cli, ["export", "site", str(out), "--store", str(built_store)])
+    assert again.exit_code != 0 and "--force" in str(again.exception)
