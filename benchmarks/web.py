@@ -36,24 +36,30 @@ wrk's and this script's).
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
-import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from _serve import (
+    HOST,
+    default_store,
+    free_port,
+    get,
+    machine_busy,
+    own_cpu,
+    process_cpu,
+    server,
+    settle,
+)
+
 TARGET_MS = 50.0
-HOST = "127.0.0.1"
 URLS = [
     "/network/key-cities",
     "/place/E08000024",
@@ -74,9 +80,6 @@ URLS = [
     "/api/places/E08000024/peers",
     "/api/twin?network=key-cities&min_km=150",
 ]
-PROBE = "/static/favicon.svg"
-"""Readiness probe: static, so it neither opens the store nor warms a measured URL."""
-
 MARK = "WEBBENCH "
 LUA = """
 done = function(summary, latency, requests)
@@ -132,103 +135,6 @@ def kind_of(url: str) -> str:
     if url.startswith("/static/"):
         return "static"
     return "api" if url.startswith("/api/") else "page"
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on now (the kernel's choice)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def get(port: int, url: str, timeout: float) -> tuple[int, int, float]:
-    """(status, body bytes, milliseconds) of one GET on a new connection."""
-    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
-    try:
-        t = time.perf_counter()
-        conn.request("GET", url)
-        resp = conn.getresponse()
-        body = resp.read()
-        return resp.status, len(body), (time.perf_counter() - t) * 1e3
-    finally:
-        conn.close()
-
-
-def default_store() -> Path:
-    """The store the app would use without ``--store`` (KEYCITIES_STORE or the default)."""
-    from keycities.settings import Settings
-
-    return Settings().store
-
-
-@contextmanager
-def server(store: Path, port: int, *, log: Path, wait: float = 60.0) -> Iterator[int]:
-    """Run ``keycities serve`` on ``port`` until the block ends; yields its pid."""
-    cmd = [sys.executable, "-m", "keycities.cli", "serve", "--host", HOST, "--port",
-           str(port), "--store", str(store)]
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        end = time.perf_counter() + wait
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the server exited ({proc.returncode}):\n"
-                                   + log.read_text()[-2000:])
-            try:
-                if get(port, PROBE, 5.0)[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.perf_counter() > end:
-                raise RuntimeError(f"the server did not answer within {wait:.0f} s")
-            time.sleep(0.1)
-        yield proc.pid
-        if proc.poll() is not None:
-            raise RuntimeError("the server died during the run:\n" + log.read_text()[-2000:])
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def machine_busy() -> float:
-    """CPU seconds the whole machine has been busy (all CPUs, from /proc/stat)."""
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (
-        int(x) for x in Path("/proc/stat").read_text().split()[1:9])
-    return (user + nice + system + irq + softirq + steal) / TICK
-
-
-def process_cpu(pid: int) -> float:
-    """CPU seconds used so far by process ``pid`` (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def own_cpu() -> float:
-    """CPU seconds of this process and its finished children (wrk)."""
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
-        resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
-
-
-def settle(pid: int, *, idle: float = 0.05, window: float = 0.5, wait: float = 120.0) -> None:
-    """Wait until the server uses less than ``idle`` of a CPU over ``window`` seconds:
-    requests that the last wrk run left in flight are finished before the next URL."""
-    end = time.perf_counter() + wait
-    while time.perf_counter() < end:
-        before = process_cpu(pid)
-        time.sleep(window)
-        if process_cpu(pid) - before < idle * window:
-            return
-    raise RuntimeError(f"the server was still busy {wait:.0f} s after the last wrk run")
 
 
 def run_wrk(port: int, url: str, *, seconds: float, connections: int,

@@ -540,6 +540,55 @@ def serve(
     uvicorn.run(create_app(ctx.settings), host=host, port=port, log_level="warning")
 
 
+user_app = typer.Typer(help="Accounts of the web app (until one exists, it is read-only).",
+                       no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="Account name (letters, digits, . _ @ -).")],
+    role: Annotated[str, typer.Option(help="viewer, editor or admin.")] = "editor",
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from standard input (for scripts).")
+    ] = False,
+    store: StoreOpt = None, mirror: MirrorOpt = None,
+) -> None:
+    """Create an account of the web app (the first admin, or any other)."""
+    from keycities.workspace.accounts import add_user, check_password
+    from keycities.workspace.db import Workspace
+
+    ctx = _context(store, mirror)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    check_password(password)
+    ws = Workspace(ctx.settings.workspace_path)
+    try:
+        add_user(ws, name, password, role, by="command line")
+    finally:
+        ws.close()
+    typer.echo(f"Added {role} {name} to {ws.path}.")
+
+
+@user_app.command("list")
+def user_list(store: StoreOpt = None, mirror: MirrorOpt = None) -> None:
+    """The web app's accounts and their roles."""
+    from keycities.workspace.accounts import users
+    from keycities.workspace.db import Workspace
+
+    ctx = _context(store, mirror)
+    ws = Workspace(ctx.settings.workspace_path)
+    rows = users(ws)
+    ws.close()
+    if not rows:
+        typer.echo("No accounts: the web app is read-only. Add one with "
+                   "`keycities user add NAME --role admin`.")
+    for r in rows:
+        typer.echo(f"{r['name']}\t{r['role']}" + ("\tdisabled" if r["disabled"] else ""))
+
+
 export_app = typer.Typer(help="Publish: the static evidence pack.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 
@@ -552,6 +601,9 @@ def export_site_cmd(
     places: Annotated[str, typer.Option(
         help="Place pages for 'all' districts, or only the network's 'members'.")] = "all",
     force: Annotated[bool, typer.Option(help="Replace the folder if it exists.")] = False,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Pin the pack 'as published on' YYYY-MM-DD: the member register "
+        "as it stood then, with a manifest of the register and data releases.")] = None,
     store: StoreOpt = None, mirror: MirrorOpt = None,
 ) -> None:
     """Write the web pages as a static site with CSV/XLSX/Parquet downloads beside them."""
@@ -570,7 +622,8 @@ def export_site_cmd(
 
         report = export_site(ctx.settings, folder, network=network,
                              places=places,  # type: ignore[arg-type]
-                             force=force, progress=update)
+                             force=force, progress=update,
+                             as_of=None if as_of is None else parse_date(as_of))
     for s in report.skipped:
         err.print(f"[yellow]skipped[/] {s}")
     typer.echo(f"Wrote {report.pages} pages ({report.files:,} files, "

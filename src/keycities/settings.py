@@ -20,6 +20,12 @@ KEYCITIES_HTTP_TIMEOUT
     Seconds before a download is abandoned (default 60).
 KEYCITIES_DEBUG
     ``1`` to show the full traceback of an unexpected error in the CLI.
+KEYCITIES_WORKSPACE
+    The SQLite file of accounts, the edited register, proposals and the audit
+    trail (default: beside the store, ``keycities.workspace.sqlite``).
+KEYCITIES_SECURE_COOKIES
+    ``1`` when the app is served over HTTPS (behind a proxy): session cookies
+    are then marked Secure.
 """
 
 from __future__ import annotations
@@ -50,3 +56,10 @@ class Settings(BaseSettings):
     offline: bool = False
     http_timeout: float = 60.0
     debug: bool = False
+    workspace: Path | None = None
+    secure_cookies: bool = False
+
+    @property
+    def workspace_path(self) -> Path:
+        """The workspace file: as set, or ``<store>.workspace.sqlite`` beside the store."""
+        return self.workspace or self.store.with_name(self.store.stem + ".workspace.sqlite")

@@ -206,7 +206,13 @@ def number(text: str) -> float:
 
 # ------------------------------------------------------------------ 0. the watch itself
 def test_watch_records_console_and_page_errors_and_blocks_other_hosts(
-        page: Page, watch: Watch, base_url: str) -> None:
+        browser: Browser, watch: Watch, base_url: str) -> None:
+    # The app's Content-Security-Policy already stops a page's fetch to another host before
+    # it is sent; bypass it here so that the watch's own blocking is what is tested.
+    ctx = browser.new_context(bypass_csp=True)
+    ctx.route("**/*", watch.route)
+    page = ctx.new_page()
+    watch.attach(page)
     goto(page, base_url + "/data")
     page.evaluate("() => console.error('e2e: a console error')")
     page.evaluate("() => { setTimeout(() => { throw new Error('e2e: uncaught'); }, 0); }")
@@ -222,6 +228,7 @@ def test_watch_records_console_and_page_errors_and_blocks_other_hosts(
     watch.errors.clear()
     with pytest.raises(AssertionError, match="requests to other hosts"):
         watch.check()
+    ctx.close()
 
 
 # ------------------------------------------------------------------ 1. network -> place

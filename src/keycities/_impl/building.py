@@ -37,6 +37,9 @@ def _summarise(report: BuildReport, fmt: Format, console: Console, ctx: Context)
         + f" in {report.seconds:.1f} s",
         highlight=False,
     )
+    for o in report.outcomes:
+        if o.status == "loaded" and o.message:  # a damaged file was met and worked around
+            console.print(f"[yellow]Note[/yellow] {o.message}", highlight=False)
     trouble = df[df["status"].isin(["missing", "failed"])].copy()
     if len(trouble):
         # A missing official file: show where to get it; anything else: say what happened.

@@ -42,7 +42,10 @@ def fetch_all(settings: Settings, names: Sequence[str] | None, *, force: bool,
     -------
     pandas.DataFrame
         One row per release: source, release, status (ok, missing, failed),
-        file, message.
+        file, message.  ``failed`` includes a file whose bytes do not match the
+        catalog's sha256 (message: the file, both hashes, what to do); ``ok``
+        with a message means a damaged cached or mirror copy was met and a
+        verified one obtained elsewhere.
     """
     wanted = [catalog.source(n) for n in names] if names else list(catalog.sources())
     fetchers = fetchers_for(settings)
@@ -58,8 +61,11 @@ def fetch_all(settings: Settings, names: Sequence[str] | None, *, force: bool,
                     bar.update(_task, completed=done, total=total)
 
                 status, message = "ok", ""
+                notes: list[str] = []
                 try:
-                    fetch_release(rel, settings.cache, fetchers, progress=tick, force=force)
+                    fetch_release(rel, settings.cache, fetchers, progress=tick, force=force,
+                                  notice=notes.append)
+                    message = " ".join(notes)  # damaged files met and worked around
                 except HashMismatchError as exc:
                     status, message = "failed", str(exc)
                 except SourceUnavailableError as exc:

@@ -16,8 +16,12 @@ This module makes one for each kind of place:
   ``gva_per_head``, ``imd_score``, ``earnings``.  Every place of one LAD shares
   those values, which the notes say; LAD totals (population, postcode density)
   are not lent.  Region and country are the main LAD's;
-* a CSV of the user's own places (:meth:`PlaceSet.from_csv`): their features as
-  given, region and country unknown.
+* a CSV of the user's own places (:func:`load_places_csv`): their features as
+  given, region and country unknown.  The file itself is checked before
+  :meth:`PlaceSet.from_csv` reads its rows: it must be UTF-8 text and strictly
+  valid CSV (the checks of :mod:`keycities.network.loader`), and no feature
+  value may exceed 1e150 in magnitude, above which the squared deviations of
+  the standardisation overflow and the feature's z-scores would silently be 0.
 
 All are standardised by :func:`keycities.analysis.features.standardise` with the
 same missing-value rules.
@@ -25,6 +29,7 @@ same missing-value rules.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -36,13 +41,23 @@ from keycities.analysis.features import (
     lad_features_from_store,
     standardise,
 )
-from keycities.analysis.places import PlaceSet, postcode_places
+from keycities.analysis.places import CSV_REQUIRED, PlaceFileError, PlaceSet, postcode_places
 from keycities.errors import KeycitiesError
+from keycities.network.loader import (
+    by_line,
+    capped,
+    clip,
+    csv_records,
+    decode_user_text,
+    read_user_file,
+)
 from keycities.store.store import Store
 
 LENT_FEATURES = ("leave_share", "gva_per_job", "gva_per_head", "imd_score", "earnings")
 """LAD features a postcode district or sector takes from its main LAD."""
 PLACE_SETS = ("lad", "district", "sector")
+MAX_MAGNITUDE = 1e150
+"""Largest feature value accepted from a CSV (see the module docstring)."""
 
 
 def is_csv(places: str | Path) -> bool:
@@ -86,7 +101,7 @@ def place_features(store: Store | None, places: str | Path = "lad", *, vintage: 
         For an unknown place set or a CSV with problems (each with its line).
     """
     if is_csv(places):
-        return csv_features(PlaceSet.from_csv(Path(places)), impute=impute)
+        return csv_features(load_places_csv(Path(places)), impute=impute)
     if places not in PLACE_SETS:
         raise KeycitiesError(f"Unknown place set {places!r}: use lad, district, sector or the "
                              "path of a CSV file of places.")
@@ -152,13 +167,83 @@ def _lent_reasons(values: pd.DataFrame, lent: list[str], main: pd.Series) -> pd.
     return pd.DataFrame(rows, columns=["place", "feature", "reason"])
 
 
+def load_places_csv(path: Path) -> PlaceSet:
+    """A user's places-and-features CSV, the file checked before its rows are read.
+
+    Parameters
+    ----------
+    path
+        The CSV (columns ``code``, ``name``, ``lat``, ``lon``, then numeric
+        features; see :func:`keycities.analysis.places.read_places_csv`).
+
+    Returns
+    -------
+    PlaceSet
+
+    Raises
+    ------
+    PlaceFileError
+        Listing every problem with its line (and column); nothing is loaded.
+    KeycitiesError
+        When the file does not exist or cannot be read.
+    """
+    text, problems = decode_user_text(read_user_file(path, "Places file"))
+    records, csv_problems = csv_records(text) if not problems else ([], [])
+    problems += csv_problems
+    if not problems and len(records) < 2:
+        problems.append(f"line {records[0][0] + 1 if records else 1}: the file lists no places "
+                        "(a header code, name, lat, lon and feature columns, then one row per "
+                        "place)")
+    if problems:
+        raise PlaceFileError(str(path), problems)
+    too_large = _too_large(records)
+    try:
+        place_set = PlaceSet.from_csv(path)
+    except PlaceFileError as exc:
+        merged = by_line([*exc.problems, *too_large])
+        raise PlaceFileError(str(path), capped(merged)) from exc
+    if too_large:
+        raise PlaceFileError(str(path), capped(too_large))
+    return place_set
+
+
+def _too_large(records: list[tuple[int, list[str]]]) -> list[str]:
+    """Feature values beyond :data:`MAX_MAGNITUDE`, each with its line and column."""
+    if not records:
+        return []
+    header = [c.strip().lower() for c in records[0][1]]
+    problems = []
+    for line, cells in records[1:]:
+        for col, cell in zip(header, cells, strict=False):
+            if col in CSV_REQUIRED:
+                continue
+            try:
+                value = float(cell)
+            except ValueError:
+                continue  # PlaceSet.from_csv names it
+            if math.isfinite(value) and abs(value) > MAX_MAGNITUDE:
+                problems.append(f"line {line}: {clip(col)} {clip(cell.strip())!r} is too large "
+                                f"(above {MAX_MAGNITUDE:g} in magnitude); rescale the column, "
+                                "e.g. to thousands or millions")
+    return problems
+
+
 def csv_features(place_set: PlaceSet, *, impute: Impute = "median") -> FeatureTable:
-    """Features of a user's own places (CSV), standardised; region and country unknown."""
+    """Features of a user's own places (CSV), standardised; region and country unknown.
+
+    Raises
+    ------
+    KeycitiesError
+        When no feature column holds any value.
+    """
     p = place_set.places.set_index("code")
     places = pd.DataFrame({"name": p["name"], "lon": p["lon"], "lat": p["lat"],
                            "region_code": "", "region": "", "country_code": "",
                            "country": ""}, index=p.index)
     values = place_set.features()
+    if len(values.columns) and not values.notna().any().any():
+        raise KeycitiesError(f"line 1: no feature column ({clip(', '.join(values.columns))}) "
+                             "has a value in any row; give at least one value.")
     meta = pd.DataFrame([{"feature": c, "label": c, "unit": "", "period": "",
                           "release_ids": [], "note": "supplied by the user"}
                          for c in values.columns])

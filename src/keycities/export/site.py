@@ -60,6 +60,7 @@ def _write(path: Path, data: bytes | str) -> None:
 
 def export_site(settings: Settings, folder: Path, *, network: str = "key-cities",
                 places: Literal["all", "members"] = "all", force: bool = False,
+                as_of: dt.date | None = None,
                 progress: Progress | None = None) -> SiteReport:
     """Write the evidence pack to ``folder``.
 
@@ -77,6 +78,11 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
         places are left out of the tables' links).
     force
         Replace an existing ``folder``.
+    as_of
+        Pin the pack "as published on" this date: the member register as it
+        stood at the end of that day (edits made later are undone), membership
+        dates on it, and a ``manifest.json`` naming the register's last change and
+        every data release (id, publisher's date, sha256) the figures rest on.
     progress
         Called after each page.
 
@@ -108,7 +114,8 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
     if folder.exists() and not force:
         raise KeycitiesError(f"{folder} exists: choose another folder or pass --force to "
                              "replace it.")
-    res = Resources(settings)
+    pin = None if as_of is None else f"{as_of.isoformat()}T23:59:59.999999+00:00"
+    res = Resources(settings, as_of=pin)
     try:
         if not res.context.has_store():
             from keycities.errors import StoreNotBuiltError
@@ -121,7 +128,7 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
                 dt.date.today())["code"])
             codes = [c for c in codes if c in members]
         builders: list[tuple[str, Callable[[], Any]]] = [
-            (f"network/{network}", lambda: network_page(res, network)),
+            (f"network/{network}", lambda: network_page(res, network, as_of)),
             ("places", lambda: places_page(res)),
             ("compare", lambda: compare_page(res, ["Sunderland", "Plymouth"])),
             ("claims", lambda: claims_page(res)),
@@ -164,6 +171,9 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
                    f'<title>keycities evidence pack</title></head><body><p><a href="{home}">'
                    "The evidence pack starts here.</a></p></body></html>")
             files += 1
+            _write(tmp / "manifest.json", json.dumps(_manifest(res, network, as_of, pin),
+                                                     indent=1, default=str))
+            files += 1
             size = sum(f.stat().st_size for f in tmp.rglob("*") if f.is_file())
             _replace(tmp, folder)
         except BaseException:
@@ -173,6 +183,22 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
         res.close()
     return SiteReport(folder=folder, pages=len(builders) - len(skipped), files=files,
                       bytes=size, skipped=skipped)
+
+
+def _manifest(res: Any, network: str, as_of: dt.date | None, pin: str | None
+              ) -> dict[str, Any]:
+    """What the pack rests on: the register's state and the data releases."""
+    changes = [c for c in res.workspace.changes(limit=100_000,
+                                                entity=f"membership:{network}")
+               if pin is None or c.at <= pin]
+    rel = res.releases()
+    cols = [c for c in ("id", "publisher", "published", "sha256") if c in rel.columns]
+    return {"as_published_on": None if as_of is None else as_of.isoformat(),
+            "exported": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "network": network,
+            "register_last_change": None if not changes else {
+                "id": changes[0].id, "at": changes[0].at, "summary": changes[0].summary},
+            "releases": rel[cols].astype(str).to_dict("records")}
 
 
 def _replace(new: Path, folder: Path) -> None:

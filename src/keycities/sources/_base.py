@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,7 +26,10 @@ from typing import BinaryIO, ClassVar, Literal, Protocol, runtime_checkable
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from keycities.errors import HashMismatchError, SourceUnavailableError
+from keycities.errors import HashMismatchError, KeycitiesError, SourceUnavailableError
+
+if sys.platform != "win32":
+    import fcntl
 
 #: Tables a source can load into.  ``fact`` rows are
 #: (area_code, measure, period, value, unit); see :mod:`keycities.store.schema`.
@@ -34,7 +38,16 @@ TableName = Literal["fact", "area", "change", "alias", "boundary"]
 Progress = Callable[[int, int | None], None]
 """Called with (bytes done, bytes total or None) while a file is fetched."""
 
+Notice = Callable[[str], None]
+"""Called with a message about a damaged file that was worked around."""
+
 OGL = "Open Government Licence v3.0"
+
+#: Suffix of a cached file set aside because its bytes no longer matched its hash.
+CORRUPT_SUFFIX = ".corrupt"
+
+#: Part files are locked with ``flock`` while written (not on Windows).
+_LOCKING = sys.platform != "win32"
 
 
 class Release(BaseModel):
@@ -255,39 +268,85 @@ def cached_path(cache: Path, release: Release) -> Path:
 
 
 def is_cached(cache: Path, release: Release) -> bool:
-    """True when the cached copy exists and has the catalog's hash."""
+    """True when the cached copy exists and has the catalog's hash (it is re-hashed)."""
     p = cached_path(cache, release)
     return p.is_file() and sha256_file(p) == release.sha256
 
 
 def fetch_release(release: Release, cache: Path, fetchers: Iterable[Fetcher], *,
-                  progress: Progress | None = None, force: bool = False) -> Path:
+                  progress: Progress | None = None, force: bool = False,
+                  notice: Notice | None = None) -> Path:
     """Make sure the verified file of ``release`` is in ``cache``; return its path.
 
-    Each fetcher is tried in turn.  Bytes go to a temporary file in the
-    destination directory, are hashed, and only a file with the catalog's
-    sha256 replaces the cached copy (``os.replace`` is atomic), so an
-    interrupted or corrupt fetch never leaves a half file and never damages
-    the previous good copy.
+    A cached copy is re-hashed on every use.  One whose bytes no longer match
+    the catalog (truncated or corrupted on disk) is moved aside to
+    ``<name>.corrupt``, reported through ``notice``, and fetched again.
+
+    Each fetcher is tried in turn; one that delivers the wrong bytes (a
+    damaged mirror file, a replaced download) is reported and the next is
+    tried.  Bytes go to a temporary ``.part`` file in the destination folder,
+    are flushed to disk and hashed, and only a file with the catalog's sha256
+    replaces the cached copy (``os.replace`` is atomic), so a fetch killed at
+    any point never leaves a half file under the final name.  ``.part`` files
+    left by a killed fetch are removed by the next fetch of the same file.
+
+    Parameters
+    ----------
+    release
+        The release whose file is wanted.
+    cache
+        The cache folder (laid out like a mirror).
+    fetchers
+        Where to get the file, in order of preference.
+    progress
+        Called with (bytes done, bytes total) while copying.
+    force
+        Fetch again even when the cached copy is good.
+    notice
+        Called with a message for each damaged file met on the way (cached
+        copy or fetcher) when a good copy was nevertheless obtained.
 
     Raises
     ------
     HashMismatchError
-        A fetcher delivered a file whose hash differs from the catalog's.
+        Damaged bytes were met (in the cache or from a fetcher) and no fetcher
+        delivered the catalog's file; the message names each file, its hash
+        and the expected one, and what to do.
     SourceUnavailableError
         No fetcher could deliver the file; the message lists what was tried.
     """
     dest = cached_path(cache, release)
-    if not force and dest.is_file() and sha256_file(dest) == release.sha256:
-        return dest
+    damaged: list[str] = []
+    if dest.parent.is_dir():
+        _remove_stale_parts(dest)
+    dest_damaged = False
+    if not force and dest.is_file():
+        got = sha256_file(dest)
+        if got == release.sha256:
+            return dest
+        damaged.append(_set_aside(dest, release, got))
+        dest_damaged = True
     dest.parent.mkdir(parents=True, exist_ok=True)
     tried: list[str] = []
     for fetcher in fetchers:
         try:
             _fetch_one(fetcher, release, dest, progress)
-            return dest
+        except HashMismatchError as exc:
+            damaged.append(str(exc))
+            continue
         except SourceUnavailableError as exc:
             tried.append(str(exc))
+            continue
+        if notice is not None:
+            for message in damaged:
+                notice(f"{message} A verified copy was then obtained from "
+                       f"{fetcher.describe(release)}.")
+        return dest
+    if damaged:
+        kept = "" if dest_damaged else " Any cached copy was left as it was."
+        raise HashMismatchError(
+            " ".join(damaged + tried) + f" No verified copy of {release.id} could be had.{kept}"
+        )
     raise SourceUnavailableError(
         f"{release.id} ({release.title}) is not available. Tried: "
         + (" | ".join(tried) if tried else "nothing (offline and no mirror)")
@@ -296,24 +355,115 @@ def fetch_release(release: Release, cache: Path, fetchers: Iterable[Fetcher], *,
     )
 
 
+def _set_aside(dest: Path, release: Release, got: str) -> str:
+    """Move a damaged cached copy out of the way; describe what was found."""
+    size = dest.stat().st_size
+    aside = dest.with_name(dest.name + CORRUPT_SUFFIX)
+    os.replace(dest, aside)
+    return (
+        f"{release.id}: the cached file {dest} ({size:,} bytes) has sha256 {got}, but the "
+        f"catalog expects {release.sha256}: it was truncated or corrupted on disk. It was "
+        f"moved to {aside.name} (delete it once inspected)."
+    )
+
+
+def _mismatch(fetcher: Fetcher, release: Release, got: str, size: int) -> HashMismatchError:
+    if fetcher.kind == "mirror":
+        todo = (" The mirror file is truncated, corrupted or a different edition: replace it "
+                f"with the official file from {release.url} (or restore it from a good copy).")
+    elif fetcher.kind == "download":
+        todo = (" The publisher may have replaced the file: use a mirror (--mirror / "
+                "KEYCITIES_MIRROR) holding the catalog's edition, or report it.")
+    else:
+        todo = ""
+    return HashMismatchError(
+        f"{release.id}: the file from {fetcher.describe(release)} ({size:,} bytes) has sha256 "
+        f"{got}, but the catalog expects {release.sha256}.{todo}"
+    )
+
 
 def _fetch_one(fetcher: Fetcher, release: Release, dest: Path,
                progress: Progress | None) -> None:
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    fd, tmp = _new_part(dest)
     try:
         with os.fdopen(fd, "wb") as out:
             fetcher.fetch_into(release, out, progress)
-        got = sha256_file(Path(tmp))
-        if got != release.sha256:
-            raise HashMismatchError(
-                f"{release.id}: the file from {fetcher.describe(release)} has sha256 "
-                f"{got[:12]}…, but the catalog expects {release.sha256[:12]}…."
-                + (" The mirror holds a different file from the catalog's release."
-                   if fetcher.kind == "mirror" else
-                   " The publisher may have replaced the file.")
-                + " Any previously fetched copy was kept."
-            )
-        os.replace(tmp, dest)
+            out.flush()
+            os.fsync(out.fileno())
+            size = out.tell()
+            got = sha256_file(Path(tmp))
+            if got != release.sha256:
+                raise _mismatch(fetcher, release, got, size)
+            if _LOCKING:
+                # Replace while still holding the lock, so that no other
+                # process takes the finished part for a stale one.
+                os.replace(tmp, dest)
+        if not _LOCKING:
+            os.replace(tmp, dest)
+        _sync_dir(dest.parent)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _new_part(dest: Path) -> tuple[int, str]:
+    """A new ``.part`` file next to ``dest``, locked (POSIX) while this process writes it."""
+    for _attempt in range(5):
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+        if not _LOCKING:
+            return fd, tmp
+        _lock(fd, wait=True)
+        try:
+            if os.path.samestat(os.fstat(fd), os.stat(tmp)):
+                return fd, tmp
+        except FileNotFoundError:
+            pass
+        # Another process's clean-up removed it between creation and locking.
+        os.close(fd)
+    raise KeycitiesError(f"Could not create a temporary file next to {dest}; is the cache "
+                         "folder being cleaned by another program?")
+
+
+def _remove_stale_parts(dest: Path) -> None:
+    """Delete ``.part`` files of ``dest`` that no live process is writing.
+
+    A writer holds an exclusive ``flock`` on its part file, which the kernel
+    releases when the process dies, however it dies.  On Windows (no
+    ``flock``) a file open in another process cannot be deleted, so trying is
+    safe there too.
+    """
+    for part in dest.parent.glob(f".{dest.name}.*.part"):
+        try:
+            if not _LOCKING:
+                part.unlink()
+                continue
+            with open(part, "rb") as f:
+                if _lock(f.fileno(), wait=False):
+                    part.unlink()
+        except OSError:
+            continue
+
+
+def _lock(fd: int, *, wait: bool) -> bool:
+    """Take an exclusive ``flock`` on ``fd``; False if another process holds it."""
+    if sys.platform == "win32":  # pragma: no cover - no flock; see _remove_stale_parts
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _sync_dir(folder: Path) -> None:
+    """Flush a folder's entries (the rename) to disk, where the platform allows it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

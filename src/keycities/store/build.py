@@ -6,6 +6,13 @@ one transaction.  A release already loaded with the same file hash and reader
 version is skipped, so re-running is idempotent and rebuilding one source
 (``only=[...]``) leaves the rest alone.  A release whose file cannot be had is
 reported as missing with how to get it; the build goes on with the rest.
+
+Durability: each release is replaced in one transaction, so a build killed at
+any point (even SIGKILL) leaves every release either as it was or fully
+loaded, and the next build finishes the job.  A file whose bytes no longer
+match the catalog's sha256 (a truncated mirror file, a corrupted cached copy)
+is caught when it is used: the release is reported ``failed``, with the file,
+both hashes and what to do, and its previously loaded rows stay in the store.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from typing import Literal
 
 import pandas as pd
 
-from keycities.errors import KeycitiesError, SourceUnavailableError
+from keycities.errors import HashMismatchError, KeycitiesError, SourceUnavailableError
 from keycities.settings import Settings
 from keycities.sources import catalog
 from keycities.sources._base import (
@@ -121,11 +128,10 @@ def build_store(store: Store, settings: Settings, *, only: Sequence[str] | None 
         if not force and done.get(rel.id) == (rel.sha256, version):
             report.outcomes.append(Outcome(src.name, rel, "unchanged"))
             continue
-        report.outcomes.append(_load_one(store, settings, fetch_from, src, rel, version))
+        report.outcomes.append(_load_one(store, settings, fetch_from, src, rel, version,
+                                         had=rel.id in done))
     if wanted is None or "postcodes" in wanted or "split_weights" in wanted:
-        from keycities.store.derived import build_derived
-
-        report.outcomes.extend(build_derived(store, done, force=force, observer=say))
+        report.outcomes.extend(_derived(store, done, force=force, observer=say))
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -155,13 +161,17 @@ def _reader_version(source_name: str) -> str:
 
 
 def _load_one(store: Store, settings: Settings, fetch_from: Sequence[Fetcher], src: Source,
-              rel: Release, version: str) -> Outcome:
+              rel: Release, version: str, *, had: bool) -> Outcome:
     name = src.name
     t = time.perf_counter()
+    notes: list[str] = []
     try:
-        path = fetch_release(rel, settings.cache, fetch_from)
+        path = fetch_release(rel, settings.cache, fetch_from, notice=notes.append)
     except SourceUnavailableError as exc:
         return Outcome(name, rel, "missing", message=str(exc), seconds=time.perf_counter() - t)
+    except HashMismatchError as exc:
+        return Outcome(name, rel, "failed", message=f"{exc} {_kept(had)}",
+                       seconds=time.perf_counter() - t)
     except KeycitiesError as exc:
         return Outcome(name, rel, "failed", message=str(exc), seconds=time.perf_counter() - t)
     try:
@@ -169,9 +179,18 @@ def _load_one(store: Store, settings: Settings, fetch_from: Sequence[Fetcher], s
         n = store.load_release(rel, source=name, table=src.table, rows=rows,
                                reader_version=version)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the build
-        msg = f"could not read {path.name}: {exc.__class__.__name__}: {exc}"
+        msg = f"could not read {path.name}: {exc.__class__.__name__}: {exc} {_kept(had)}"
         return Outcome(name, rel, "failed", message=msg, seconds=time.perf_counter() - t)
-    return Outcome(name, rel, "loaded", rows=n, seconds=time.perf_counter() - t)
+    return Outcome(name, rel, "loaded", rows=n, message=" ".join(notes),
+                   seconds=time.perf_counter() - t)
+
+
+def _kept(had: bool) -> str:
+    """What a failed release leaves in the store."""
+    if had:
+        return ("The rows previously loaded for this release were kept unchanged; "
+                "`keycities build` again once the file is fixed.")
+    return "Nothing was loaded for this release; `keycities build` again once the file is fixed."
 
 
 def _load_package_areas(store: Store, done: dict[str, tuple[str, str]],
@@ -182,7 +201,24 @@ def _load_package_areas(store: Store, done: dict[str, tuple[str, str]],
     if not force and done.get(rel.id) == (rel.sha256, authorities.READER_VERSION):
         return Outcome("authorities", rel, "unchanged")
     t = time.perf_counter()
-    n = store.load_release(rel, source="authorities", table="area",
-                           rows=authorities.read_package(),
-                           reader_version=authorities.READER_VERSION)
+    try:
+        n = store.load_release(rel, source="authorities", table="area",
+                               rows=authorities.read_package(),
+                               reader_version=authorities.READER_VERSION)
+    except KeycitiesError as exc:  # the installed package data fail their hash
+        return Outcome("authorities", rel, "failed", message=f"{exc} {_kept(rel.id in done)}",
+                       seconds=time.perf_counter() - t)
     return Outcome("authorities", rel, "loaded", rows=n, seconds=time.perf_counter() - t)
+
+
+def _derived(store: Store, done: dict[str, tuple[str, str]], *, force: bool,
+             observer: Observer) -> list[Outcome]:
+    """The derived tables; a damaged package leaves their previous rows in place."""
+    from keycities.sources import postcodes as pc
+    from keycities.store.derived import build_derived
+
+    try:
+        return build_derived(store, done, force=force, observer=observer)
+    except KeycitiesError as exc:
+        had = pc.ONSPD_RELEASE.id in done
+        return [Outcome("postcodes", pc.ONSPD_RELEASE, "failed", message=f"{exc} {_kept(had)}")]

@@ -50,7 +50,9 @@ class Store:
             try:
                 self._con = duckdb.connect(self.path, read_only=self.read_only)
             except duckdb.Error as exc:
-                hint = ("Is another keycities process writing to it?"
+                hint = ("Another keycities process has it open: a build must have it to itself, "
+                        "so wait for the build, or stop `keycities serve` while you build, "
+                        "and try again."
                         if "lock" in str(exc).lower() else
                         "Is it a keycities store (a DuckDB file)? Give another --store path.")
                 raise KeycitiesError(f"Cannot open the store {self.path}: {exc}. {hint}") from exc
@@ -87,13 +89,20 @@ class Store:
         self.close()
 
     def ensure_schema(self) -> None:
-        """Create missing tables."""
+        """Create missing tables, all in one transaction (a killed first run leaves none)."""
         con = self.connect()
-        for ddl in DDL.values():
-            con.execute(ddl)
-        con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
-                    [str(SCHEMA_VERSION)])
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for ddl in DDL.values():
+                con.execute(ddl)
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                        [str(SCHEMA_VERSION)])
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
 
     # ------------------------------------------------------------------ reads
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:

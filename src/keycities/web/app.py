@@ -7,10 +7,12 @@ tables that are slow to build (the place features behind peers and twinning, the
 claims audit, results already computed for the same parameters).
 
 Errors: every :class:`~keycities.errors.KeycitiesError` becomes JSON
-``{"error": message}`` with a 4xx status (404 for unknown places and networks,
-409 for an ambiguous place name, 422 otherwise), except a store that is not
-built or a source that is unavailable, which are the server's state rather
-than the request's fault: 503.  FastAPI's own validation errors keep their 422.
+``{"error": message}`` (or an HTML page, for a page) with a 4xx status (403
+not allowed, 404 for unknown places and networks, 409 for an ambiguous place
+name, 429 for too many logins or a second job, 422 otherwise), except a store
+that is not built, a source that is unavailable or a full job queue, which are
+the server's state rather than the request's fault: 503.  FastAPI's own
+validation errors keep their 422.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import datetime as dt
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -44,9 +45,10 @@ from keycities.errors import (
 from keycities.network.register import BUILTIN, Network
 from keycities.settings import Settings
 from keycities.store.store import Store
-from keycities.web.cache import ResponseCache
+from keycities.web.cache import ResponseCache, ResponseStore, SecurityHeaders
 from keycities.web.jobs import Jobs
 from keycities.web.render import Renderer
+from keycities.workspace.db import Workspace
 
 DESCRIPTION = (
     "Open evidence about networks of UK places (built first for the Key Cities). "
@@ -62,31 +64,93 @@ class UnknownNetworkError(KeycitiesError, LookupError):
         super().__init__(f"Unknown network {network!r}. Networks: {', '.join(BUILTIN)}.")
 
 
+class Memo:
+    """A cache of a function's results by arguments, each computed once even when many
+    threads ask at the same time (the others wait for the first), at most ``size`` kept."""
+
+    def __init__(self, fn: Callable[..., Any], size: int = 64) -> None:
+        self.fn, self.size = fn, size
+        self.values: dict[tuple[Any, ...], Any] = {}
+        self.locks: dict[tuple[Any, ...], threading.Lock] = {}
+        self.guard = threading.Lock()
+
+    def __call__(self, *args: Any) -> Any:
+        try:
+            return self.values[args]
+        except KeyError:
+            pass
+        with self.guard:
+            lock = self.locks.setdefault(args, threading.Lock())
+        with lock:
+            if args not in self.values:
+                value = self.fn(*args)
+                with self.guard:
+                    while len(self.values) >= self.size:
+                        old = next(iter(self.values))
+                        self.values.pop(old)
+                        self.locks.pop(old, None)
+                    self.values[args] = value
+            return self.values[args]
+
+    def cache_clear(self) -> None:
+        """Forget every result."""
+        with self.guard:
+            self.values.clear()
+
+
+class _Ready:
+    """``with res.lock:`` makes sure the shared objects exist; it does not serialise.
+
+    Once the store connection, the geography and the resolver are made (under
+    one lock, the first time), reads run in parallel: each DuckDB query has its
+    own cursor, and the cached tables are :class:`Memo` (built once).
+    """
+
+    def __init__(self, res: Resources) -> None:
+        self.res = res
+        self.init = threading.Lock()
+        self.done = False
+
+    def __enter__(self) -> None:
+        if not self.done:
+            with self.init:
+                if not self.done:
+                    _ = self.res.context.resolver  # builds the geography (and opens the store)
+                    self.done = True
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 class Resources:
     """The store, the geography and cached results of one application.
 
-    Computations that read the store are serialised by one lock: DuckDB
-    connections are shared with care, and a cached table is built once.
+    Reads run in parallel (see :class:`_Ready`); the slow tables are built once
+    (:class:`Memo`) and forgotten when the register changes.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, as_of: str | None = None) -> None:
+        self.as_of = as_of
         self.context = Context(settings, write=False)
-        self.lock = threading.RLock()
-        self.releases = cache(self._releases)
-        self.features = cache(self._features)
-        self.audit = cache(self._audit)
-        self.headline = lru_cache(maxsize=64)(self._headline)
-        self.panel = lru_cache(maxsize=16)(self._panel)
-        self.england = lru_cache(maxsize=16)(self._england)
-        self.shapes = cache(self._shapes)
-        self.lad_twins = cache(self._lad_twins)
+        self.lock = _Ready(self)
+        self.releases = Memo(self._releases)
+        self.features = Memo(self._features)
+        self.audit = Memo(self._audit)
+        self.headline = Memo(self._headline, size=64)
+        self.panel = Memo(self._panel, size=16)
+        self.england = Memo(self._england, size=16)
+        self.shapes = Memo(self._shapes)
+        self.lad_twins = Memo(self._lad_twins)
         self.jobs = Jobs(workers=1)
         self.renderer = Renderer()
+        self.workspace = Workspace(settings.workspace_path)
+        self.responses = ResponseStore()
 
     def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Call ``fn`` holding the store lock."""
+        """Call ``fn`` once the shared objects exist."""
         with self.lock:
-            return fn(*args, **kwargs)
+            pass
+        return fn(*args, **kwargs)
 
     @property
     def store(self) -> Store:
@@ -95,10 +159,21 @@ class Resources:
             return self.context.store
 
     def network(self, network_id: str) -> Network:
-        """A built-in network (files on the server are not reachable from the web)."""
+        """A built-in network with its register as edited in the workspace (files on the
+        server are not reachable from the web)."""
+        from keycities.workspace.edits import edited, register_at
+
         if network_id not in BUILTIN:
             raise UnknownNetworkError(network_id)
-        return self.context.network(network_id)
+        shipped = self.context.network(network_id)
+        if self.as_of is not None:
+            return register_at(self.workspace, shipped, self.as_of)
+        return edited(self.workspace, shipped)
+
+    def changed(self) -> None:
+        """Forget everything computed from the register: a change was just made."""
+        self.headline.cache_clear()
+        self.responses.clear()
 
     def lad_names(self) -> dict[str, str]:
         """Name of every known LAD code."""
@@ -183,21 +258,28 @@ class Resources:
                                 "left": m.left, "as_published": m.as_published})
         return jsonable(out)
 
-    def reader(self) -> Store:
-        """A separate read-only connection, for a background job."""
-        return Store(self.context.settings.store, read_only=True)
-
     def close(self) -> None:
-        """Close the store connection and stop the job pool."""
+        """Close the store connection and stop the job pool and its worker process."""
+        from keycities.web.jobs import WORKER
+
         self.jobs.shutdown()
+        WORKER.stop()
+        self.workspace.close()
         with self.lock:
             self.context.close()
 
 
 def status_of(exc: KeycitiesError) -> int:
     """The HTTP status of a user error (see the module docstring)."""
-    if isinstance(exc, StoreNotBuiltError | SourceUnavailableError):
+    from keycities.web.jobs import JobsBusyError, OneJobAtATimeError
+    from keycities.workspace.accounts import TooManyAttemptsError
+
+    if isinstance(exc, StoreNotBuiltError | SourceUnavailableError | JobsBusyError):
         return 503
+    if isinstance(exc, TooManyAttemptsError | OneJobAtATimeError):
+        return 429
+    if isinstance(exc, PermissionError):
+        return 403
     if isinstance(exc, AmbiguousPlaceError):
         return 409
     if isinstance(exc, LookupError):
@@ -226,7 +308,8 @@ def error_page(request: Request, body: dict[str, Any], status: int) -> HTMLRespo
     from keycities.web.pages import Page
     from keycities.web.render import Links
 
-    titles = {404: "Not found", 409: "Which one?", 503: "Not available yet"}
+    titles = {403: "Not allowed", 404: "Not found", 409: "Which one?",
+              429: "Too many requests", 503: "Not available yet"}
     page = Page(path=request.url.path.strip("/"), template="error.html",
                 title=titles.get(status, "That cannot be done"), data=body)
     res: Resources = request.app.state.resources
@@ -281,6 +364,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         The application; its JSON API is under ``/api`` and documented at
         ``/openapi.json`` and ``/docs``.
     """
+    from keycities.web.auth import router as auth_router
     from keycities.web.routes import router
     from keycities.web.views import router as pages
 
@@ -299,6 +383,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router, prefix="/api")
     app.include_router(pages)
     app.mount("/static", StaticFiles(packages=[("keycities.web", "static")]), name="static")
-    app.add_middleware(ResponseCache)
+    app.include_router(auth_router)
+    app.add_middleware(ResponseCache, store=resources.responses)
     app.add_middleware(DropEmptyQuery)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -4,7 +4,15 @@ The store does not change while the app runs, so a page, a download or an API
 read computed once can be served again as it was.  Not cached: responses
 other than 200, responses that say ``Cache-Control: no-store`` (a page whose
 background job is still running), bodies over ``MAX_BODY``, and job status.
-The least recently used entries go first once there are ``SIZE``.
+The least recently used entries go first once there are ``SIZE``.  A
+signed-in request (one with a session cookie) bypasses the cache both ways:
+its pages show the user's name and forms.  A change to the register empties
+the cache.
+
+:class:`SecurityHeaders` adds to every response: a Content-Security-Policy
+that allows no script at all and nothing from elsewhere (the OpenAPI UI at
+``/docs``, which loads Swagger UI from its CDN, is the one exception),
+``frame-ancestors 'none'``, ``nosniff``, and a same-origin referrer policy.
 """
 
 from __future__ import annotations
@@ -21,17 +29,22 @@ MAX_BODY = 4_000_000
 SKIP = ("/api/jobs/", "/static/")
 
 
+class ResponseStore(OrderedDict[str, tuple[int, list[Any], bytes]]):
+    """The cached responses (emptied by :meth:`keycities.web.app.Resources.changed`)."""
+
+
 class ResponseCache:
     """ASGI middleware; see the module docstring."""
 
-    def __init__(self, app: ASGIApp, size: int = SIZE) -> None:
+    def __init__(self, app: ASGIApp, store: ResponseStore | None = None,
+                 size: int = SIZE) -> None:
         self.app = app
         self.size = size
-        self.items: OrderedDict[str, tuple[int, list[Any], bytes]] = OrderedDict()
+        self.items: ResponseStore = ResponseStore() if store is None else store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (scope["type"] != "http" or scope["method"] != "GET"
-                or scope["path"].startswith(SKIP)):
+                or scope["path"].startswith(SKIP) or _signed_in(scope)):
             await self.app(scope, receive, send)
             return
         key = scope["path"] + "?" + scope.get("query_string", b"").decode("latin-1")
@@ -66,3 +79,43 @@ class ResponseCache:
             await send(message)
 
         await self.app(scope, receive, capture)
+
+
+def _signed_in(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"cookie" and b"kc_session=" in value:
+            return True
+    return False
+
+
+CSP = ("default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+       "object-src 'none'")
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
+            "https://fastapi.tiangolo.com; frame-ancestors 'none'")
+HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+           (b"referrer-policy", b"same-origin"), (b"cross-origin-opener-policy", b"same-origin")]
+
+
+class SecurityHeaders:
+    """ASGI middleware; see the module docstring."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        csp = DOCS_CSP if scope["path"] in ("/docs", "/redoc") else CSP
+
+        async def add(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", [])
+                           if h[0] not in {k for k, _ in HEADERS}]
+                message = {**message, "headers": [*headers, *HEADERS,
+                                                  (b"content-security-policy", csp.encode())]}
+            await send(message)
+
+        await self.app(scope, receive, add)

@@ -8,10 +8,40 @@ axis titles, series told apart by dash as well as colour.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import altair as alt
 import pandas as pd
 
+from keycities._impl.plain import jsonable
 from keycities.analysis.charts import ACCENT, HEIGHT, INK, WIDTH, Figure, _num
+
+
+@dataclass(frozen=True)
+class SpecFigure:
+    """A chart as its Vega-Lite spec (plain data: it crosses process boundaries), with the
+    same interface as :class:`~keycities.analysis.charts.Figure` for pages."""
+
+    vega: dict[str, Any]
+    table: pd.DataFrame
+    title: str
+    description: str
+
+    @classmethod
+    def of(cls, fig: Figure) -> SpecFigure:
+        """The plain form of an Altair figure."""
+        return cls(fig.spec(), fig.table, fig.title, fig.description)
+
+    def spec(self) -> dict[str, Any]:
+        """The Vega-Lite JSON specification."""
+        return self.vega
+
+    def payload(self) -> dict[str, Any]:
+        """Plain data for JSON: title, description, Vega-Lite spec and the table."""
+        return jsonable({"title": self.title, "description": self.description,
+                         "spec": self.vega, "table": self.table})
+
 
 PALETTE = [INK, ACCENT, "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#666666"]
 DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [1, 0], [6, 3], [2, 2], [8, 3, 2, 3]]

@@ -25,7 +25,7 @@ from keycities._impl.context import parse_date
 from keycities._impl.plain import jsonable
 from keycities.analysis.charts import Figure
 from keycities.errors import KeycitiesError
-from keycities.web.figures import bar_figure, indexed, line_figure
+from keycities.web.figures import SpecFigure, bar_figure, indexed, line_figure
 from keycities.web.jobs import Job
 from keycities.web.maps import Line
 
@@ -71,7 +71,7 @@ class Page:
     query: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, Table] = field(default_factory=dict)
-    figures: dict[str, Figure] = field(default_factory=dict)
+    figures: dict[str, Figure | SpecFigure] = field(default_factory=dict)
     maps: dict[str, MapSpec] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     job: Job | None = None

@@ -36,8 +36,11 @@ def _resources(request: Request) -> Resources:
 Res = Annotated[Resources, Depends(_resources)]
 NetworkPath = Annotated[str, Path(description="A built-in network id, e.g. 'key-cities'.",
                                   max_length=100)]
+EARLIEST, LATEST = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
+"""The membership dates the web accepts (the CLI takes any)."""
 AtQuery = Annotated[dt.date | None, Query(
-    description="Membership date, YYYY-MM-DD (default today).")]
+    ge=EARLIEST, le=LATEST, description="Membership date, YYYY-MM-DD, 1990 to 2100 "
+    "(default today).")]
 YearQuery = Annotated[int | None, Query(
     ge=1990, le=2100, description="Data year (default: the latest each figure has).")]
 PlacePath = Annotated[str, Path(description="A place name or GSS code.", max_length=200)]
@@ -140,7 +143,8 @@ class TwinQuery(BaseModel):
         None, description="Pair only across regions or nations.")
     network: str | None = Field(None, max_length=100, description="A built-in network whose "
                                 "members on `at` are paired.")
-    at: dt.date | None = Field(None, description="Membership date, YYYY-MM-DD (default today).")
+    at: dt.date | None = Field(None, ge=EARLIEST, le=LATEST, description="Membership date, "
+                               "YYYY-MM-DD, 1990 to 2100 (default today).")
     within: bool = Field(False, description="With `network`: pair members with each other "
                          "(default: with non-members).")
     uk: bool = Field(False, description="Include Northern Ireland (default GB).")
@@ -150,7 +154,8 @@ class ProductivityQuery(BaseModel):
     """Productivity-gap parameters (as ``keycities productivity``)."""
 
     network: str = Field("key-cities", max_length=100, description="A built-in network id.")
-    at: dt.date | None = Field(None, description="Membership date, YYYY-MM-DD (default today).")
+    at: dt.date | None = Field(None, ge=EARLIEST, le=LATEST, description="Membership date, "
+                               "YYYY-MM-DD, 1990 to 2100 (default today).")
     year: int | None = Field(None, ge=1990, le=2100, description="Base year (default: the "
                              "latest).")
     measure: Literal["job", "hour"] = Field("job", description="GVA per filled job or per "
@@ -180,14 +185,15 @@ def query_params(model: BaseModel) -> dict[str, Any]:
 @router.get("/twin", tags=["analyses"], responses={**BAD, 202: {
     "description": "Postcode places: the job's progress; ask again when it is done."}},
     summary="Twin councils optimally")
-def twin_places(res: Res, q: Annotated[TwinQuery, Query()]) -> Any:
+def twin_places(request: Request, res: Res, q: Annotated[TwinQuery, Query()]) -> Any:
     """Pairs of places across divides or alike, with the optimality certificate and the
     pairs as GeoJSON (as ``keycities twin``; the payload of the twinning page)."""
     from fastapi.responses import JSONResponse
 
     from keycities.web.tools import twin_page
+    from keycities.web.views import owner
 
-    page = twin_page(res, query_params(q))
+    page = twin_page(res, query_params(q), owner=owner(request))
     if page.job is not None and page.job.status != "done":
         if page.job.status == "failed":
             return JSONResponse({"error": page.job.error}, status_code=422)

@@ -20,7 +20,8 @@ import pandas as pd
 from keycities._impl.context import parse_date
 from keycities._impl.plain import jsonable
 from keycities.errors import KeycitiesError
-from keycities.web.figures import bar_figure, line_figure
+from keycities.web.figures import SpecFigure, bar_figure, line_figure
+from keycities.web.jobs import in_process
 from keycities.web.maps import Line
 from keycities.web.pages import MapSpec, Page, Table
 
@@ -97,36 +98,29 @@ def _twin_spec(res: Resources, p: dict[str, Any]) -> tuple[Any, str]:
     return spec, places
 
 
-def twin_page(res: Resources, params: dict[str, Any]) -> Page:
+def twin_page(res: Resources, params: dict[str, Any], *, owner: str = "") -> Page:
     """Twinning: the pairs, their map and the optimality certificate."""
-    from keycities.analysis.twinning import GB, inputs_from_features, twin, twin_from_store
+    from keycities.analysis.twinning import GB, inputs_from_features, twin
 
     spec, places = _twin_spec(res, params)
     countries = None if params.get("uk") else GB
     page = Page(path="twin", template="twin.html", title="Twinning", query=dict(params))
-    if places == "lad":
+    if places == "lad" and countries is not None:  # GB districts: well under a second
         result = twin(inputs_from_features(res.features(), countries=countries), spec)
         result.notes.append("Places: local authority districts of 2023"
                             + (f" in {', '.join(countries)}" if countries else "")
                             + "; features standardised over the whole set (see peers).")
-    else:
+        pay, geojson = result.payload(), jsonable(result.geojson)
+    else:  # postcode places, or the UK's districts (Northern Ireland's slow the LP): a job
         key = "twin:" + json.dumps(params, sort_keys=True, default=str)
-
-        def work(report: Report) -> Any:
-            report(0.05, f"building the postcode {places} features")
-            store = res.reader()
-            try:
-                report(0.3, f"pairing the postcode {places} (this can take a minute)")
-                return twin_from_store(store, spec, places=places, countries=countries)
-            finally:
-                store.close()
-
-        page.job = res.jobs.submit("twin", key, work)
+        store = str(res.context.settings.store)
+        page.job = res.jobs.submit(
+            "twin", key, lambda report: in_process(report, twin_work, store, spec, places,
+                                                   countries), owner=owner)
         if page.job.status != "done":
             return page
-        result = page.job.result
-    pay = result.payload()
-    page.data = {**pay, "geojson": jsonable(result.geojson), "places": places}
+        pay, geojson = page.job.result
+    page.data = {**pay, "geojson": geojson, "places": places}
     pairs = pd.DataFrame(pay["pairs"])
     if len(pairs):
         shown = pairs[["name_a", "name_b", "km", "why", "code_a", "code_b", "weight"]]
@@ -136,7 +130,7 @@ def twin_page(res: Resources, params: dict[str, Any]) -> Page:
     if pay.get("unpaired"):
         page.tables["unpaired"] = Table(pd.DataFrame(pay["unpaired"]), "Places left unpaired")
     lines = []
-    for f in (result.geojson or {}).get("features", []):
+    for f in (geojson or {}).get("features", []):
         (lon0, lat0), (lon1, lat1) = f["geometry"]["coordinates"][:2]
         pr = f["properties"]
         lines.append(Line((lon0, lon1), (lat0, lat1),
@@ -185,9 +179,9 @@ def parse_treated(text: str) -> dict[str, int]:
     return items
 
 
-def testbeds_page(res: Resources, params: dict[str, Any]) -> Page:
+def testbeds_page(res: Resources, params: dict[str, Any], *, owner: str = "") -> Page:
     """A testbed evaluation (background job), its design and where it transfers next."""
-    from keycities.analysis.testbed import DonorRules, design_from_store, evaluate_from_store
+    from keycities.analysis.testbed import DonorRules
     from keycities.analysis.transfer import transfer_ranking
 
     page = Page(path="testbeds", template="testbeds.html", title="Testbeds",
@@ -205,24 +199,11 @@ def testbeds_page(res: Resources, params: dict[str, Any]) -> Page:
     rules = DonorRules(min_km=params.get("min_km"), similar=params.get("similar") or 50)
     key = "testbed:" + json.dumps(params, sort_keys=True, default=str)
 
-    def work(report: Report) -> Any:
-        store = res.reader()
-        try:
-            report(0.02, "building the outcome panel and the donor pool")
-            ev = evaluate_from_store(store, outcome, starts, rules=rules, workers=1,
-                                     progress=lambda d, n: report(0.05 + 0.75 * d / max(n, 1),
-                                                                  f"placebo {d} of {n}"))
-            design = None
-            if params.get("design"):
-                code, fit = next(iter(ev.synth.fits.items()))
-                report(0.8, "minimum detectable effect: injecting effects")
-                design = design_from_store(store, outcome, code, fit.start, rules=rules,
-                                           workers=1)
-            return ev, design
-        finally:
-            store.close()
-
-    page.job = res.jobs.submit("testbed", key, work)
+    store = str(res.context.settings.store)
+    page.job = res.jobs.submit(
+        "testbed", key, lambda report: in_process(report, testbed_work, store, outcome, starts,
+                                                  rules, bool(params.get("design"))),
+        owner=owner)
     try:
         ranking = transfer_ranking(res.features(), codes, k=15)
         cols = ["name", "code", "region", "distance", "nearest_testbed_name", "coverage",
@@ -236,16 +217,54 @@ def testbeds_page(res: Resources, params: dict[str, Any]) -> Page:
         page.notes.append(f"Transfer ranking: {exc}")
     if page.job.status != "done":
         return page
-    ev, design = page.job.result
-    pay = ev.payload()
+    done = page.job.result
+    pay = done["payload"]
     page.data["evaluation"] = pay
-    page.tables["summary"] = Table(ev.summary(), "Estimates per treated place and on average")
-    for name, fig in ev.charts().items():
-        page.figures[name] = fig
-    if design is not None:
-        dp = design.payload()
-        page.data["design"] = dp
-        page.tables["design"] = Table(design.detect.curve, "Injected effects: recovered "
-                                      "estimate and placebo p-value")
+    page.tables["summary"] = Table(done["summary"], "Estimates per treated place and on "
+                                   "average")
+    page.figures.update(done["figures"])
+    if done["design"] is not None:
+        page.data["design"] = done["design"]
+        page.tables["design"] = Table(done["curve"], "Injected effects: recovered estimate "
+                                      "and placebo p-value")
     page.notes += list(pay.get("notes", []))
     return page
+
+
+# ------------------------------------------------------------------ in the worker process
+
+
+def twin_work(report: Report, store_path: str, spec: Any, places: str,
+              countries: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Twin postcode places (in the worker process): the payload and the GeoJSON."""
+    from keycities.analysis.twinning import twin_from_store
+    from keycities.store.store import Store
+
+    what = "districts" if places == "lad" else f"postcode {places}s"
+    report(0.05, f"building the features of the {what}")
+    with Store(store_path, read_only=True) as store:
+        report(0.3, f"pairing the {what} (this can take a minute)")
+        result = twin_from_store(store, spec, places=places, countries=countries)
+    return result.payload(), jsonable(result.geojson)
+
+
+def testbed_work(report: Report, store_path: str, outcome: str, starts: dict[str, int],
+                 rules: Any, design: bool) -> dict[str, Any]:
+    """Evaluate a testbed (in the worker process), and its design when asked: plain data."""
+    from keycities.analysis.testbed import design_from_store, evaluate_from_store
+    from keycities.store.store import Store
+
+    with Store(store_path, read_only=True) as store:
+        report(0.02, "building the outcome panel and the donor pool")
+        ev = evaluate_from_store(store, outcome, starts, rules=rules, workers=1,
+                                 progress=lambda d, n: report(0.05 + 0.75 * d / max(n, 1),
+                                                              f"placebo {d} of {n}"))
+        dp = curve = None
+        if design:
+            code, fit = next(iter(ev.synth.fits.items()))
+            report(0.8, "minimum detectable effect: injecting effects")
+            d = design_from_store(store, outcome, code, fit.start, rules=rules, workers=1)
+            dp, curve = d.payload(), d.detect.curve
+    return {"payload": ev.payload(), "summary": ev.summary(),
+            "figures": {k: SpecFigure.of(f) for k, f in ev.charts().items()},
+            "design": dp, "curve": curve}

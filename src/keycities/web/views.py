@@ -37,6 +37,7 @@ from keycities.web.routes import (
     TwinQuery,
     query_params,
 )
+from keycities.workspace.accounts import Session
 
 router = APIRouter(tags=["pages"])
 
@@ -47,8 +48,12 @@ TableName = Annotated[str | None, Query(max_length=50, description="With a downl
                                         "which of the page's tables.")]
 
 
-def page_html(res: Resources, page: Page, links: Links) -> str:
-    """Render ``page`` to HTML with ``links`` (the app's or the static pack's)."""
+def page_html(res: Resources, page: Page, links: Links, *,
+              session: Session | None = None) -> str:
+    """Render ``page`` to HTML with ``links`` (the app's or the static pack's), for the
+    signed-in ``session`` if any (its name, sign-out and editing forms)."""
+    from keycities.web.auth import session_context
+
     maps = {}
     for name, spec in page.maps.items():
         maps[name] = map_svg(res.shapes(), title=spec.title, description=spec.description,
@@ -63,13 +68,24 @@ def page_html(res: Resources, page: Page, links: Links) -> str:
                                   links={c: links.page(f"place/{c}") for c in codes},
                                   link_column=t.link)
     return res.renderer.render(page.template, page=page, links=links, maps=maps,
-                               tables=tables, query=page.query, networks=_networks())
+                               tables=tables, query=page.query, networks=_networks(),
+                               **session_context(session))
 
 
 def _networks() -> list[str]:
     from keycities.network.register import BUILTIN
 
     return list(BUILTIN)
+
+
+def owner(request: Request) -> str:
+    """Who a background job belongs to: the signed-in user, else the client's address."""
+    from keycities.web.auth import current
+
+    s = current(request)
+    if s is not None:
+        return f"user:{s.user.name}"
+    return f"client:{request.client.host if request.client else 'unknown'}"
 
 
 def respond(request: Request, res: Resources, build: Callable[[], Page],
@@ -90,7 +106,10 @@ def respond(request: Request, res: Resources, build: Callable[[], Page],
         response = Response(body, media_type=MEDIA[fmt], headers={
             "Content-Disposition": f'attachment; filename="{table}.{fmt}"'})
     else:
-        response = HTMLResponse(page_html(res, page, Links(here=page.path)))
+        from keycities.web.auth import current
+
+        response = HTMLResponse(page_html(res, page, Links(here=page.path),
+                                          session=current(request)))
     if page.job is not None and page.job.status != "done":
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -199,7 +218,8 @@ def twin(request: Request, res: Res, q: Annotated[TwinQuery, Query()],
     from keycities.web.tools import twin_page
 
     params = query_params(q)
-    return respond(request, res, lambda: twin_page(res, params), format, table)
+    return respond(request, res, lambda: twin_page(res, params, owner=owner(request)), format,
+                   table)
 
 
 @router.get("/testbeds", response_class=HTMLResponse, summary="Testbeds page")
@@ -225,7 +245,8 @@ def testbeds(
     params = {k: v for k, v in {"treated": treated, "outcome": outcome, "similar": similar,
                                 "min_km": min_km, "design": design or None}.items()
               if v is not None}
-    return respond(request, res, lambda: testbeds_page(res, params), format, table)
+    return respond(request, res, lambda: testbeds_page(res, params, owner=owner(request)),
+                   format, table)
 
 
 class UnknownJobError(KeycitiesError, LookupError):

@@ -1,0 +1,279 @@
+"""Signing in, and the pages that change things: the register, proposals, history, accounts.
+
+Every change is a POST from a form carrying the session's CSRF token; the
+session cookie is HttpOnly and SameSite=Strict (Secure when served over
+HTTPS).  A POST is refused - 403 with the reason - without a live session, with
+a role too low, without the right CSRF token, or from another origin.
+Reads stay public.  After a change the app's caches are emptied, so every page
+shows the new register at once.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+from urllib.parse import quote, urlparse
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from keycities.errors import KeycitiesError
+from keycities.network.register import BUILTIN
+from keycities.web.app import Resources
+from keycities.web.pages import Page, Table
+from keycities.web.render import Links
+from keycities.web.routes import Res
+from keycities.workspace import accounts, edits
+from keycities.workspace.accounts import AuthError, Session
+
+COOKIE = "kc_session"
+
+router = APIRouter(include_in_schema=False)
+
+
+def current(request: Request) -> Session | None:
+    """The request's live session, if any."""
+    res: Resources = request.app.state.resources
+    return accounts.session(res.workspace, request.cookies.get(COOKIE))
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if not origin:
+        return True  # not a browser form (curl, tests); the CSRF token still has to match
+    return urlparse(origin).netloc == request.url.netloc
+
+
+def require(request: Request, role: str, csrf: str | None) -> Session:
+    """The session allowed to make this change, or :class:`AuthError` (403)."""
+    s = current(request)
+    if s is None:
+        raise AuthError("Sign in to make changes (your session may have ended).")
+    if not s.user.can(role):
+        raise AuthError(f"Your account ({s.user.role}) cannot do this: it needs {role}.")
+    if not accounts.same(csrf, s.csrf) or not _same_origin(request):
+        raise AuthError("This form has expired or did not come from this site: reload the "
+                        "page and try again.")
+    return s
+
+
+def _render(request: Request, res: Resources, page: Page) -> HTMLResponse:
+    from keycities.web.views import page_html
+
+    resp = HTMLResponse(page_html(res, page, Links(here=page.path), session=current(request)))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _back(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# ------------------------------------------------------------------ sign in / out
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, res: Res) -> HTMLResponse:
+    """The sign-in form."""
+    page = Page(path="login", template="login.html", title="Sign in",
+                data={"accounts": accounts.has_accounts(res.workspace)})
+    return _render(request, res, page)
+
+
+@router.post("/login")
+def login(request: Request, res: Res, name: Annotated[str, Form(max_length=64)],
+          password: Annotated[str, Form(max_length=1024)]) -> Response:
+    """Check the password, start a session, set the cookie."""
+    client = request.client.host if request.client else "unknown"
+    s = accounts.login(res.workspace, name, password, client=client)
+    resp = _back("/edit")
+    resp.set_cookie(COOKIE, s.token, httponly=True, samesite="strict", path="/",
+                    secure=res.context.settings.secure_cookies or request.url.scheme == "https",
+                    max_age=accounts.SESSION_HOURS * 3600)
+    return resp
+
+
+@router.post("/logout")
+def logout(request: Request, res: Res, csrf: Annotated[str, Form(max_length=100)] = ""
+           ) -> Response:
+    """End the session."""
+    s = current(request)
+    if s is not None and accounts.same(csrf, s.csrf):
+        accounts.logout(res.workspace, s.token)
+    resp = _back("/")
+    resp.delete_cookie(COOKIE, path="/")
+    return resp
+
+
+# ------------------------------------------------------------------ the register
+
+
+def _known(res: Resources) -> set[str]:
+    with res.lock:
+        lads = res.context.geography[0]
+    return set(lads["code"])
+
+
+@router.get("/edit", response_class=HTMLResponse)
+def edit_home(request: Request, res: Res) -> HTMLResponse:
+    """What a signed-in editor can change."""
+    page = Page(path="edit", template="edit_home.html", title="Edit",
+                data={"networks": list(BUILTIN),
+                      "proposals": edits.proposals(res.workspace)})
+    return _render(request, res, page)
+
+
+@router.get("/edit/{network}", response_class=HTMLResponse)
+def edit_network(request: Request, res: Res, network: Annotated[str, Path(max_length=100)]
+                 ) -> HTMLResponse:
+    """The member register of a network, with a form per row and one to add."""
+    net = res.network(network)
+    s = current(request)
+    if s is not None and s.user.can("editor"):
+        edits.seed(res.workspace, net)
+    rows = edits.register_rows(res.workspace, net)
+    page = Page(path=f"edit/{network}", template="edit_network.html",
+                title=f"{net.name}: member register",
+                data={"network": network, "name": net.name, "rows": rows})
+    return _render(request, res, page)
+
+
+@router.post("/edit/{network}/add")
+def add_member(request: Request, res: Res, network: Annotated[str, Path(max_length=100)],
+               csrf: Annotated[str, Form(max_length=100)] = "",
+               code: Annotated[str, Form(max_length=20)] = "",
+               as_published: Annotated[str, Form(max_length=200)] = "",
+               joined: Annotated[str, Form(max_length=20)] = "",
+               left: Annotated[str, Form(max_length=20)] = "",
+               joined_basis: Annotated[str, Form(max_length=500)] = "") -> Response:
+    """Add a membership."""
+    s = require(request, "editor", csrf)
+    net = res.network(network)
+    edits.add_membership(res.workspace, net, {
+        "code": code, "as_published": as_published, "joined": joined, "left": left,
+        "joined_basis": joined_basis}, user=s.user.name, known=_known(res))
+    res.changed()
+    return _back(f"/edit/{quote(network)}")
+
+
+@router.post("/edit/{network}/{mid}")
+def update_member(request: Request, res: Res, network: Annotated[str, Path(max_length=100)],
+                  mid: int, csrf: Annotated[str, Form(max_length=100)] = "",
+                  joined: Annotated[str, Form(max_length=20)] = "",
+                  left: Annotated[str, Form(max_length=20)] = "",
+                  left_basis: Annotated[str, Form(max_length=500)] = "",
+                  action: Annotated[str, Form(max_length=10)] = "save") -> Response:
+    """Change a membership's dates (``action=save``) or remove it (``action=delete``)."""
+    s = require(request, "editor", csrf)
+    net = res.network(network)
+    if action == "delete":
+        edits.delete_membership(res.workspace, net, mid, user=s.user.name)
+    else:
+        edits.update_membership(res.workspace, net, mid, {
+            "joined": joined, "left": left, "left_basis": left_basis},
+            user=s.user.name, known=_known(res))
+    res.changed()
+    return _back(f"/edit/{quote(network)}")
+
+
+# ------------------------------------------------------------------ proposals
+
+
+@router.post("/proposals")
+def save_proposal(request: Request, res: Res, csrf: Annotated[str, Form(max_length=100)] = "",
+                  kind: Annotated[str, Form(max_length=20)] = "",
+                  name: Annotated[str, Form(max_length=200)] = "",
+                  params: Annotated[str, Form(max_length=10_000)] = "{}") -> Response:
+    """Save the parameters of a twinning or a testbed under a name."""
+    s = require(request, "editor", csrf)
+    try:
+        values = json.loads(params)
+    except json.JSONDecodeError:
+        raise KeycitiesError("The proposal's parameters are not valid JSON.") from None
+    if not isinstance(values, dict):
+        raise KeycitiesError("The proposal's parameters must be an object.")
+    edits.save_proposal(res.workspace, kind, name, values, user=s.user.name)
+    return _back("/edit")
+
+
+@router.post("/proposals/{pid}/delete")
+def delete_proposal(request: Request, res: Res, pid: int,
+                    csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
+    """Withdraw a proposal."""
+    s = require(request, "editor", csrf)
+    edits.delete_proposal(res.workspace, pid, user=s.user.name)
+    return _back("/edit")
+
+
+# ------------------------------------------------------------------ history
+
+
+@router.get("/history", response_class=HTMLResponse)
+def history(request: Request, res: Res) -> HTMLResponse:
+    """Every change: who, when, what before and after; revert buttons for editors."""
+    changes = res.workspace.changes(limit=500)
+    import pandas as pd
+
+    frame = pd.DataFrame([{"id": c.id, "at": c.at[:19].replace("T", " "), "user": c.user,
+                           "change": c.summary, "before": json.dumps(c.before),
+                           "after": json.dumps(c.after),
+                           "reverted by": c.reverted_by} for c in changes])
+    page = Page(path="history", template="history.html", title="History of changes",
+                data={"changes": [vars(c) for c in changes]})
+    if len(frame):
+        page.tables["changes"] = Table(frame, "Every change, newest first")
+    return _render(request, res, page)
+
+
+@router.post("/history/{change_id}/revert")
+def revert(request: Request, res: Res, change_id: int,
+           csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
+    """Undo one change (recorded as a change of its own)."""
+    s = require(request, "editor", csrf)
+    edits.revert(res.workspace, change_id, user=s.user.name)
+    res.changed()
+    return _back("/history")
+
+
+# ------------------------------------------------------------------ accounts
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def admin_users(request: Request, res: Res) -> HTMLResponse:
+    """Accounts (admins only)."""
+    s = current(request)
+    if s is None or not s.user.can("admin"):
+        raise AuthError("Only an admin can see the accounts.")
+    page = Page(path="admin/users", template="users.html", title="Accounts",
+                data={"users": accounts.users(res.workspace), "roles": list(accounts.ROLES)})
+    return _render(request, res, page)
+
+
+@router.post("/admin/users")
+def admin_add_user(request: Request, res: Res, csrf: Annotated[str, Form(max_length=100)] = "",
+                   name: Annotated[str, Form(max_length=64)] = "",
+                   password: Annotated[str, Form(max_length=1024)] = "",
+                   role: Annotated[str, Form(max_length=10)] = "viewer") -> Response:
+    """Add an account."""
+    s = require(request, "admin", csrf)
+    accounts.add_user(res.workspace, name, password, role, by=s.user.name)
+    return _back("/admin/users")
+
+
+@router.post("/admin/users/{name}")
+def admin_set_user(request: Request, res: Res, name: Annotated[str, Path(max_length=64)],
+                   csrf: Annotated[str, Form(max_length=100)] = "",
+                   role: Annotated[str, Form(max_length=10)] = "",
+                   disabled: Annotated[str, Form(max_length=5)] = "") -> Response:
+    """Change an account's role, or disable / enable it."""
+    s = require(request, "admin", csrf)
+    accounts.set_user(res.workspace, name, by=s.user.name, role=role or None,
+                      disabled={"yes": True, "no": False}.get(disabled))
+    return _back("/admin/users")
+
+
+def session_context(session: Session | None) -> dict[str, Any]:
+    """What templates know about the signed-in user."""
+    if session is None:
+        return {"user": None, "csrf": ""}
+    return {"user": session.user, "csrf": session.csrf}

@@ -1,0 +1,1 @@
+"""The workspace: accounts, the edited member register, proposals and the audit trail."""

@@ -1,0 +1,292 @@
+"""Edits to the member register and saved proposals, each with its audit record.
+
+The register of a built-in network starts as the shipped history
+(:func:`keycities.network.register.builtin_network`); the first edit copies it
+into the workspace, and from then on the workspace's rows are the register.
+Every edit records who, when, and the row before and after; any change can be
+reverted, which is itself a recorded change.  A revert is refused when a later
+change touched the same row (revert that one first), so history is never
+silently overwritten.
+
+:func:`register_at` rebuilds the register as it stood at a past moment by
+undoing, newest first, every change made after it - what "as published on"
+pins an export to.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import sqlite3
+from typing import Any
+
+from keycities.errors import KeycitiesError
+from keycities.network.register import Membership, Network
+from keycities.workspace.db import Workspace, now
+
+FIELDS = ("code", "as_published", "joined", "left", "joined_basis", "left_basis")
+
+
+class RevertError(KeycitiesError):
+    """A change that cannot be reverted (already reverted, or overtaken)."""
+
+
+def _date(value: Any, what: str) -> str | None:
+    if value in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise KeycitiesError(f"{what}: {value!r} is not a date (YYYY-MM-DD).") from None
+
+
+def _row(r: sqlite3.Row | dict[str, Any]) -> dict[str, Any]:
+    return {k: r[k] for k in ("id", *FIELDS)}
+
+
+def _seed(con: sqlite3.Connection, net: Network) -> None:
+    """Copy the shipped register into the workspace at the first edit of ``net``."""
+    if con.execute("SELECT 1 FROM networks WHERE id = ?", (net.id,)).fetchone():
+        return
+    con.execute("INSERT INTO networks (id, seeded) VALUES (?, ?)", (net.id, now()))
+    for m in net.memberships:
+        con.execute("INSERT INTO memberships (network, code, as_published, joined, left, "
+                    "joined_basis, left_basis) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (net.id, m.code, m.as_published, _date(m.joined, "joined"),
+                     _date(m.left, "left"), m.joined_basis, m.left_basis))
+
+
+def seed(ws: Workspace, net: Network) -> None:
+    """Copy the shipped register of ``net`` into the workspace, if not done yet (so that
+    each row has an id to be edited by); the register itself does not change."""
+    if ws.query("SELECT 1 FROM networks WHERE id = ?", (net.id,)):
+        return
+    with ws.transaction() as con:
+        _seed(con, net)
+
+
+def _memberships(rows: list[dict[str, Any]]) -> tuple[Membership, ...]:
+    def d(v: str | None) -> dt.date | None:
+        return dt.date.fromisoformat(v) if v else None
+    return tuple(Membership(code=r["code"], as_published=r["as_published"],
+                            joined=d(r["joined"]), left=d(r["left"]),
+                            joined_basis=r["joined_basis"] or "",
+                            left_basis=r["left_basis"] or "") for r in rows)
+
+
+def edited(ws: Workspace, net: Network) -> Network:
+    """``net`` with the workspace's register, if it has been edited (else ``net``)."""
+    if not ws.query("SELECT 1 FROM networks WHERE id = ?", (net.id,)):
+        return net
+    rows = [dict(r) for r in ws.query("SELECT * FROM memberships WHERE network = ? "
+                                      "ORDER BY id", (net.id,))]
+    return dataclasses.replace(net, memberships=_memberships(rows))
+
+
+def register_rows(ws: Workspace, net: Network) -> list[dict[str, Any]]:
+    """The register's rows with their ids (ids exist once the register is in the workspace)."""
+    if not ws.query("SELECT 1 FROM networks WHERE id = ?", (net.id,)):
+        return [{"id": None, **{k: getattr(m, k) for k in FIELDS}} for m in net.memberships]
+    return [dict(r) for r in ws.query("SELECT * FROM memberships WHERE network = ? ORDER BY "
+                                      "code, joined", (net.id,))]
+
+
+def _check(values: dict[str, Any], known: set[str]) -> dict[str, Any]:
+    code = str(values.get("code") or "").strip()
+    if code not in known:
+        raise KeycitiesError(f"Unknown place code {code!r}: give the GSS code of a local "
+                             "authority district (see /places).")
+    joined = _date(values.get("joined"), "joined")
+    left = _date(values.get("left"), "left")
+    if joined and left and left <= joined:
+        raise KeycitiesError(f"left ({left}) must be after joined ({joined}).")
+    basis = {k: str(values.get(k) or "").strip()[:500] for k in ("joined_basis", "left_basis")}
+    name = str(values.get("as_published") or "").strip()[:200] or code
+    return {"code": code, "as_published": name, "joined": joined, "left": left, **basis}
+
+
+def add_membership(ws: Workspace, net: Network, values: dict[str, Any], *, user: str,
+                   known: set[str]) -> int:
+    """Add a membership; returns its id."""
+    row = _check(values, known)
+    with ws.transaction() as con:
+        _seed(con, net)
+        cur = con.execute("INSERT INTO memberships (network, code, as_published, joined, left, "
+                          "joined_basis, left_basis) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                          (net.id, *[row[k] for k in FIELDS]))
+        mid = int(cur.lastrowid or 0)
+        ws.record(con, user=user, action="add", entity=f"membership:{net.id}", entity_id=mid,
+                  before=None, after={"id": mid, **row},
+                  summary=f"{net.name}: added {row['as_published']} ({row['code']}), joined "
+                  f"{row['joined'] or 'undated'}")
+    return mid
+
+
+def _existing(con: sqlite3.Connection, net: Network, mid: int) -> sqlite3.Row:
+    _seed(con, net)
+    old = con.execute("SELECT * FROM memberships WHERE id = ? AND network = ?",
+                      (int(mid), net.id)).fetchone()
+    if old is None:
+        raise KeycitiesError(f"No membership {mid} in {net.name}.")
+    return old
+
+
+def update_membership(ws: Workspace, net: Network, mid: int, values: dict[str, Any], *,
+                      user: str, known: set[str]) -> None:
+    """Change a membership's dates, wording or bases."""
+    with ws.transaction() as con:
+        old = _existing(con, net, mid)
+        row = _check({**_row(old), **{k: v for k, v in values.items() if k in FIELDS}}, known)
+        before = _row(old)
+        after = {"id": int(mid), **row}
+        if before == after:
+            return
+        con.execute("UPDATE memberships SET code = ?, as_published = ?, joined = ?, left = ?, "
+                    "joined_basis = ?, left_basis = ? WHERE id = ?",
+                    (*[row[k] for k in FIELDS], int(mid)))
+        ws.record(con, user=user, action="update", entity=f"membership:{net.id}",
+                  entity_id=mid, before=before, after=after,
+                  summary=f"{net.name}: changed {row['as_published']}: " + ", ".join(
+                      f"{k} {before[k]} -> {after[k]}" for k in FIELDS
+                      if before[k] != after[k]))
+
+
+def delete_membership(ws: Workspace, net: Network, mid: int, *, user: str) -> None:
+    """Remove a membership (a mistaken row; a council that left gets a ``left`` date)."""
+    with ws.transaction() as con:
+        old = _existing(con, net, mid)
+        con.execute("DELETE FROM memberships WHERE id = ?", (int(mid),))
+        ws.record(con, user=user, action="delete", entity=f"membership:{net.id}",
+                  entity_id=mid, before=_row(old), after=None,
+                  summary=f"{net.name}: removed {old['as_published']} ({old['code']})")
+
+
+# ------------------------------------------------------------------ proposals
+
+
+def save_proposal(ws: Workspace, kind: str, name: str, params: dict[str, Any], *,
+                  user: str) -> int:
+    """Save named twinning or testbed parameters; returns the proposal's id."""
+    if kind not in ("twinning", "testbed"):
+        raise KeycitiesError(f"Unknown kind of proposal {kind!r}: twinning or testbed.")
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 120:
+        raise KeycitiesError("Give the proposal a name of 1 to 120 characters.")
+    text = json.dumps(params, sort_keys=True, default=str)
+    if len(text) > 10_000:
+        raise KeycitiesError("These parameters are too long to save.")
+    with ws.transaction() as con:
+        cur = con.execute("INSERT INTO proposals (kind, name, params, created_by, created) "
+                          "VALUES (?, ?, ?, ?, ?)", (kind, name, text, user, now()))
+        pid = int(cur.lastrowid or 0)
+        ws.record(con, user=user, action="add", entity="proposal", entity_id=pid, before=None,
+                  after={"id": pid, "kind": kind, "name": name, "params": params,
+                         "deleted": 0},
+                  summary=f"saved {kind} proposal {name!r}")
+    return pid
+
+
+def delete_proposal(ws: Workspace, pid: int, *, user: str) -> None:
+    """Withdraw a proposal (kept, marked deleted, revertible)."""
+    with ws.transaction() as con:
+        row = con.execute("SELECT * FROM proposals WHERE id = ? AND deleted = 0",
+                          (int(pid),)).fetchone()
+        if row is None:
+            raise KeycitiesError(f"No proposal {pid}.")
+        con.execute("UPDATE proposals SET deleted = 1 WHERE id = ?", (int(pid),))
+        before = {"id": int(pid), "kind": row["kind"], "name": row["name"],
+                  "params": json.loads(row["params"]), "deleted": 0}
+        ws.record(con, user=user, action="delete", entity="proposal", entity_id=pid,
+                  before=before, after={**before, "deleted": 1},
+                  summary=f"withdrew {row['kind']} proposal {row['name']!r}")
+
+
+def proposals(ws: Workspace) -> list[dict[str, Any]]:
+    """Live proposals, newest first."""
+    return [{"id": r["id"], "kind": r["kind"], "name": r["name"],
+             "params": json.loads(r["params"]), "by": r["created_by"], "at": r["created"]}
+            for r in ws.query("SELECT * FROM proposals WHERE deleted = 0 ORDER BY id DESC")]
+
+
+# ------------------------------------------------------------------ revert
+
+
+def _current(con: sqlite3.Connection, entity: str, eid: str) -> dict[str, Any] | None:
+    if entity.startswith("membership:"):
+        r = con.execute("SELECT * FROM memberships WHERE id = ?", (int(eid),)).fetchone()
+        return _row(r) if r else None
+    if entity == "proposal":
+        r = con.execute("SELECT * FROM proposals WHERE id = ?", (int(eid),)).fetchone()
+        return None if r is None else {"id": r["id"], "kind": r["kind"], "name": r["name"],
+                                       "params": json.loads(r["params"]),
+                                       "deleted": r["deleted"]}
+    raise RevertError(f"Changes to {entity.split(':')[0]}s are not reverted from the history "
+                      "(change the account itself).")
+
+
+def _put(con: sqlite3.Connection, entity: str, eid: str, state: dict[str, Any] | None) -> None:
+    if entity.startswith("membership:"):
+        con.execute("DELETE FROM memberships WHERE id = ?", (int(eid),))
+        if state is not None:
+            con.execute("INSERT INTO memberships (id, network, code, as_published, joined, "
+                        "left, joined_basis, left_basis) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (int(eid), entity.split(":", 1)[1], *[state[k] for k in FIELDS]))
+    else:
+        con.execute("UPDATE proposals SET deleted = ? WHERE id = ?",
+                    (1 if state is None else int(state["deleted"]), int(eid)))
+
+
+def revert(ws: Workspace, change_id: int, *, user: str) -> int:
+    """Undo change ``change_id``; returns the id of the recorded revert.
+
+    Raises
+    ------
+    RevertError
+        When it was already reverted, or the row has changed since (revert the
+        later change first).
+    """
+    with ws.transaction() as con:
+        c = con.execute("SELECT * FROM changes WHERE id = ?", (int(change_id),)).fetchone()
+        if c is None:
+            raise RevertError(f"No change {change_id}.")
+        if c["reverted_by"]:
+            raise RevertError(f"Change {change_id} was already reverted by change "
+                              f"{c['reverted_by']}.")
+        entity, eid = c["entity"], c["entity_id"]
+        after = json.loads(c["after"]) if c["after"] else None
+        before = json.loads(c["before"]) if c["before"] else None
+        current = _current(con, entity, eid)
+        if current != after:
+            later = con.execute("SELECT id FROM changes WHERE entity = ? AND entity_id = ? AND "
+                                "id > ? AND reverted_by IS NULL ORDER BY id DESC LIMIT 1",
+                                (entity, eid, int(change_id))).fetchone()
+            raise RevertError(f"Change {change_id} has been overtaken"
+                              + (f" by change {later['id']}: revert that first." if later
+                                 else "."))
+        _put(con, entity, eid, before)
+        rid = ws.record(con, user=user, action="revert", entity=entity, entity_id=eid,
+                        before=after, after=before, summary=f"reverted change {change_id} "
+                        f"({c['summary']})", reverts=int(change_id))
+        con.execute("UPDATE changes SET reverted_by = ? WHERE id = ?", (rid, int(change_id)))
+    return rid
+
+
+def register_at(ws: Workspace, net: Network, when: str) -> Network:
+    """The register as it stood at ``when`` (ISO time or date): today's rows with every
+    later change undone, newest first."""
+    seeded = ws.query("SELECT seeded FROM networks WHERE id = ?", (net.id,))
+    if not seeded or seeded[0]["seeded"] > when:
+        return net
+    rows = {r["id"]: dict(r) for r in ws.query("SELECT * FROM memberships WHERE network = ?",
+                                               (net.id,))}
+    for c in ws.query("SELECT * FROM changes WHERE entity = ? AND at > ? ORDER BY id DESC",
+                      (f"membership:{net.id}", when)):
+        eid = int(c["entity_id"])
+        before = json.loads(c["before"]) if c["before"] else None
+        if before is None:
+            rows.pop(eid, None)
+        else:
+            rows[eid] = before
+    return dataclasses.replace(net, memberships=_memberships(
+        sorted(rows.values(), key=lambda r: r["id"])))

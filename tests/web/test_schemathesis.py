@@ -1,0 +1,167 @@
+"""Schemathesis against the app's own OpenAPI spec: no request may produce a server error.
+
+Every operation of ``/openapi.json`` (the JSON API and the HTML pages, which are
+in the spec too) is called in-process through ASGI with requests generated from
+its parameter schemas, valid and invalid alike (Schemathesis's examples,
+coverage and fuzzing phases), on a store built from the mirror.  Each response
+must not be a 5xx, must match the response schema where the spec gives one, and
+must not carry an internal error in its body (a background job that crashed is
+shown as "Internal error (...)" on a 200 page or a 422, not as a 500).
+
+Heavy operations are not excluded: ``/api/twin`` and ``/twin`` on postcode
+districts and sectors and ``/testbeds`` start background jobs and answer at
+once; every job the fuzzer starts is followed (for up to ``JOB_BUDGET`` seconds
+in all) and must not have crashed.  One parameter value is held back:
+``uk=true`` on the twinning operations, whose local-authority twinning runs
+inside the request for about 17 s; it is tested once, on its own
+(:func:`test_uk_lad_twinning_is_bounded`).  Free-text parameters whose valid
+values a fuzzer would not guess (network ids, place names, features) are
+half the time replaced by valid ones (``STEER``), so that the code behind them
+is reached.
+
+One app serves the whole module, as a server would (Schemathesis's own client
+would end the app's lifespan, closing its store and job pool, after each
+operation); its workspace (accounts, edits) is a file of this module's own.
+The budget is fixed and derandomised.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+schemathesis = pytest.importorskip("schemathesis")
+
+from schemathesis.checks import not_a_server_error  # noqa: E402
+from schemathesis.specs.openapi.checks import response_schema_conformance  # noqa: E402
+
+from keycities.settings import Settings  # noqa: E402
+from keycities.web import create_app  # noqa: E402
+
+# The spec does not depend on the data: it is read from an app without a store (which
+# touches no file), so that each operation is a test of its own.
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(Settings(
+    store=Path("/nonexistent/keycities-spec-only.duckdb"), offline=True)))
+
+TRUE = {"1", "true", "on", "yes", "t", "y"}
+PLACES = ["E06000010", "Hull", "Stoke", "Bath & NES", "E09000001", "Cumberland", "E07000028",
+          "N09000003", "S12000036", "W06000015", "Westmorland and Furness"]
+STEER: dict[tuple[str, str], list[Any]] = {
+    # Free-text parameters whose valid values the fuzzer would almost never guess; half the
+    # time one of these replaces the generated value, so that the code behind is reached.
+    ("path", "network"): ["key-cities"],
+    ("path", "query"): PLACES,
+    ("path", "code"): PLACES,
+    ("query", "network"): ["key-cities"],
+    ("query", "places"): [["E06000010", "E08000024"], ["Hull", "Stoke", "E09000001"]],
+    ("query", "treated"): ["Hull:2015", "Hull:2016,Sunderland:2018", "E06000063:2023"],
+    ("query", "region"): ["North West", "Wales", "Northern Ireland"],
+    ("query", "contrast"): ["leave_share,gva_per_job", "oac_1,oac_2", "earnings"],
+    ("query", "similar"): ["population", "oac_3", "gva_per_head,imd_score"],
+    ("query", "outcome"): ["gva_per_hour_worked", "population", "house_price_median"],
+    ("query", "table"): ["members", "pairs", "peers", "places", "profile", "claims", "years",
+                         "summary", "design", "transfer", "releases", "changes"],
+}
+JOB_LINK = re.compile(r"/api/jobs/([0-9a-f]{12})")
+JOBS: set[str] = set()
+"""Ids of the background jobs the fuzzer started."""
+JOB_BUDGET = 120
+"""Seconds to wait, in all, for those jobs to finish."""
+
+
+@pytest.fixture(scope="module")
+def session(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """An ASGI client of one app for the whole module, the app's lifespan around it."""
+    from fastapi.testclient import TestClient
+    from schemathesis.python.asgi import get_client
+
+    workspace = tmp_path_factory.mktemp("schemathesis") / "workspace.sqlite"
+    app = create_app(Settings(store=built_store, offline=True, workspace=workspace))
+    with TestClient(app):
+        yield get_client(app)
+
+
+def no_internal_error(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A crash reported in the body (a failed job) is a server error too; note job ids."""
+    text = response.text_lossy()  # downloads may be binary (XLSX, Parquet)
+    assert "Internal error (" not in text, f"internal error in the body: {text[:500]}"
+    JOBS.update(JOB_LINK.findall(text))
+    kind = " ".join(v for k, vs in response.headers.items() if k.lower() == "content-type"
+                    for v in vs)
+    if "application/json" in kind:
+        body = response.json()
+        if isinstance(body, dict) and {"id", "status", "kind"} <= set(body):
+            JOBS.add(str(body["id"]))
+    return None
+
+
+def steer(case: Any, data: st.DataObject) -> None:
+    """Replace some free-text parameters by valid values (see ``STEER``)."""
+    for where, values in (("path", case.path_parameters), ("query", case.query)):
+        for name, value in (values or {}).items():
+            choices = STEER.get((where, name))
+            if choices and isinstance(value, str | list) and data.draw(st.booleans()):
+                values[name] = data.draw(st.sampled_from(choices))
+
+
+@schema.parametrize()
+@schema.given(data=st.data())
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+def test_no_server_error(case: Any, data: st.DataObject, session: Any) -> None:
+    steer(case, data)
+    if isinstance(case.query, dict) and str(case.query.get("uk")).lower() in TRUE:
+        case.query["uk"] = "false"  # see the module docstring
+    case.call_and_validate(session=session, timeout=60, checks=[
+        not_a_server_error, response_schema_conformance, no_internal_error])
+
+
+def test_jobs_the_fuzzer_started_did_not_crash(session: Any) -> None:
+    """Each job that finishes within the budget must not have crashed.
+
+    Jobs run one at a time and the last ones can take minutes on a busy machine (sector
+    twinning, placebo loops); those still running at the deadline are named in a
+    warning, not failed: they have not crashed (yet).
+    """
+    if not JOBS:
+        pytest.skip("the fuzzer started no background job (run the whole module)")
+    deadline = time.monotonic() + JOB_BUDGET
+    unfinished = []
+    for job_id in sorted(JOBS):
+        while True:
+            r = session.get(f"/api/jobs/{job_id}")
+            assert r.status_code in (200, 404), r.text  # 404: trimmed after newer jobs
+            job = r.json()
+            if r.status_code == 404 or job["status"] not in ("queued", "running"):
+                break
+            if time.monotonic() > deadline:
+                unfinished.append(job)
+                break
+            time.sleep(0.5)
+        if r.status_code == 200:
+            assert not str(job["error"]).startswith("Internal error"), job
+    if unfinished:
+        warnings.warn(f"{len(unfinished)} of {len(JOBS)} jobs still running after the "
+                      f"{JOB_BUDGET} s budget, not checked: {unfinished}", stacklevel=1)
+
+
+def test_uk_lad_twinning_is_bounded(session: Any) -> None:
+    start = time.perf_counter()
+    r = session.get("/api/twin", params={"uk": "true", "mode": "bridge"}, timeout=120)
+    seconds = time.perf_counter() - start
+    assert r.status_code < 500, r.text
+    assert r.status_code == 202 or seconds < 5, f"{seconds:.1f} s for a synchronous answer"
+
+
+@pytest.mark.parametrize("url", ["/network/key-cities?at=7021-01-01",
+                                 "/network/key-cities?at=9999-12-31&format=json"])
+def test_far_future_membership_date_is_not_a_server_error(session: Any, url: str) -> None:
+    assert session.get(url, timeout=60).status_code < 500
