@@ -19,6 +19,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,11 @@ class Figure:
     description: str
 
     def spec(self) -> dict[str, Any]:
-        """The Vega-Lite JSON specification."""
+        """The Vega-Lite JSON specification (made once: a page draws it and serves it)."""
+        return self._spec
+
+    @cached_property
+    def _spec(self) -> dict[str, Any]:
         return spec(self.chart)
 
     def payload(self) -> dict[str, Any]:

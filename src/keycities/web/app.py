@@ -99,7 +99,7 @@ class Memo:
 
 
 class _Ready:
-    """``with res.lock:`` makes sure the shared objects exist; it does not serialise.
+    """``with res.ready:`` makes sure the shared objects exist; it does not serialise.
 
     Once the store connection, the geography and the resolver are made (under
     one lock, the first time), reads run in parallel: each DuckDB query has its
@@ -132,7 +132,7 @@ class Resources:
     def __init__(self, settings: Settings, *, as_of: str | None = None) -> None:
         self.as_of = as_of
         self.context = Context(settings, write=False)
-        self.lock = _Ready(self)
+        self.ready = _Ready(self)
         self.releases = Memo(self._releases)
         self.features = Memo(self._features)
         self.audit = Memo(self._audit)
@@ -148,14 +148,14 @@ class Resources:
 
     def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call ``fn`` once the shared objects exist."""
-        with self.lock:
+        with self.ready:
             pass
         return fn(*args, **kwargs)
 
     @property
     def store(self) -> Store:
         """The store, opened read-only on first use."""
-        with self.lock:
+        with self.ready:
             return self.context.store
 
     def network(self, network_id: str) -> Network:
@@ -177,24 +177,24 @@ class Resources:
 
     def lad_names(self) -> dict[str, str]:
         """Name of every known LAD code."""
-        with self.lock:
+        with self.ready:
             lads = self.context.geography[0]
         return dict(zip(lads["code"], lads["name"], strict=True))
 
     def _releases(self) -> pd.DataFrame:
-        with self.lock:
+        with self.ready:
             return self.context.store.loaded_releases()
 
     def _features(self) -> Any:
         from keycities.analysis.place_features import place_features
 
-        with self.lock:
+        with self.ready:
             return place_features(self.context.store, "lad")
 
     def _audit(self) -> dict[str, Any]:
         from keycities.analysis.audit import audit_from_store
 
-        with self.lock:
+        with self.ready:
             return jsonable(audit_from_store(self.context.store).payload())
 
     def _headline(self, network_id: str, at: dt.date, year: int | None) -> dict[str, Any]:
@@ -202,21 +202,21 @@ class Resources:
         from keycities.analysis.headline import headline_from_store
 
         net = self.network(network_id)
-        with self.lock:
+        with self.ready:
             result = headline_from_store(self.context.store, net, at=at, year=year)
         return jsonable(headline_payload(result))
 
     def _panel(self, outcome: str) -> Any:
         from keycities.analysis.panel import outcome_panel
 
-        with self.lock:
+        with self.ready:
             return outcome_panel(self.context.store, outcome)
 
     def _england(self, outcome: str) -> pd.DataFrame:
         """England's own series of ``outcome`` from the release its LAD panel uses."""
         panel = self.panel(outcome)
         releases = list(panel.sources["release_id"].unique())
-        with self.lock:
+        with self.ready:
             df = self.context.store.query(
                 "SELECT period AS year, value, release_id AS release FROM fact "
                 "WHERE area_code = 'E92000001' AND measure = ? AND release_id IN "
@@ -228,7 +228,7 @@ class Resources:
         from keycities.web.maps import shapes_from_boundaries
         from keycities.web.pages import PLACE_VINTAGE
 
-        with self.lock:
+        with self.ready:
             rows = self.context.store.query(
                 "SELECT code, name, geojson, release_id FROM boundary "
                 "WHERE geography_vintage = ? ORDER BY code", [PLACE_VINTAGE])
@@ -265,7 +265,7 @@ class Resources:
         self.jobs.shutdown()
         WORKER.stop()
         self.workspace.close()
-        with self.lock:
+        with self.ready:
             self.context.close()
 
 
@@ -312,10 +312,10 @@ def error_page(request: Request, body: dict[str, Any], status: int) -> HTMLRespo
               429: "Too many requests", 503: "Not available yet"}
     page = Page(path=request.url.path.strip("/"), template="error.html",
                 title=titles.get(status, "That cannot be done"), data=body)
+    from keycities.web.views import page_html
+
     res: Resources = request.app.state.resources
-    html = res.renderer.render("error.html", page=page, links=Links(here=page.path),
-                               query={}, maps={}, tables={}, networks=list(BUILTIN))
-    return HTMLResponse(html, status_code=status)
+    return HTMLResponse(page_html(res, page, Links(here=page.path)), status_code=status)
 
 
 async def _keycities_error(request: Request, exc: Exception) -> Response:

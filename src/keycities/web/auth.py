@@ -109,7 +109,7 @@ def logout(request: Request, res: Res, csrf: Annotated[str, Form(max_length=100)
 
 
 def _known(res: Resources) -> set[str]:
-    with res.lock:
+    with res.ready:
         lads = res.context.geography[0]
     return set(lads["code"])
 

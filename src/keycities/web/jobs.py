@@ -144,10 +144,6 @@ class Jobs:
         """The job with id ``job_id``, if it is still known."""
         return self._by_id.get(job_id)
 
-    def find(self, key: str) -> Job | None:
-        """The job for ``key``, if any."""
-        return self._by_key.get(key)
-
     def wait(self, job: Job, timeout: float) -> Job:
         """Wait up to ``timeout`` seconds for ``job`` to finish (tests, export)."""
         end = time.time() + timeout

@@ -13,7 +13,6 @@ This module holds the reading pages (network, place, compare, claims, data);
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -256,7 +255,7 @@ def compare_page(res: Resources, places: list[str]) -> Page:
         raise KeycitiesError(f"Compare takes at most 8 places ({len(places)} given).")
     features = res.features()
     codes: list[str] = []
-    with res.lock:
+    with res.ready:
         for q in places:
             code = res.context.resolver.resolve(q, vintage=PLACE_VINTAGE).code
             if code not in codes:
@@ -334,8 +333,3 @@ def data_page(res: Resources) -> Page:
     page.tables["releases"] = Table(df, f"The {len(df)} releases in the evidence store")
     page.data["release_rows"] = jsonable(df)
     return page
-
-
-def asdict(obj: Any) -> dict[str, Any]:
-    """A dataclass as a plain dict (for the JSON of resolved places)."""
-    return jsonable(dataclasses.asdict(obj))

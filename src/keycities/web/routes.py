@@ -93,7 +93,7 @@ def place(res: Res, query: PlacePath, vintage: Annotated[int | None, Query(
         ge=1990, le=2100, description="Boundary vintage (year).")] = None) -> dict[str, Any]:
     """What people write ("Hull", "BCP", a GSS code) resolved to a local authority
     district; an unknown name gives 404 with the closest names."""
-    with res.lock:
+    with res.ready:
         found = res.context.resolver.resolve(query, vintage=vintage)
     return jsonable(dataclasses.asdict(found))
 
@@ -116,7 +116,7 @@ def place_peers(
 
     from keycities.analysis.neighbours import peers
 
-    with res.lock:
+    with res.ready:
         place_code = res.context.resolver.resolve(code, vintage=2023).code
     result = peers(res.features(), place_code, weights=preset, k=k,
                    exclude_same_region=exclude_same_region, rng=np.random.default_rng(seed))

@@ -192,7 +192,7 @@ def testbeds_page(res: Resources, params: dict[str, Any], *, owner: str = "") ->
     starts = parse_treated(str(treated))
     from keycities.web.pages import PLACE_VINTAGE
 
-    with res.lock:  # unknown or ambiguous names fail here, as 404/409, not in the job
+    with res.ready:  # unknown or ambiguous names fail here, as 404/409, not in the job
         codes = [res.context.resolver.resolve(name, vintage=PLACE_VINTAGE).code
                  for name in starts]
     outcome = params.get("outcome") or "gva_per_filled_job"

@@ -145,7 +145,7 @@ def place_search(res: Res, q: Annotated[str, Query(max_length=200)] = "") -> Res
 
     if not q.strip():
         return RedirectResponse("/places", status_code=303)
-    with res.lock:
+    with res.ready:
         code = res.context.resolver.resolve(q, vintage=PLACE_VINTAGE).code
     return RedirectResponse(f"/place/{code}", status_code=303)
 
@@ -156,7 +156,7 @@ def place(request: Request, res: Res, query: PlacePath, format: Format = "html",
     """A local authority district: profile, series, OAC mix, referendum, peers, twin."""
     from keycities.web.pages import PLACE_VINTAGE
 
-    with res.lock:
+    with res.ready:
         code = res.context.resolver.resolve(query, vintage=PLACE_VINTAGE).code
     if code != query:
         url = request.url.replace(path=f"/place/{code}")

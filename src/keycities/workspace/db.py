@@ -177,11 +177,6 @@ class Workspace:
         rows = self.query(sql + " ORDER BY id DESC LIMIT ?", (*params, int(limit)))
         return [_change(r) for r in rows]
 
-    def change(self, change_id: int) -> Change | None:
-        """One change by id."""
-        rows = self.query("SELECT * FROM changes WHERE id = ?", (int(change_id),))
-        return _change(rows[0]) if rows else None
-
     def integrity(self) -> str:
         """SQLite's own integrity check ("ok" when the file is sound)."""
         rows = self.query("PRAGMA integrity_check")
