@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from keycities.cli import app, main
+from keycities.errors import KeycitiesError
 
 runner = CliRunner()
 README = Path(__file__).parents[1] / "README.md"
@@ -229,6 +230,20 @@ def test_twin_cli_writes_geojson(built_store: Path, tmp_path: Path) -> None:
     assert len(body["pairs"]) == 26 and body["certificate"]["gap"] <= 1e-6
     geo = json.loads(out.read_text())
     assert len(geo["features"]) == 26
+
+
+@pytest.mark.mirror
+@pytest.mark.parametrize(("args", "says"), [
+    (["--mode", "bond", "--similar", "nope"], "in --similar"),
+    (["--places", "district", "--contrast", "population"], "in --contrast"),
+    (["--min-km", "300", "--max-km", "100"], "--min-km is larger than --max-km"),
+])
+def test_twin_mistakes_name_the_cli_options(built_store: Path, args: list[str],
+                                            says: str) -> None:
+    # The same check as the web's (TwinSpec.check), worded with the CLI's options.
+    r = runner.invoke(app, ["twin", *args, "--store", str(built_store)], env={"COLUMNS": "200"})
+    assert r.exit_code != 0
+    assert isinstance(r.exception, KeycitiesError) and says in str(r.exception), r.output
 
 
 def test_an_unexpected_error_is_one_line_not_a_traceback(

@@ -29,6 +29,10 @@ def build(*, settings: Settings | None = None, only: list[str] | None = None,
           force: bool = False) -> pd.DataFrame:
     """Build (or update) the evidence store.
 
+    The build writes a copy of the store and swaps it in at the end
+    (:func:`keycities.store.staging.staged`), so readers, such as a running
+    ``keycities serve``, keep working, and a failed build changes nothing.
+
     Parameters
     ----------
     settings
@@ -45,13 +49,11 @@ def build(*, settings: Settings | None = None, only: list[str] | None = None,
         missing, failed), rows, seconds, message.
     """
     from keycities.store.build import build_store
+    from keycities.store.staging import staged
 
-    ctx = _ctx(settings)
-    ctx.write = True
-    try:
-        return build_store(ctx.store, ctx.settings, only=only, force=force).to_frame()
-    finally:
-        ctx.close()
+    s = settings or Settings()
+    with staged(s.store) as store:
+        return build_store(store, s, only=only, force=force).to_frame()
 
 
 def headline(network: str = "key-cities", *, at: str | dt.date | None = None,

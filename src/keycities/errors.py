@@ -6,6 +6,9 @@ went wrong and what to do next.  The CLI prints it without a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 
 class KeycitiesError(Exception):
     """Base class for errors with a message meant for the user."""
@@ -55,3 +58,32 @@ class RegisterError(KeycitiesError, ValueError):
 
 class StoreNotBuiltError(KeycitiesError):
     """The evidence store does not exist yet or lacks a table."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter named in an error message, by its Python name (``min_km``)."""
+
+    name: str
+
+
+def cli_option(name: str) -> str:
+    """How the command line spells parameter ``name``: ``min_km`` -> ``--min-km``."""
+    return "--" + name.replace("_", "-")
+
+
+class ParameterError(KeycitiesError):
+    """An unusable parameter, with the parameters it names kept apart from the words.
+
+    Each front end words the names its own way (:meth:`worded`): the command
+    line as its options (``--min-km``, which ``str()`` gives, so the CLI prints
+    it as it is), the web app as its fields (``min_km``).
+    """
+
+    def __init__(self, *parts: str | Param) -> None:
+        self.parts = parts
+        super().__init__(self.worded(cli_option))
+
+    def worded(self, name: Callable[[str], str]) -> str:
+        """The message with each parameter spelt ``name(parameter)``."""
+        return "".join(name(p.name) if isinstance(p, Param) else p for p in self.parts)

@@ -26,6 +26,10 @@ KEYCITIES_WORKSPACE
 KEYCITIES_SECURE_COOKIES
     ``1`` when the app is served over HTTPS (behind a proxy): session cookies
     are then marked Secure.
+KEYCITIES_JOB_SECONDS
+    Seconds one background computation of the web app (twinning postcode
+    places, a testbed) may run before it is stopped (default 600; time spent
+    waiting for the worker does not count).
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ class Settings(BaseSettings):
     debug: bool = False
     workspace: Path | None = None
     secure_cookies: bool = False
+    job_seconds: float = Field(default=600.0, gt=0)
 
     @property
     def workspace_path(self) -> Path:

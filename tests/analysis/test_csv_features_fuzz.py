@@ -204,13 +204,19 @@ def test_valid_csv_loads_exactly(folder: Path, table: Table, blanks: tuple[int, 
 
 BREAKS: dict[str, tuple[int, str, tuple[str, ...]]] = {
     # kind: (index of the cell in the row, new cell, words the problem must contain)
-    "word": (4, "many", ("not a finite number",)),
-    "decimal comma": (4, "1,5", ("not a finite number",)),
-    "nan": (4, "nan", ("not a finite number",)),
-    "inf": (4, "-inf", ("not a finite number",)),
-    "overflow": (4, "1e400", ("not a finite number",)),
+    "word": (4, "many", ("'many' is not a number",)),
+    "decimal comma": (4, "1,5", ("'1,5' is not a number",)),
+    "nan": (4, "nan", ("'nan' is not a number", "empty")),
+    "inf": (4, "-inf", ("'-inf' is not a number", "empty")),
+    "overflow": (4, "1e400", ("'1e400' is too large",)),
     "huge": (4, "-3e200", ("too large",)),
+    # Forms float() reads but a spreadsheet user does not mean.
+    "underscore": (4, "1_000", ("'1_000' is not a number", "'_'")),
+    "other digits": (4, "\u0661\u0662", ("is not a number", "0-9")),
+    "wide digits": (4, "\uff11\uff12", ("is not a number", "0-9")),
+    "infinity": (4, "Infinity", ("'Infinity' is not a number",)),
     "lat": (2, "91", ("lat", "between")),
+    "lat underscore": (2, "5_0", ("lat", "'5_0' is not a number", "between")),
     "lon": (3, "-180.5", ("lon", "between")),
     "empty lat": (2, "", ("lat",)),
     "empty code": (0, "", ("'code' is empty",)),
@@ -225,7 +231,10 @@ def test_broken_cell_is_named_by_its_line_and_column(folder: Path, table: Table,
     target = data.draw(st.integers(0, len(table.places) - 1), label="target")
     index, cell, words = BREAKS[kind]
     places = [*table.places]
-    places[target] = replace(places[target], name=places[target].name.replace("\n", " "))
+    # The broken row may span lines (a quoted name with line breaks): its start is named.
+    name = data.draw(st.sampled_from([places[target].name, "Two\nlines", "Three\r\nline\nname"]),
+                     label="name")
+    places[target] = replace(places[target], name=name)
     cells = row_cells(places[target])
     cells[index] = cell
     doc = render(replace(table, places=places), cells={target: cells})
@@ -241,8 +250,9 @@ def test_broken_cell_is_named_by_its_line_and_column(folder: Path, table: Table,
 def test_broken_row_is_named_by_its_line(folder: Path, table: Table, data: st.DataObject,
                                          kind: str) -> None:
     target = data.draw(st.integers(0, len(table.places) - 1), label="target")
-    places = [replace(p, name=p.name.replace("\n", " ")) if i == target else p
-              for i, p in enumerate(table.places)]
+    multiline = data.draw(st.booleans(), label="multiline")  # the row starts a line earlier
+    places = [replace(p, name="Two\nlines" if multiline else p.name.replace("\n", " "))
+              if i == target else p for i, p in enumerate(table.places)]
     if kind in ("latin-1", "unclosed quote"):  # so that the target holds the first such byte
         places = [replace(p, code=p.code.replace("é", "~"),
                           name=re.sub(r"[^A-Za-z ]", "", p.name).strip() or "N")

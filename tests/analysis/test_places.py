@@ -233,10 +233,11 @@ def test_csv_every_bad_row_is_reported_and_nothing_loaded(tmp_path: Path) -> Non
     assert "line 3: code 'A' already given on line 2" in problems
     assert "line 4: 'code' is empty" in problems
     assert any(p.startswith("line 4: lat '91'") for p in problems)
-    assert any(p.startswith("line 4: score 'x' is not a finite number") for p in problems)
+    assert any(p.startswith("line 4: score 'x' is not a number") for p in problems)
     assert "line 5: 'name' is empty" in problems
     assert any(p.startswith("line 5: lon 'east'") for p in problems)
-    assert any(p.startswith("line 5: score 'nan'") for p in problems)
+    assert "line 5: score 'nan' is not a number: leave the cell empty for a missing value" \
+        in problems
     assert "line 6: 4 cells, the header has 5" in problems
     assert "nothing was loaded" in str(info.value)
 
@@ -250,6 +251,68 @@ def test_csv_every_bad_row_is_reported_and_nothing_loaded(tmp_path: Path) -> Non
 def test_csv_header_problems(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(PlaceFileError, match=message):
         PlaceSet.from_csv(write(tmp_path, text))
+
+
+def test_csv_problem_names_the_line_a_multiline_row_starts_on(tmp_path: Path) -> None:
+    # Row 2 spans lines 2-4 (a quoted name with two line breaks), so row 3 starts on line 5.
+    path = write(tmp_path, 'code,name,lat,lon,score\n'
+                           'A,"Three\nline\nname",91,-1.4,1_000\n'
+                           'B,Bville,54.9,-1.4,x\n'
+                           'C,"Two\nlines",54.9,-1.4\n')
+    with pytest.raises(PlaceFileError) as info:
+        PlaceSet.from_csv(path)
+    heads = [p.split(":", 1)[0] for p in info.value.problems]
+    assert heads == ["line 2", "line 2", "line 5", "line 6"], info.value.problems
+    assert info.value.problems[3] == "line 6: 4 cells, the header has 5"
+
+
+@pytest.mark.parametrize(("cell", "why"), [
+    ("1_000", "'_' is not allowed"),
+    ("-1_0.5", "'_' is not allowed"),
+    ("nan", "leave the cell empty"),
+    ("NaN", "leave the cell empty"),
+    ("-inf", "leave the cell empty"),
+    ("Infinity", "leave the cell empty"),
+    ("n/a", "leave the cell empty"),
+    ("1e400", "too large"),
+    ("-1E309", "too large"),
+    ("\u0661\u0662", "digits as 0-9"),          # Arabic-Indic digits, float() reads 12
+    ("\uff11\uff12", "digits as 0-9"),          # full-width digits
+    ("#DIV/0!", "spreadsheet's error value"),
+    ("1,5", "no thousands separator"),
+    ("1 000", "no thousands separator"),
+    ("0x10", "digits 0-9"),
+])
+def test_csv_number_float_would_misread_is_named_with_line_column_value(
+        tmp_path: Path, cell: str, why: str) -> None:
+    path = write(tmp_path, f'code,name,lat,lon,score\nA,"Two\nlines",1,2,3\nB,Bee,1,2,"{cell}"\n')
+    with pytest.raises(PlaceFileError) as info:
+        PlaceSet.from_csv(path)
+    assert len(info.value.problems) == 1, info.value.problems
+    problem = info.value.problems[0]
+    assert problem.startswith(f"line 4: score {cell!r} ") and why in problem, problem
+
+
+@pytest.mark.parametrize("col", ["lat", "lon"])
+@pytest.mark.parametrize("cell", ["5_0", "nan", "inf", "1e400", "\u0665"])
+def test_csv_coordinate_float_would_misread_is_named(tmp_path: Path, col: str,
+                                                     cell: str) -> None:
+    cells = {"lat": "1", "lon": "2", col: cell}
+    path = write(tmp_path, f"code,name,lat,lon,score\nA,Ay,{cells['lat']},{cells['lon']},3\n")
+    with pytest.raises(PlaceFileError) as info:
+        PlaceSet.from_csv(path)
+    [problem] = info.value.problems
+    assert problem.startswith(f"line 2: {col} {cell!r} is ") and "between" in problem, problem
+
+
+def test_csv_numbers_as_spreadsheets_write_them_load(tmp_path: Path) -> None:
+    path = write(tmp_path, "code,name,lat,lon,a,b,c,d,e\n"
+                           "A,Ay, 54.5 ,-.5,1e5,1E+06,+.5,5.,-0\n"
+                           "B,Bee,-90,180,2.5E-3,007,,1e-400,1234567890123\n")
+    feats = PlaceSet.from_csv(path).features()
+    assert feats.loc["A"].tolist() == [1e5, 1e6, 0.5, 5.0, 0.0]
+    assert feats.loc["B"].tolist()[:2] == [0.0025, 7.0]
+    assert np.isnan(feats.loc["B", "c"]) and feats.loc["B", "e"] == 1234567890123.0
 
 
 def test_csv_missing_file(tmp_path: Path) -> None:

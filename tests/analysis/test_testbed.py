@@ -48,10 +48,15 @@ def test_evaluation_uses_the_donor_rules_and_reports_provenance(built_store: Pat
 
 
 def test_too_strict_donor_rules_are_a_clear_error(built_store: Path) -> None:
+    from keycities.errors import ParameterError
+
     with Store(built_store, read_only=True) as store, \
-            pytest.raises(KeycitiesError, match="comparison places"):
+            pytest.raises(ParameterError, match="comparison places") as caught:
         evaluate_from_store(store, "gva_per_filled_job", {"Hull": 2016},
                             rules=DonorRules(min_km=2000), with_did=False)
+    # The rules in force, as the CLI spells them (str) and as the web does (its fields).
+    assert str(caught.value).endswith("relax --min-km or --similar.")
+    assert caught.value.worded(lambda name: name).endswith("relax min_km or similar.")
 
 
 def test_testbed_cli_evaluate_design_transfer(built_store: Path, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from keycities.analysis.twinning import (
     pair_weights,
     twin,
 )
-from keycities.errors import KeycitiesError
+from keycities.errors import KeycitiesError, Param, ParameterError, cli_option
 
 
 def places(n: int, seed: int = 0) -> PlaceInputs:
@@ -81,6 +81,39 @@ def test_spec_errors() -> None:
         twin(p, TwinSpec("bridge", contrast=("nope",)))
     with pytest.raises(KeycitiesError, match="not among the places"):
         twin(p, TwinSpec("bridge", contrast=("gva",), fixed=(("P00", "X"),)))
+
+
+KNOWN = ("leave", "gva", "size")
+
+
+@settings(max_examples=50, deadline=None)
+@given(mode=st.sampled_from(["bridge", "bond", "mixed", "both"]),
+       contrast=st.lists(st.sampled_from([*KNOWN, "nope"]), max_size=3),
+       similar=st.lists(st.sampled_from([*KNOWN, "oac_9"]), max_size=3),
+       min_km=st.none() | st.sampled_from([0.0, 100.0, 300.0]),
+       max_km=st.none() | st.sampled_from([50.0, 200.0]),
+       different=st.sampled_from([None, "region", "county"]))
+def test_check_refuses_exactly_the_unusable_specs_naming_the_parameter_per_front_end(
+        mode: str, contrast: list[str], similar: list[str], min_km: float | None,
+        max_km: float | None, different: str | None) -> None:
+    spec = TwinSpec(mode, tuple(contrast), tuple(similar), min_km, max_km,  # type: ignore[arg-type]
+                    different)  # type: ignore[arg-type]
+    faults = {"mode": mode not in ("bridge", "bond", "mixed"),
+              "contrast": mode in ("bridge", "mixed") and not contrast or "nope" in contrast,
+              "similar": mode in ("bond", "mixed") and not similar or "oac_9" in similar,
+              "different": different == "county",
+              "min_km": min_km is not None and max_km is not None and min_km > max_km}
+    try:
+        spec.check(KNOWN)
+    except ParameterError as exc:
+        named = [p.name for p in exc.parts if isinstance(p, Param)]
+        assert named and faults[named[0]], (str(exc), faults)
+        web = exc.worded(lambda name: name)
+        assert str(exc) == exc.worded(cli_option)  # what the CLI prints
+        assert all(cli_option(n) in str(exc) and n in web for n in named)
+        assert "--" not in web
+    else:
+        assert not any(faults.values()), faults
 
 
 @settings(max_examples=60, deadline=None)

@@ -2,8 +2,9 @@
 
 Each trial runs the real CLI in a subprocess (in its own session, so the
 postcode step's worker process dies with it), waits until it has started
-writing (the store file or, with ``--force``, its WAL exists; the cache folder
-or, with ``--force``, a ``.part`` file exists), sleeps a seeded random
+writing (the build's copy of the store exists: builds write a copy and rename it
+over the store; the cache folder or, with ``--force``, a ``.part`` file
+exists), sleeps a seeded random
 fraction of the measured work time (from that moment to the end of a clean
 run), and SIGKILLs the whole process group.  Then:
 
@@ -65,7 +66,7 @@ BUILD_SOURCES = ["authorities", "lad_changes", "boundaries_2016", "boundaries_20
 TABLES = [*DDL, "meta"]
 #: Tables whose rows belong to a release through ``release_id`` (split weights
 #: are keyed by their inputs instead; see ``check_store``).
-RELEASE_TABLES = [t for t in DDL if t not in ("release", "split_weight")]
+RELEASE_TABLES = [t for t in DDL if t not in ("release", "release_history", "split_weight")]
 
 
 # ------------------------------------------------------------------ processes
@@ -90,6 +91,11 @@ def run(cmd: list[str], env: dict[str, str]) -> None:
 
 def exists(path: Path) -> Callable[[], bool]:
     return path.exists
+
+
+def staging(store: Path) -> Callable[[], bool]:
+    """True once a build has made its copy of ``store`` (it writes there, then swaps)."""
+    return lambda: any(store.parent.glob(f".{store.name}.*.building"))
 
 
 def has_part_file(folder: Path) -> Callable[[], bool]:
@@ -153,12 +159,15 @@ def snapshot(path: Path) -> Snapshot:
         counts: dict[tuple[str, str], int] = {}
         digests: dict[str, str] = {}
         for t in DDL:
-            rows = "(SELECT * EXCLUDE (loaded_at) FROM release)" if t == "release" else t
+            rows = {"release": "(SELECT * EXCLUDE (loaded_at) FROM release)",
+                    # one row per load: a re-run after a kill adds loads of the same files
+                    "release_history": "(SELECT DISTINCT * EXCLUDE (loaded_at) "
+                                       "FROM release_history)"}.get(t, t)
             # Every row, in a canonical order, hashed (reading it all: every table readable).
             digests[t] = str(s.query(
                 "SELECT md5(coalesce(string_agg(r::VARCHAR, chr(10) ORDER BY r::VARCHAR), '')) "
                 f"FROM {rows} AS r").iloc[0, 0])  # noqa: S608 - fixed names
-            if t != "release":
+            if t not in ("release", "release_history"):
                 by = s.query(f"SELECT release_id, count(*) AS n FROM {t} GROUP BY ALL")  # noqa: S608
                 counts.update({(t, str(r)): int(n) for r, n in by.itertuples(index=False)})
         releases = s.query("SELECT * EXCLUDE (loaded_at) FROM release").set_index("id")
@@ -182,6 +191,11 @@ def check_store(path: Path, ref: Snapshot, *, complete: bool) -> Snapshot | None
         assert loaded == set(ref.releases.index)
     if loaded:
         pd.testing.assert_frame_equal(got.releases, ref.releases.loc[sorted(loaded)])
+        with Store(path, read_only=True) as s:  # every load in force is in the history
+            missing = s.query("SELECT id FROM release r WHERE NOT EXISTS (SELECT 1 FROM "
+                              "release_history h WHERE h.id = r.id AND h.sha256 = r.sha256 "
+                              "AND h.loaded_at = r.loaded_at)")
+        assert missing.empty, list(missing["id"])
     for table in RELEASE_TABLES:
         for rid in set(ref.releases.index) | {r for t, r in got.counts if t == table}:
             want = ref.counts.get((table, rid), 0) if rid in loaded else 0
@@ -264,7 +278,7 @@ def test_sigkill_inside_a_write_transaction_keeps_the_old_rows(tmp_path: Path) -
         assert ready.exists(), "the writer never reached its transaction"
         # A second process cannot open the store while the writer holds it, even to read:
         # DuckDB's file lock refuses it, and the Store says why.
-        with pytest.raises(KeycitiesError, match="keycities process has it open"):
+        with pytest.raises(KeycitiesError, match="Another process is writing it"):
             Store(path, read_only=True).connect()
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -339,12 +353,12 @@ def test_sigkill_halfway_through_a_fetch_leaves_no_half_file(tmp_path: Path,
 @pytest.fixture(scope="module")
 def clean_build(mirror: Path, tmp_path_factory: pytest.TempPathFactory
                 ) -> tuple[Path, Snapshot, float]:
-    """A clean subset build: (store path, its snapshot, seconds of work after the store
-    file appears)."""
+    """A clean subset build: (store path, its snapshot, seconds of work after the build's
+    copy of the store appears)."""
     root = tmp_path_factory.mktemp("clean")
     store = root / "k.duckdb"
     cmd = command("build", *BUILD_SOURCES, "--store", str(store), mirror=mirror)
-    work = work_seconds(cmd, environment(root / "cache"), exists(store))
+    work = work_seconds(cmd, environment(root / "cache"), staging(store))
     ref = snapshot(store)
     assert set(ref.releases["source"]) == set(BUILD_SOURCES) - {"split_weights"}
     assert "split_weight_inputs" in ref.meta and ref.counts[("postcode_profile",
@@ -370,9 +384,9 @@ def test_sigkill_during_build_leaves_a_consistent_store(
         extra = ["--force"] if forced else []
         cmd = command("build", *BUILD_SOURCES, "--store", str(store), *extra, mirror=mirror)
         env = environment(cache)
-        # Work starts when the store is created, or (--force) first written to.
-        started = exists(store.with_name(store.name + ".wal") if forced else store)
-        running += kill_during(cmd, env, started, float(delay))
+        # Work starts when the build has made its copy of the store (it writes the copy,
+        # then renames it over the store).
+        running += kill_during(cmd, env, staging(store), float(delay))
         check_store(store, ref, complete=forced)
         if cache.exists():
             check_cache(cache)
@@ -380,6 +394,7 @@ def test_sigkill_during_build_leaves_a_consistent_store(
         final = check_store(store, ref, complete=True)
         assert final is not None and final.digests == ref.digests
         assert not list(trial.rglob("*.part"))
+        assert not staging(store)(), "the re-run left a stale copy of the store"
     assert running >= TRIALS // 2, "too few kills landed while the build ran"
 
 

@@ -87,3 +87,50 @@ def test_store_path_problems_are_readable(tmp_path) -> None:  # type: ignore[no-
     bad.write_text("not a database")
     with pytest.raises(KeycitiesError, match="Is it a keycities store"):
         Store(bad).connect()
+
+
+def test_release_history_says_which_version_was_in_force_when() -> None:
+    import time
+
+    from keycities.store.queries import releases_in_force
+
+    with Store(":memory:") as s:
+        s.load_release(rel("r1"), source="t", table="fact", rows=facts(), reader_version="1")
+        s.load_release(rel("r2"), source="t", table="fact", rows=facts(), reader_version="1")
+        first = s.query("SELECT max(loaded_at) AS t FROM release")["t"].iloc[0]
+        later = first + dt.timedelta(microseconds=500)
+        time.sleep(0.002)  # every load below comes after `later`
+        then, diffs = releases_in_force(s, later)
+        assert list(then["id"]) == ["r1", "r2"] and diffs == []
+        # Reloaded from the same file (a --force build): the data is what it was.
+        s.load_release(rel("r1"), source="t", table="fact", rows=facts(), reader_version="1")
+        assert releases_in_force(s, later)[1] == []
+        # A new file for r2, and a new release r3, loaded after `later`:
+        newer = rel("r2").model_copy(update={"sha256": "f" * 64})
+        s.load_release(newer, source="t", table="fact", rows=facts(3), reader_version="2")
+        s.load_release(rel("r3"), source="t", table="fact", rows=facts(), reader_version="1")
+        then, diffs = releases_in_force(s, later)
+        assert list(then["id"]) == ["r1", "r2"]
+        assert then.set_index("id").at["r2", "sha256"] == rel("r2").sha256
+        assert len(diffs) == 2
+        assert diffs[0].startswith("r2 then came from file sha256 " + rel("r2").sha256)
+        assert "now holds sha256 " + "f" * 64 + ", reader 2" in diffs[0]
+        assert diffs[1].startswith("r3 was first loaded on ")
+        # Everything as it is now, an hour later:
+        assert releases_in_force(s, later + dt.timedelta(hours=1))[1] == []
+        # Before anything was loaded: every release is new since.
+        then, diffs = releases_in_force(s, first - dt.timedelta(days=1))
+        assert then.empty and len(diffs) == 3
+
+
+def test_a_store_made_before_release_history_gets_its_releases_as_history(
+        tmp_path: object) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "old.duckdb"
+    with Store(path) as s:
+        s.load_release(rel("r1"), source="t", table="fact", rows=facts(), reader_version="1")
+        s.write(lambda con: con.execute("DROP TABLE release_history"))
+    with Store(path) as s:  # opened for writing by this version: the table is made
+        hist = s.table("release_history")
+        assert list(hist["id"]) == ["r1"] and hist["sha256"].iloc[0] == rel("r1").sha256

@@ -209,11 +209,27 @@ def test_user_add_from_the_command_line(settings: Settings, built_store: Path) -
     ws.close()
 
 
+def _built_days_ago(built_store: Path, tmp_path: Path, days: int) -> Path:
+    """A copy of the store as if it had been built ``days`` days ago."""
+    import shutil
+
+    from keycities.store.store import Store
+
+    path = tmp_path / "older.duckdb"
+    shutil.copyfile(built_store, path)
+    with Store(path) as s:
+        for table in ("release", "release_history"):
+            s.write(lambda con, t=table: con.execute(
+                f"UPDATE {t} SET loaded_at = loaded_at - INTERVAL (?) DAY", [days]))
+    return path
+
+
 def test_export_pinned_as_published_on_a_date(settings: Settings, built_store: Path,
                                               tmp_path: Path) -> None:
     import datetime as dt
     import json
 
+    store = _built_days_ago(built_store, tmp_path, 3)
     ws = Workspace(settings.workspace_path)
     res_net = create_app(settings).state.resources.network("key-cities")
     edits.add_membership(ws, res_net, {"code": "E06000001", "as_published": "Hartlepool",
@@ -224,7 +240,7 @@ def test_export_pinned_as_published_on_a_date(settings: Settings, built_store: P
     yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
     out = tmp_path / "pinned"
     r = CliRunner().invoke(cli, ["export", "site", str(out), "--places", "members",
-                                 "--as-of", yesterday, "--store", str(built_store)], env=env)
+                                 "--as-of", yesterday, "--store", str(store)], env=env)
     assert r.exit_code == 0, r.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["as_published_on"] == yesterday
@@ -233,3 +249,34 @@ def test_export_pinned_as_published_on_a_date(settings: Settings, built_store: P
     members = json.loads((out / "network" / "key-cities" / "page.json").read_text())
     assert "E06000001" not in {m["code"] for m in members["tables"]["members"]["rows"]}
     assert not (out / "place" / "E06000001").exists()
+
+
+def test_export_pinned_before_the_data_was_loaded_is_refused(built_store: Path,
+                                                             tmp_path: Path) -> None:
+    import datetime as dt
+
+    store = _built_days_ago(built_store, tmp_path, 3)
+    from keycities.store.store import Store
+
+    with Store(store) as s:  # one release reloaded from another file yesterday
+        rid = s.query("SELECT min(id) AS id FROM release")["id"].iloc[0]
+        for table in ("release", "release_history"):
+            s.write(lambda con, t=table: con.execute(
+                f"UPDATE {t} SET sha256 = ?, loaded_at = loaded_at + INTERVAL 2 DAY "  # noqa: S608
+                "WHERE id = ?", ["0" * 64, rid]))
+        s.write(lambda con: con.execute(
+            "INSERT INTO release_history SELECT id, source, ?, reader_version, "
+            "loaded_at - INTERVAL 2 DAY, row_count FROM release WHERE id = ?", ["a" * 64, rid]))
+    two_days_ago = (dt.date.today() - dt.timedelta(days=2)).isoformat()
+    out = tmp_path / "pinned"
+    r = CliRunner().invoke(cli, ["export", "site", str(out), "--places", "members",
+                                 "--as-of", two_days_ago, "--store", str(store)])
+    message = str(r.exception)  # main() prints it as "Error: ..."; the runner keeps it
+    assert r.exit_code != 0
+    assert f"changed since {two_days_ago}" in message
+    assert f"{rid} then came from file sha256 {'a' * 64}" in message
+    assert not out.exists()
+    four_days_ago = (dt.date.today() - dt.timedelta(days=4)).isoformat()
+    r = CliRunner().invoke(cli, ["export", "site", str(out), "--places", "members",
+                                 "--as-of", four_days_ago, "--store", str(store)])
+    assert r.exit_code != 0 and "was first loaded on" in str(r.exception)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +225,90 @@ def test_user_errors_are_4xx_with_a_message(client: TestClient, url: str, status
 def test_bad_parameters_are_422(client: TestClient, url: str) -> None:
     body = get(client, url, 422)
     assert body["detail"]
+
+
+# ------------------------------------------- twinning checked before a job; the time limit
+TWIN_MISTAKES = [  # (query, the field the message must name)
+    ("places=lad&mode=bond&similar=nope", "similar"),
+    ("places=lad&uk=true&contrast=nope", "contrast"),  # the UK's districts run as a job
+    ("places=district&mode=mixed&similar=population", "similar"),  # a LAD total, not lent
+    ("places=district&contrast=gva_per_jobs", "contrast"),
+    ("places=sector&mode=bond", "similar"),  # postcode places have no default similarity
+    ("places=sector&contrast=oac_9", "contrast"),
+    ("places=sector&min_km=300&max_km=100", "min_km"),
+]
+
+
+@pytest.mark.parametrize(("query", "field"), TWIN_MISTAKES)
+def test_twin_mistakes_are_422_at_once_naming_the_web_field_and_start_no_job(
+        client: TestClient, query: str, field: str) -> None:
+    res = client.app.state.resources  # type: ignore[attr-defined]
+    res.features()  # built once per app (about a second); the check itself is what is timed
+    before = len(res.jobs)
+    began = time.monotonic()
+    body = get(client, f"/api/twin?{query}", 422)
+    took = time.monotonic() - began
+    assert set(body) == {"error"}, body  # no job id, no progress
+    assert re.search(rf"\b{field}\b", body["error"]) and "--" not in body["error"], body
+    assert len(res.jobs) == before
+    assert took < 2, took  # a postcode place set takes several seconds to build
+
+
+def test_the_feature_names_checked_before_a_job_are_the_place_sets_own(
+        built_store: Path) -> None:
+    from keycities.analysis.place_features import offered_features, place_features
+    from keycities.store.store import Store
+
+    with Store(built_store, read_only=True) as store:
+        lad = place_features(store, "lad").features
+        for places in ("lad", "district", "sector"):
+            assert offered_features(places, lad) == tuple(place_features(store, places).features)
+
+
+def _finished(c: TestClient, job_id: str, timeout: float = 120) -> dict[str, Any]:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        status: dict[str, Any] = get(c, f"/api/jobs/{job_id}")
+        if status["status"] not in ("queued", "running"):
+            return status
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} still running after {timeout} s")
+
+
+def test_a_twinning_job_past_the_time_limit_fails_saying_what_to_ask_instead(
+        built_store: Path) -> None:
+    limited = Settings(store=built_store, offline=True, job_seconds=0.5)
+    with TestClient(create_app(limited)) as c:
+        r = c.get("/api/twin?places=sector&mode=mixed&similar=postcodes")
+        assert r.status_code == 202, r.text
+        job = r.json()
+        assert job["limit_seconds"] == 0.5 and job["status"] in ("queued", "running")
+        status = _finished(c, job["id"])
+        assert status["status"] == "failed" and status["limit_seconds"] == 0.5
+        assert status["error"] == (
+            "Stopped after 0.5 s, the limit for one computation on this server: ask for fewer "
+            "places (postcode districts rather than sectors), or a narrower distance band "
+            "(max_km).")
+        # Asking again answers at once with the same error: no second run out of time.
+        jobs = c.app.state.resources.jobs  # type: ignore[attr-defined]
+        known = len(jobs)
+        again = get(c, "/api/twin?places=sector&mode=mixed&similar=postcodes", 422)
+        assert again["error"] == status["error"] and len(jobs) == known
+
+
+def test_the_apps_shutdown_stops_the_worker_under_a_running_job(built_store: Path) -> None:
+    from keycities.web.jobs import WORKER
+
+    with TestClient(create_app(Settings(store=built_store, offline=True))) as c:
+        job = get(c, "/api/twin?places=sector", 202)
+        res = c.app.state.resources  # type: ignore[attr-defined]
+        running = res.jobs.get(job["id"])
+        end = time.monotonic() + 60
+        while "postcode sectors" not in running.message and time.monotonic() < end:
+            time.sleep(0.05)  # until the worker reports from inside the computation
+        assert "postcode sectors" in running.message, running.payload()
+    began = time.monotonic()
+    assert res.jobs.wait(running, 30).status == "failed", running.payload()
+    assert "worker process ended" in (running.error or "")
+    assert time.monotonic() - began < 10
+    assert WORKER.pool is None and WORKER.manager is None

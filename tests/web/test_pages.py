@@ -144,6 +144,26 @@ def test_bad_input_gives_a_readable_html_error(client: TestClient, url: str, sta
     assert 'class="error"' in text and says in text, text[:1500]
 
 
+@pytest.mark.parametrize(("query", "field"), [
+    ("places=lad&uk=true&mode=bond&similar=nope", "similar"),
+    ("places=district&contrast=nope", "contrast"),
+    ("places=sector&mode=mixed&similar=population", "similar"),
+    ("places=sector&min_km=300&max_km=100", "min_km"),
+])
+def test_twin_page_mistakes_are_422_at_once_naming_the_form_field_and_start_no_job(
+        client: TestClient, query: str, field: str) -> None:
+    res = client.app.state.resources  # type: ignore[attr-defined]
+    res.features()  # built once per app; the check itself is what is timed
+    before = len(res.jobs)
+    began = time.monotonic()
+    text = html(client, f"/twin?{query}", 422)
+    assert time.monotonic() - began < 2
+    error = re.search(r'class="error"[^>]*>(.*?)</', text, re.S)
+    assert error and re.search(rf"\b{field}\b", error.group(1)), text[:1500]
+    assert "--" not in error.group(1) and "/api/jobs/" not in text
+    assert len(res.jobs) == before
+
+
 def test_bad_download_and_unknown_job_are_json_errors(client: TestClient) -> None:
     r = client.get("/claims?table=nope&format=csv")
     assert r.status_code == 422 and "table=claims" in r.json()["error"]

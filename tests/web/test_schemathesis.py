@@ -9,15 +9,20 @@ must not carry an internal error in its body (a background job that crashed is
 shown as "Internal error (...)" on a 200 page or a 422, not as a 500).
 
 Heavy operations are not excluded: ``/api/twin`` and ``/twin`` on postcode
-districts and sectors and ``/testbeds`` start background jobs and answer at
-once; every job the fuzzer starts is followed (for up to ``JOB_BUDGET`` seconds
-in all) and must not have crashed.  One parameter value is held back:
-``uk=true`` on the twinning operations, whose local-authority twinning runs
-inside the request for about 17 s; it is tested once, on its own
-(:func:`test_uk_lad_twinning_is_bounded`).  Free-text parameters whose valid
-values a fuzzer would not guess (network ids, place names, features) are
-half the time replaced by valid ones (``STEER``), so that the code behind them
-is reached.
+districts and ``/testbeds`` start background jobs and answer at once; every job
+the fuzzer starts is followed (for up to ``JOB_BUDGET`` seconds in all) and must
+not have crashed.  Two parameter values are held back, each tested once on its
+own: ``uk=true`` on the twinning operations, whose twinning of the UK's local
+authorities takes about 17 s (:func:`test_uk_lad_twinning_is_bounded`),
+and ``places=sector``, whose job pairs some 12,000 postcode sectors for a
+minute or more: generated requests twin postcode districts instead (the same
+code path, a quarter of the places), and :func:`test_sector_twinning_is_a_job`
+checks that a sector request is accepted as a job (202), without waiting for
+it.  Jobs run one at a time, one per client, so a sector job among the fuzzer's
+would hold up (or, as 429, turn away) every job after it and leave the job
+check waiting out its budget.  Free-text parameters whose valid values a
+fuzzer would not guess (network ids, place names, features) are half the time
+replaced by valid ones (``STEER``), so that the code behind them is reached.
 
 One app serves the whole module, as a server would (Schemathesis's own client
 would end the app's lifespan, closing its store and job pool, after each
@@ -70,6 +75,7 @@ STEER: dict[tuple[str, str], list[Any]] = {
     ("query", "table"): ["members", "pairs", "peers", "places", "profile", "claims", "years",
                          "summary", "design", "transfer", "releases", "changes"],
 }
+TWIN_PATHS = ("/api/twin", "/twin")
 JOB_LINK = re.compile(r"/api/jobs/([0-9a-f]{12})")
 JOBS: set[str] = set()
 """Ids of the background jobs the fuzzer started."""
@@ -78,15 +84,22 @@ JOB_BUDGET = 120
 
 
 @pytest.fixture(scope="module")
-def session(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """An ASGI client of one app for the whole module, the app's lifespan around it."""
+def app(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One app for the whole module, its lifespan (store, job pool, worker) around it."""
     from fastapi.testclient import TestClient
-    from schemathesis.python.asgi import get_client
 
     workspace = tmp_path_factory.mktemp("schemathesis") / "workspace.sqlite"
     app = create_app(Settings(store=built_store, offline=True, workspace=workspace))
     with TestClient(app):
-        yield get_client(app)
+        yield app
+
+
+@pytest.fixture(scope="module")
+def session(app: Any) -> Any:
+    """Schemathesis's ASGI client of the module's app."""
+    from schemathesis.python.asgi import get_client
+
+    return get_client(app)
 
 
 def no_internal_error(ctx: Any, response: Any, case: Any) -> bool | None:
@@ -101,6 +114,22 @@ def no_internal_error(ctx: Any, response: Any, case: Any) -> bool | None:
         if isinstance(body, dict) and {"id", "status", "kind"} <= set(body):
             JOBS.add(str(body["id"]))
     return None
+
+
+def hold_back(case: Any) -> None:
+    """On the twinning operations, generated ``places=sector`` becomes ``district`` and
+    ``uk=true`` becomes ``false`` (see the module docstring), repeated values included."""
+    def swap(name: str, value: Any) -> Any:
+        if name == "places" and value == "sector":
+            return "district"
+        if name == "uk" and str(value).lower() in TRUE:
+            return "false"
+        return value
+
+    if case.operation.path in TWIN_PATHS and isinstance(case.query, dict):
+        for name, value in case.query.items():
+            case.query[name] = ([swap(name, v) for v in value] if isinstance(value, list)
+                                else swap(name, value))
 
 
 def steer(case: Any, data: st.DataObject) -> None:
@@ -118,8 +147,7 @@ def steer(case: Any, data: st.DataObject) -> None:
           suppress_health_check=list(HealthCheck))
 def test_no_server_error(case: Any, data: st.DataObject, session: Any) -> None:
     steer(case, data)
-    if isinstance(case.query, dict) and str(case.query.get("uk")).lower() in TRUE:
-        case.query["uk"] = "false"  # see the module docstring
+    hold_back(case)
     case.call_and_validate(session=session, timeout=60, checks=[
         not_a_server_error, response_schema_conformance, no_internal_error])
 
@@ -165,3 +193,25 @@ def test_uk_lad_twinning_is_bounded(session: Any) -> None:
                                  "/network/key-cities?at=9999-12-31&format=json"])
 def test_far_future_membership_date_is_not_a_server_error(session: Any, url: str) -> None:
     assert session.get(url, timeout=60).status_code < 500
+
+
+def test_sector_twinning_is_a_job(app: Any) -> None:
+    """A postcode-sector request is accepted at once as a background job (202), which the
+    twinning page shows too; its minute or more of pairing is not waited for (the worker
+    is stopped with the app)."""
+    from fastapi.testclient import TestClient
+
+    # A client address of its own: jobs are one per client, and one of the fuzzer's (or
+    # the UK twinning's) may still be running, which would turn this request away (429).
+    client = TestClient(app, client=("sector-check", 50001))
+    start = time.perf_counter()
+    r = client.get("/api/twin", params={"places": "sector"})
+    seconds = time.perf_counter() - start
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert job["kind"] == "twin" and job["status"] in ("queued", "running"), job
+    assert seconds < 5, f"{seconds:.1f} s to accept a job"
+    page = client.get("/twin", params={"places": "sector"})
+    assert page.status_code == 200 and f"/api/jobs/{job['id']}" in page.text, page.text[:500]
+    now = client.get(f"/api/jobs/{job['id']}").json()
+    assert now["status"] in ("queued", "running", "done") and now["error"] is None, now

@@ -9,17 +9,19 @@ from rich.console import Console
 from keycities._impl.context import Context
 from keycities._impl.output import Format, print_frame
 from keycities.store.build import BuildReport, build_store
+from keycities.store.staging import staged
 
 
 def run_build(ctx: Context, names: Sequence[str] | None, *, force: bool, fmt: Format,
               console: Console) -> bool:
     """Build the store with a status line per step; print the outcome; True if no failure."""
-    with console.status("Building the evidence store…") as status:
+    with console.status("Building the evidence store…") as status, \
+            staged(ctx.settings.store) as store:
 
         def observe(message: str) -> None:
             status.update(f"Building the evidence store: {message}")
 
-        report = build_store(ctx.store, ctx.settings, only=names, force=force, observer=observe)
+        report = build_store(store, ctx.settings, only=names, force=force, observer=observe)
     _summarise(report, fmt, console, ctx)
     return report.ok
 

@@ -84,9 +84,10 @@ def parse_date(value: str | dt.date | None) -> dt.date:
         return dt.date.today()
     if isinstance(value, dt.date):
         return value
+    from keycities._impl.numbers import iso_date
     from keycities.errors import KeycitiesError
 
     try:
-        return dt.date.fromisoformat(value)
+        return iso_date(value)
     except ValueError as exc:
         raise KeycitiesError(f"{value!r} is not a date; use YYYY-MM-DD.") from exc

@@ -228,12 +228,19 @@ def headline_from_store(store: Store, network: Network, *, at: dt.date,
     vm = member_vintage(at)
     geo = geography_from_store(store)
     out = Headline(network.id, network.name, at, vm, members)
-    per_tables = []
-    for spec in figures:
-        fig, per = _figure_from_store(store, spec, members, geo, year=year, vm=vm)
-        out.figures.append(fig)
-        per_tables.append(per)
-    out.member_values = pd.concat(per_tables, ignore_index=True) if per_tables else pd.DataFrame()
+
+    def compute() -> tuple[list[Figure], pd.DataFrame]:
+        pairs = [_figure_from_store(store, spec, members, geo, year=year, vm=vm)
+                 for spec in figures]
+        per_tables = [per for _, per in pairs]
+        return ([fig for fig, _ in pairs],
+                pd.concat(per_tables, ignore_index=True) if per_tables else pd.DataFrame())
+
+    # The figures depend on the date only through the member list and its vintage: dates
+    # with the same members share them (the web app is asked for many dates).
+    figs, per = store.memo(("headline", members.to_json(), vm, year, figures), compute)
+    out.figures.extend(figs)
+    out.member_values = per.copy()
     ids = [f.release_id for f in out.figures if f.release_id]
     out.releases = release_info(store, ids)
     out.notes.extend(membership_notes(network, at, with_basis=True))
@@ -258,11 +265,19 @@ def departures(network: Network, *, since: dt.date, at: dt.date) -> list[str]:
 
 
 def geography_from_store(store: Store) -> GeographyTables:
-    """The geography tables of a built store, ready for mapping."""
+    """The geography tables of a built store, ready for mapping.
+
+    Built once per open store (:meth:`~keycities.store.store.Store.memo`): every
+    figure, panel and audit shares them and their cached crosswalks.  Treat them as
+    read-only.
+    """
     from keycities.store.queries import geography_tables
 
-    area_rows, changes, _aliases, weights = geography_tables(store)
-    return GeographyTables.from_rows(area_rows, changes, weights)
+    def build() -> GeographyTables:
+        area_rows, changes, _aliases, weights = geography_tables(store)
+        return GeographyTables.from_rows(area_rows, changes, weights)
+
+    return store.memo("geography", build)
 
 
 def _figure_from_store(store: Store, spec: FigureSpec, members: pd.DataFrame,

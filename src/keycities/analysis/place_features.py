@@ -29,11 +29,12 @@ same missing-value rules.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from keycities._impl.numbers import NumberError, parse_number
 from keycities.analysis.features import (
     POSTCODE_VINTAGE,
     FeatureTable,
@@ -72,6 +73,34 @@ def default_contrast(places: str | Path) -> tuple[str, ...]:
     if str(places) in ("district", "sector"):
         return tuple(f"oac_{k}" for k in range(1, 9))
     return ()
+
+
+def offered_features(places: str, lad_features: Sequence[str]) -> tuple[str, ...]:
+    """The features a place set offers, from the LAD table's, without building the set.
+
+    Building postcode districts or sectors takes seconds; their features follow
+    from the LAD ones (see the module docstring): the OAC supergroup shares
+    (the same ``oac_*`` keys), ``postcodes``, and the lent LAD features the
+    store has.  So a parameter naming a feature can be checked at once.
+
+    Parameters
+    ----------
+    places
+        ``"lad"``, ``"district"`` or ``"sector"``.
+    lad_features
+        The features of the store's LAD table (:attr:`FeatureTable.features`).
+
+    Returns
+    -------
+    tuple of str
+        In the order of the place set's own table.
+    """
+    if places == "lad":
+        return tuple(lad_features)
+    if places in ("district", "sector"):
+        return (*(f for f in lad_features if f.startswith("oac_")), "postcodes",
+                *(f for f in LENT_FEATURES if f in lad_features))
+    raise KeycitiesError(f"Unknown place set {places!r}: use lad, district or sector.")
 
 
 def place_features(store: Store | None, places: str | Path = "lad", *, vintage: int = 2023,
@@ -218,10 +247,10 @@ def _too_large(records: list[tuple[int, list[str]]]) -> list[str]:
             if col in CSV_REQUIRED:
                 continue
             try:
-                value = float(cell)
-            except ValueError:
+                value = parse_number(cell)
+            except NumberError:
                 continue  # PlaceSet.from_csv names it
-            if math.isfinite(value) and abs(value) > MAX_MAGNITUDE:
+            if abs(value) > MAX_MAGNITUDE:
                 problems.append(f"line {line}: {clip(col)} {clip(cell.strip())!r} is too large "
                                 f"(above {MAX_MAGNITUDE:g} in magnitude); rescale the column, "
                                 "e.g. to thousands or millions")

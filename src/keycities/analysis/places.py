@@ -45,7 +45,6 @@ the place-by-OAC-subgroup tables are ``numpy.bincount`` results.
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +55,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from keycities._impl.numbers import NumberError, parse_number
 from keycities.errors import KeycitiesError, RegisterError
+from keycities.network.loader import (
+    by_line,
+    clip,
+    csv_records,
+    decode_user_text,
+    read_user_file,
+)
 from keycities.sources.postcodes import (
     BRITISH_GRID,
     IRISH_GRID,
@@ -429,27 +436,37 @@ def read_places_csv(path: Path) -> PlaceSet:
     Columns (header required, any case): ``code``, ``name``, ``lat``,
     ``lon`` (WGS84 degrees), then one or more numeric feature columns.  An
     empty feature cell is a missing value (kept as NaN for the caller to
-    impute or exclude); anything else must be a finite number.  Codes must
-    be unique.
+    impute or exclude); anything else must be a finite number as a
+    spreadsheet writes it (:func:`keycities._impl.numbers.parse_number`: no
+    ``1_000``, ``nan`` or ``inf``).  Codes must be unique.  The file must be
+    UTF-8 text and strictly valid CSV (the checks of
+    :mod:`keycities.network.loader`); a problem in a row that spans several
+    lines (a quoted cell with a line break) names the line the row starts on.
 
     Raises
     ------
     PlaceFileError
         Listing every problem with its line number; nothing is loaded.
+    KeycitiesError
+        When the file does not exist or cannot be read.
     """
-    if not path.is_file():
-        raise KeycitiesError(f"Places file {path} does not exist.")
-    header, rows = _csv_records(path)
-    problems = _header_problems(header)
+    text, problems = decode_user_text(read_user_file(path, "Places file"))
+    records, csv_problems = csv_records(text) if not problems else ([], [])
+    if problems or csv_problems:
+        raise PlaceFileError(str(path), [*problems, *csv_problems])
+    header_line, raw_header = records[0] if records else (1, [])
+    header = [c.strip().lower() for c in raw_header]
+    rows = [(line, [c.strip() for c in cells]) for line, cells in records[1:]]
+    problems = _header_problems(header, header_line)
     if problems:
         raise PlaceFileError(str(path), problems)
     feature_cols = [c for c in header if c not in CSV_REQUIRED]
     parsed = [_parse_row(line, cells, header, problems) for line, cells in rows]
     problems.extend(_duplicate_codes(parsed, [line for line, _ in rows]))
     if not rows:
-        problems.append("the file lists no places")
+        problems.append(f"line {header_line + 1}: the file lists no places")
     if problems:
-        raise PlaceFileError(str(path), problems)
+        raise PlaceFileError(str(path), by_line(problems))
     table = pd.DataFrame(parsed, columns=[*CSV_REQUIRED, *feature_cols])
     places = table[list(CSV_REQUIRED)].assign(level="csv")[["code", "name", "level", "lat",
                                                            "lon"]]
@@ -462,37 +479,20 @@ def read_places_csv(path: Path) -> PlaceSet:
     return PlaceSet("csv", places, pd.DataFrame(columns=OAC_COLUMNS), (), notes, feats)
 
 
-def _csv_records(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Lower-cased header and (line, cells) of each non-blank row."""
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f)
-        header = [c.strip().lower() for c in next(reader, [])]
-        rows = [(reader.line_num, [c.strip() for c in r]) for r in reader if any(r)]
-    return header, rows
-
-
-def _header_problems(header: list[str]) -> list[str]:
+def _header_problems(header: list[str], line: int) -> list[str]:
     problems = []
     absent = [c for c in CSV_REQUIRED if c not in header]
     if absent:
-        problems.append(f"line 1: header lacks {', '.join(absent)} (need code, name, lat, lon, "
-                        f"then numeric feature columns; got {header})")
-    dupes = sorted({c for c in header if header.count(c) > 1})
+        problems.append(f"line {line}: header lacks {', '.join(absent)} (need code, name, lat, "
+                        f"lon, then numeric feature columns; got {[clip(h) for h in header]})")
+    dupes = sorted({clip(c) for c in header if header.count(c) > 1})
     if dupes:
-        problems.append(f"line 1: column(s) {', '.join(dupes)} appear more than once")
+        problems.append(f"line {line}: column(s) {', '.join(dupes)} appear more than once")
     if "" in header:
-        problems.append("line 1: a column has no name")
+        problems.append(f"line {line}: a column has no name")
     if not problems and len(header) == len(CSV_REQUIRED):
-        problems.append("line 1: no feature columns after code, name, lat, lon")
+        problems.append(f"line {line}: no feature columns after code, name, lat, lon")
     return problems
-
-
-def _number(cell: str) -> float | None:
-    try:
-        value = float(cell)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
 
 
 def _parse_row(line: int, cells: list[str], header: list[str],
@@ -507,17 +507,31 @@ def _parse_row(line: int, cells: list[str], header: list[str],
         if not out[col]:
             problems.append(f"line {line}: '{col}' is empty")
     for col, bound in (("lat", 90.0), ("lon", 180.0)):
-        out[col] = _number(values.get(col, ""))
-        if out[col] is None or abs(out[col]) > bound:
-            problems.append(f"line {line}: {col} {values.get(col, '')!r} is not a number "
-                            f"between -{bound:g} and {bound:g}")
+        out[col] = _coordinate(line, col, values.get(col, ""), bound, problems)
     for col in feature_cols:
         cell = values.get(col, "")
-        out[col] = math.nan if cell == "" else _number(cell)
-        if out[col] is None:
-            problems.append(f"line {line}: {col} {cell!r} is not a finite number "
-                            "(leave the cell empty for a missing value)")
+        try:
+            out[col] = math.nan if cell == "" else parse_number(cell)
+        except NumberError as exc:
+            out[col] = None
+            problems.append(f"line {line}: {clip(col)} {clip(cell)!r} {exc}")
     return out
+
+
+def _coordinate(line: int, col: str, cell: str, bound: float,
+                problems: list[str]) -> float | None:
+    """A latitude or longitude within ``bound`` degrees, or None with a problem appended."""
+    try:
+        value = parse_number(cell)
+    except NumberError as exc:
+        problems.append(f"line {line}: {col} {clip(cell)!r} {exc}; {col} must be a number "
+                        f"between -{bound:g} and {bound:g}")
+        return None
+    if abs(value) > bound:
+        problems.append(f"line {line}: {col} {clip(cell)!r} is not a number between "
+                        f"-{bound:g} and {bound:g}")
+        return None
+    return value
 
 
 def _duplicate_codes(parsed: list[dict[str, Any]], lines: list[int]) -> list[str]:
@@ -526,6 +540,7 @@ def _duplicate_codes(parsed: list[dict[str, Any]], lines: list[int]) -> list[str
     for line, row in zip(lines, parsed, strict=True):
         code = row["code"]
         if code and code in first:
-            problems.append(f"line {line}: code {code!r} already given on line {first[code]}")
+            problems.append(f"line {line}: code {clip(code)!r} already given on line "
+                            f"{first[code]}")
         first.setdefault(code, line)
     return problems

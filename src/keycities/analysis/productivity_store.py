@@ -151,6 +151,13 @@ def load_inputs(store: Store, spec: MeasureSpec, members: pd.DataFrame, *, year:
     keycities.store.queries.NoDataError
         When the store lacks the measure (for ``year``).
     """
+    return store.memo(("productivity inputs", spec, members.to_json(), year, vintage),
+                      lambda: _load_inputs(store, spec, members, year=year, vintage=vintage,
+                                           geo=geo))
+
+
+def _load_inputs(store: Store, spec: MeasureSpec, members: pd.DataFrame, *, year: int | None,
+                 vintage: int, geo: GeographyTables) -> MeasureInputs:
     from keycities.geography.mapping import ratio_to_vintage
     from keycities.store.queries import choose_slice
 

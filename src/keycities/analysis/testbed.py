@@ -31,7 +31,7 @@ import pandas as pd
 
 from keycities._impl.plain import jsonable
 from keycities.analysis.panel import DonorPool, Panel, donor_pool, outcome_panel
-from keycities.errors import KeycitiesError
+from keycities.errors import KeycitiesError, Param, ParameterError
 from keycities.store.store import Store
 
 if TYPE_CHECKING:
@@ -172,8 +172,13 @@ def _inputs(store: Store, panel: Panel, starts: Mapping[str, int], rules: DonorR
                                     "pre-policy outcome path is closest to each testbed's "
                                     "(their union), among those the other rules allow."))
     if len(pool.donors) < 5:
-        raise KeycitiesError(f"Only {len(pool.donors)} comparison places are left after the "
-                             "donor rules: relax --min-km, --same-region or --peers.")
+        set_rules = [Param(name) for name in ("min_km", "same_region", "peers", "similar")
+                     if getattr(rules, name)]
+        relax: list[str | Param] = []
+        for i, rule in enumerate(set_rules):
+            relax += [", " if 0 < i < len(set_rules) - 1 else " or " if i else "", rule]
+        raise ParameterError(f"Only {len(pool.donors)} comparison places are left after the "
+                             "donor rules", *([": relax ", *relax] if relax else []), ".")
     values = panel.values.loc[[*treated, *pool.donors]]
     return pool, values
 

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from keycities.analysis.features import FeatureTable
-from keycities.errors import KeycitiesError
+from keycities.errors import KeycitiesError, Param, ParameterError
 from keycities.store.store import Store
 
 Mode = Literal["bridge", "bond", "mixed"]
@@ -57,21 +57,35 @@ class TwinSpec:
     leave_out: frozenset[str] = frozenset()
 
     def check(self, features: Sequence[str]) -> None:
-        """Raise a clear error for a spec that cannot be used with ``features``."""
+        """Raise a clear error for a spec that cannot be used with ``features``.
+
+        Cheap (no data is read), so a front end can call it before starting a
+        long computation with the place set's feature names
+        (:func:`keycities.analysis.place_features.offered_features`).
+
+        Raises
+        ------
+        ParameterError
+            Naming the parameter at fault (``contrast``, ``min_km``...).
+        """
         if self.mode not in ("bridge", "bond", "mixed"):
-            raise KeycitiesError(f"Unknown mode {self.mode!r}: use bridge, bond or mixed.")
+            raise ParameterError("Unknown ", Param("mode"), f" {self.mode!r}: use bridge, bond "
+                                 "or mixed.")
         need = {"bridge": ("contrast",), "bond": ("similar",),
                 "mixed": ("contrast", "similar")}[self.mode]
         for name in need:
             if not getattr(self, name):
-                raise KeycitiesError(f"Mode {self.mode} needs --{name} features.")
-        unknown = sorted((set(self.contrast) | set(self.similar)) - set(features))
-        if unknown:
-            raise KeycitiesError(f"Unknown feature(s) {unknown}; known: {', '.join(features)}.")
+                raise ParameterError(f"Mode {self.mode} needs ", Param(name), " features.")
+        for name in ("contrast", "similar"):
+            unknown = sorted(set(getattr(self, name)) - set(features))
+            if unknown:
+                raise ParameterError(f"Unknown feature(s) {unknown} in ", Param(name),
+                                     f"; known: {', '.join(features)}.")
         if self.different not in (None, "region", "nation"):
-            raise KeycitiesError(f"--different {self.different!r}: use region or nation.")
+            raise ParameterError(Param("different"), f" {self.different!r}: use region or "
+                                 "nation.")
         if self.min_km is not None and self.max_km is not None and self.min_km > self.max_km:
-            raise KeycitiesError("--min-km is larger than --max-km.")
+            raise ParameterError(Param("min_km"), " is larger than ", Param("max_km"), ".")
 
 
 BLOCK = 1024

@@ -82,7 +82,10 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
         Pin the pack "as published on" this date: the member register as it
         stood at the end of that day (edits made later are undone), membership
         dates on it, and a ``manifest.json`` naming the register's last change and
-        every data release (id, publisher's date, sha256) the figures rest on.
+        every data release (id, publisher's date, sha256, reader, when loaded) the
+        figures rest on.  The store keeps one version of each release, so the
+        export is refused when a release was loaded, replaced or removed after
+        that day (:func:`keycities.store.queries.releases_in_force`), naming each.
     progress
         Called after each page.
 
@@ -93,7 +96,8 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
     Raises
     ------
     KeycitiesError
-        When ``folder`` exists and ``force`` is not given, or the store is not built.
+        When ``folder`` exists and ``force`` is not given, the store is not built, or
+        (with ``as_of``) its data releases changed after that day.
     """
     from keycities.export.tables import table_bytes
     from keycities.web.app import Resources
@@ -122,10 +126,12 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
 
             raise StoreNotBuiltError(f"No evidence store at {settings.store}: run "
                                      "`keycities build` first.")
+        if pin is not None:
+            _check_releases_then(res, as_of, pin)
         codes = list(res.features().values.index)
         if places == "members":
             members = set(res.network(network).members_at(
-                dt.date.today())["code"])
+                as_of or dt.date.today())["code"])
             codes = [c for c in codes if c in members]
         builders: list[tuple[str, Callable[[], Any]]] = [
             (f"network/{network}", lambda: network_page(res, network, as_of)),
@@ -185,6 +191,22 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
                       bytes=size, skipped=skipped)
 
 
+def _check_releases_then(res: Any, as_of: dt.date | None, pin: str) -> None:
+    """Refuse to pin a pack to a date when the store's data is not what it was then."""
+    from keycities.store.queries import releases_in_force
+
+    _, differences = releases_in_force(res.store, dt.datetime.fromisoformat(pin))
+    if differences:
+        shown = differences[:8] + ([f"and {len(differences) - 8} more."]
+                                   if len(differences) > 8 else [])
+        raise KeycitiesError(
+            f"The store's data releases have changed since {as_of}, so a pack as published "
+            "on that day cannot be made from it:\n- " + "\n- ".join(shown) + "\nBuild a "
+            "store from the release files of that day (the catalog and `keycities sources` "
+            "name each file's URL and sha256) and export from it with --store, or pin a "
+            "later date.")
+
+
 def _manifest(res: Any, network: str, as_of: dt.date | None, pin: str | None
               ) -> dict[str, Any]:
     """What the pack rests on: the register's state and the data releases."""
@@ -192,7 +214,8 @@ def _manifest(res: Any, network: str, as_of: dt.date | None, pin: str | None
                                                 entity=f"membership:{network}")
                if pin is None or c.at <= pin]
     rel = res.releases()
-    cols = [c for c in ("id", "publisher", "published", "sha256") if c in rel.columns]
+    cols = [c for c in ("id", "publisher", "published", "sha256", "reader_version",
+                        "loaded_at") if c in rel.columns]
     return {"as_published_on": None if as_of is None else as_of.isoformat(),
             "exported": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "network": network,

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 import yaml
 
+from keycities._impl.numbers import iso_date
 from keycities.errors import KeycitiesError, RegisterError
 from keycities.geography.vintage import vintage_of_date
 from keycities.network.register import Membership, Network, builtin_network
@@ -445,7 +446,7 @@ def _parse_date(row: _Row, key: str, problems: list[str]) -> dt.date | None:
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        return iso_date(text)
     except ValueError:
         problems.append(f"line {row.at(key)}: {key} {clip(text)!r} is not a date "
                         "(use YYYY-MM-DD)")

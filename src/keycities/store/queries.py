@@ -6,6 +6,7 @@ modules receive the DataFrames they return.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -133,6 +134,52 @@ def release_info(store: Store, release_ids: Sequence[str]) -> pd.DataFrame:
         "licence, sha256, notes FROM release WHERE id IN (SELECT UNNEST(?)) ORDER BY id",
         [list(release_ids)],
     )
+
+
+def releases_in_force(store: Store, until: dt.datetime) -> tuple[pd.DataFrame, list[str]]:
+    """The version of each release that the store held at ``until``, and how its data
+    differs now.
+
+    Parameters
+    ----------
+    store
+        A built store.
+    until
+        A time (UTC, naive or aware).
+
+    Returns
+    -------
+    (pandas.DataFrame, list of str)
+        One row per release loaded by ``until``: id, source, sha256, reader_version,
+        loaded_at (the load in force then); and one sentence per difference with the
+        store's data now: a release loaded since for the first time, loaded since from
+        another file or by another reader, or no longer in the store.  No sentences:
+        the store's figures are those of ``until``.
+    """
+    if until.tzinfo is not None:
+        until = until.astimezone(dt.UTC).replace(tzinfo=None)
+    then = store.query(
+        "SELECT id, source, sha256, reader_version, loaded_at FROM release_history "
+        "WHERE loaded_at <= ? QUALIFY row_number() OVER (PARTITION BY id "
+        "ORDER BY loaded_at DESC) = 1 ORDER BY source, id", [until])
+    now = store.query("SELECT id, sha256, reader_version, loaded_at FROM release "
+                      "ORDER BY source, id").set_index("id")
+    was = {str(r): (str(h), str(v)) for r, h, v in
+           zip(then["id"], then["sha256"], then["reader_version"], strict=True)}
+    notes = []
+    for rid, row in now.iterrows():
+        if rid not in was:
+            notes.append(f"{rid} was first loaded on {row['loaded_at']:%Y-%m-%d %H:%M} UTC, "
+                         "after that time.")
+        elif was[str(rid)] != (row["sha256"], row["reader_version"]):
+            sha, reader = was[str(rid)]
+            notes.append(
+                f"{rid} then came from file sha256 {sha} read by reader {reader}; the store "
+                f"now holds sha256 {row['sha256']}, reader {row['reader_version']}, loaded "
+                f"on {row['loaded_at']:%Y-%m-%d %H:%M} UTC.")
+    notes += [f"{rid} was in the store then and is not now." for rid in was
+              if rid not in now.index]
+    return then, notes
 
 
 def geography_tables(store: Store) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,

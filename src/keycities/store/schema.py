@@ -19,11 +19,15 @@ alias
     alias, code
 boundary
     code, name, geojson (geometry as GeoJSON text, WGS84 lon/lat)
+
+``release_history`` keeps one row per load of a release (its id, file hash, reader
+version, time and rows), never deleted: which version of every release was in
+force on a date, for exports pinned "as published on" that date.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 DDL: dict[str, str] = {
     "release": """
@@ -41,6 +45,15 @@ DDL: dict[str, str] = {
             sha256 VARCHAR NOT NULL,
             mirror_path VARCHAR,
             notes VARCHAR,
+            reader_version VARCHAR NOT NULL,
+            loaded_at TIMESTAMP NOT NULL,
+            row_count BIGINT NOT NULL
+        )""",
+    "release_history": """
+        CREATE TABLE IF NOT EXISTS release_history (
+            id VARCHAR NOT NULL,
+            source VARCHAR NOT NULL,
+            sha256 VARCHAR NOT NULL,
             reader_version VARCHAR NOT NULL,
             loaded_at TIMESTAMP NOT NULL,
             row_count BIGINT NOT NULL

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import duckdb
 import pandas as pd
@@ -40,6 +40,9 @@ class Store:
         self.read_only = read_only
         self._con: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
+        self._memo: dict[Hashable, Any] = {}
+        self.written = False
+        """True once anything was written (a schema made or changed, or a :meth:`write`)."""
 
     # -------------------------------------------------------------- lifecycle
     def connect(self) -> duckdb.DuckDBPyConnection:
@@ -50,9 +53,9 @@ class Store:
             try:
                 self._con = duckdb.connect(self.path, read_only=self.read_only)
             except duckdb.Error as exc:
-                hint = ("Another keycities process has it open: a build must have it to itself, "
-                        "so wait for the build, or stop `keycities serve` while you build, "
-                        "and try again."
+                hint = ("Another process is writing it (builds write a copy and swap it in, "
+                        "so this is a program of your own, or an older keycities): wait for "
+                        "it, and try again."
                         if "lock" in str(exc).lower() else
                         "Is it a keycities store (a DuckDB file)? Give another --store path.")
                 raise KeycitiesError(f"Cannot open the store {self.path}: {exc}. {hint}") from exc
@@ -76,6 +79,7 @@ class Store:
 
     def close(self) -> None:
         """Close the connection."""
+        self._memo.clear()
         if self._con is not None:
             self._con.close()
             self._con = None
@@ -91,6 +95,13 @@ class Store:
     def ensure_schema(self) -> None:
         """Create missing tables, all in one transaction (a killed first run leaves none)."""
         con = self.connect()
+        try:
+            version = con.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except duckdb.CatalogException:
+            version = None
+        if version is None or version[0] != str(SCHEMA_VERSION):
+            self.written = True
         con.execute("BEGIN TRANSACTION")
         try:
             for ddl in DDL.values():
@@ -99,6 +110,11 @@ class Store:
                 "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
             con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                         [str(SCHEMA_VERSION)])
+            # A store made before release_history existed: its releases as loaded.
+            con.execute(
+                "INSERT INTO release_history SELECT id, source, sha256, reader_version, "
+                "loaded_at, row_count FROM release "
+                "WHERE NOT EXISTS (SELECT 1 FROM release_history)")
         except BaseException:
             con.execute("ROLLBACK")
             raise
@@ -117,6 +133,22 @@ class Store:
         finally:
             cur.close()
 
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, kept for later calls with the same ``key`` while the store is unchanged.
+
+        For tables derived from the store's rows that many analyses share (the
+        geography, say).  Every write empties the memo, so a result never outlives
+        the rows it came from.  Two threads asking at once may both compute; the
+        result is the same.
+        """
+        try:
+            return cast(T, self._memo[key])
+        except KeyError:
+            pass
+        value = compute()
+        self._memo[key] = value
+        return value
+
     def table(self, name: str) -> pd.DataFrame:
         """A whole table."""
         if name not in DDL:
@@ -134,12 +166,16 @@ class Store:
             raise KeycitiesError(f"The store {self.path} is open read-only.")
         with self._lock:
             con = self.connect()
+            self._memo.clear()
+            self.written = True
             con.execute("BEGIN TRANSACTION")
             try:
                 result = fn(con)
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+            finally:
+                self._memo.clear()
             con.execute("COMMIT")
             return result
 
@@ -203,11 +239,14 @@ def _with_release_columns(release: Release, table: str, rows: pd.DataFrame) -> p
 
 def _record_release(con: duckdb.DuckDBPyConnection, release: Release, source: str,
                     reader_version: str, n: int) -> None:
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     con.execute("DELETE FROM release WHERE id = ?", [release.id])
     con.execute(
         "INSERT INTO release VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [release.id, source, release.publisher, release.title, release.url,
          release.landing_page, release.published, release.reference_period,
          release.geography_vintage, release.licence, release.sha256, release.mirror_path,
-         release.notes, reader_version, dt.datetime.now(dt.UTC).replace(tzinfo=None), n],
+         release.notes, reader_version, now, n],
     )
+    con.execute("INSERT INTO release_history VALUES (?, ?, ?, ?, ?, ?)",
+                [release.id, source, release.sha256, reader_version, now, n])

@@ -18,9 +18,12 @@ validation errors keep their 422.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -112,9 +115,13 @@ class _Ready:
         self.done = False
 
     def __enter__(self) -> None:
+        self.res.follow_rebuild()
         if not self.done:
             with self.init:
                 if not self.done:
+                    # Which file is opened: noted before opening, so that a build swapping
+                    # a new file in meanwhile is seen at the next check (and opened then).
+                    self.res.opened = file_identity(self.res.context.settings.store)
                     _ = self.res.context.resolver  # builds the geography (and opens the store)
                     self.done = True
 
@@ -122,12 +129,26 @@ class _Ready:
         return None
 
 
+def file_identity(path: Path) -> tuple[int, ...] | None:
+    """Device, inode, modification time and size of ``path`` (None when absent)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+
+
 class Resources:
     """The store, the geography and cached results of one application.
 
     Reads run in parallel (see :class:`_Ready`); the slow tables are built once
-    (:class:`Memo`) and forgotten when the register changes.
+    (:class:`Memo`) and forgotten when the register changes.  A build swaps a new
+    store file in (:mod:`keycities.store.staging`); the app notices it within
+    ``recheck`` seconds and opens it, forgetting every result of the old one.
     """
+
+    recheck = 1.0
+    """Seconds between checks for a rebuilt store file."""
 
     def __init__(self, settings: Settings, *, as_of: str | None = None) -> None:
         self.as_of = as_of
@@ -141,10 +162,35 @@ class Resources:
         self.england = Memo(self._england, size=16)
         self.shapes = Memo(self._shapes)
         self.lad_twins = Memo(self._lad_twins)
-        self.jobs = Jobs(workers=1)
+        self.jobs = Jobs(workers=1, limit_seconds=settings.job_seconds)
         self.renderer = Renderer()
         self.workspace = Workspace(settings.workspace_path)
         self.responses = ResponseStore()
+        self.opened: tuple[int, ...] | None = None
+        self._checked = time.monotonic()
+
+    def follow_rebuild(self) -> None:
+        """Open the store file anew when a build has replaced it (checked every
+        ``recheck`` seconds); results computed from the old file are forgotten."""
+        now = time.monotonic()
+        if not self.ready.done or now - self._checked < self.recheck:
+            return
+        self._checked = now
+        path = self.context.settings.store
+        if file_identity(path) == self.opened:
+            return
+        with self.ready.init:
+            if not self.ready.done or file_identity(path) == self.opened:
+                return
+            # Readers still using the old connection finish on it; it closes when the
+            # last of them lets it go.
+            self.context = Context(self.context.settings, write=False)
+            self.ready.done = False
+            for memo in vars(self).values():
+                if isinstance(memo, Memo):
+                    memo.cache_clear()
+            self.responses.clear()
+            self.jobs.forget_finished()
 
     def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call ``fn`` once the shared objects exist."""
@@ -261,9 +307,11 @@ class Resources:
     def close(self) -> None:
         """Close the store connection and stop the job pool and its worker process."""
         from keycities.web.jobs import WORKER
+        from keycities.web.render import SVG_WORKER
 
         self.jobs.shutdown()
         WORKER.stop()
+        SVG_WORKER.stop()
         self.workspace.close()
         with self.ready:
             self.context.close()
@@ -372,6 +420,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from keycities.web.render import SVG_WORKER
+
+        SVG_WORKER.start()
         yield
         resources.close()
 
@@ -384,7 +435,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages)
     app.mount("/static", StaticFiles(packages=[("keycities.web", "static")]), name="static")
     app.include_router(auth_router)
-    app.add_middleware(ResponseCache, store=resources.responses)
+    app.add_middleware(ResponseCache, store=resources.responses,
+                       check=resources.follow_rebuild)
     app.add_middleware(DropEmptyQuery)
     app.add_middleware(SecurityHeaders)
     return app

@@ -1,13 +1,15 @@
 """A response cache for a read-only app: every successful GET, kept by its URL.
 
-The store does not change while the app runs, so a page, a download or an API
-read computed once can be served again as it was.  Not cached: responses
-other than 200, responses that say ``Cache-Control: no-store`` (a page whose
-background job is still running), bodies over ``MAX_BODY``, and job status.
+The app reads the store only, so a page, a download or an API read computed
+once can be served again as it was, until the store file is rebuilt or the
+register changes (both empty the cache, before serving from it: see ``check``).
+Not cached: responses other than 200, responses that say ``Cache-Control:
+no-store`` (a page whose background job is still running), bodies over
+``MAX_BODY``, and job status.
 The least recently used entries go first once there are ``SIZE``.  A
 signed-in request (one with a session cookie) bypasses the cache both ways:
-its pages show the user's name and forms.  A change to the register empties
-the cache.
+its pages show the user's name and forms.  A response that was being computed
+when the cache was emptied is not kept (it may come from the old data).
 
 :class:`SecurityHeaders` adds to every response: a Content-Security-Policy
 that allows no script at all and nothing from elsewhere (the OpenAPI UI at
@@ -18,6 +20,7 @@ that allows no script at all and nothing from elsewhere (the OpenAPI UI at
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,24 +33,39 @@ SKIP = ("/api/jobs/", "/static/")
 
 
 class ResponseStore(OrderedDict[str, tuple[int, list[Any], bytes]]):
-    """The cached responses (emptied by :meth:`keycities.web.app.Resources.changed`)."""
+    """The cached responses (emptied by :meth:`keycities.web.app.Resources.changed`).
+
+    ``generation`` counts the times it was emptied.
+    """
+
+    generation = 0
+
+    def clear(self) -> None:
+        """Forget every response; responses being computed now will not be kept."""
+        self.generation += 1
+        super().clear()
 
 
 class ResponseCache:
     """ASGI middleware; see the module docstring."""
 
     def __init__(self, app: ASGIApp, store: ResponseStore | None = None,
-                 size: int = SIZE) -> None:
+                 size: int = SIZE, check: Callable[[], None] | None = None) -> None:
         self.app = app
         self.size = size
         self.items: ResponseStore = ResponseStore() if store is None else store
+        self.check = check
+        """Called before each lookup; may empty the cache (a rebuilt store)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (scope["type"] != "http" or scope["method"] != "GET"
                 or scope["path"].startswith(SKIP) or _signed_in(scope)):
             await self.app(scope, receive, send)
             return
+        if self.check is not None:
+            self.check()
         key = scope["path"] + "?" + scope.get("query_string", b"").decode("latin-1")
+        generation = self.items.generation
         hit = self.items.get(key)
         if hit is not None:
             self.items.move_to_end(key)
@@ -71,7 +89,8 @@ class ResponseCache:
                 if sum(map(len, chunks)) > MAX_BODY:
                     keep = False
                     chunks.clear()
-                if keep and not message.get("more_body", False):
+                if (keep and not message.get("more_body", False)
+                        and self.items.generation == generation):
                     self.items[key] = (start["status"], list(start.get("headers", [])),
                                        b"".join(chunks))
                     while len(self.items) > self.size:

@@ -14,17 +14,29 @@ so that a job's Python code never holds the web process's interpreter lock:
 reads stay fast while a placebo loop or a sector twinning runs (measured in
 ``benchmarks/load.py``).  The job's thread only waits for the worker and
 relays its progress.
+
+Time limit: a computation that has *run* (in the worker, time spent waiting
+for it not counted) longer than the limit (``KEYCITIES_JOB_SECONDS``, see
+:class:`~keycities.settings.Settings`) is stopped: its worker process is
+terminated, the job fails with a :class:`TimeLimitError` saying what to ask
+for instead, and the next computation gets a fresh worker.  A worker that dies
+otherwise (killed, out of memory) is replaced the same way, so it never leaves
+the jobs stuck.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import threading
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import CancelledError, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +46,8 @@ KEEP = 64
 """Finished jobs kept for later requests with the same parameters."""
 MAX_WAITING = 8
 """Jobs that may wait for a worker; beyond that new ones are refused (503)."""
+ADVICE = "ask for less at once."
+"""What a stopped computation's message suggests when its caller gives no advice."""
 
 
 class OneJobAtATimeError(KeycitiesError):
@@ -42,6 +56,15 @@ class OneJobAtATimeError(KeycitiesError):
 
 class JobsBusyError(KeycitiesError):
     """The queue is full (503): the server's state, not the request's fault."""
+
+
+class TimeLimitError(KeycitiesError):
+    """A computation ran longer than the server allows; its worker was stopped."""
+
+
+class WorkerLostError(KeycitiesError):
+    """The worker process ended before the computation did (killed, out of memory,
+    or the app shutting down)."""
 
 Report = Callable[[float, str], None]
 """Progress callback: (fraction done in [0, 1], what is happening)."""
@@ -62,6 +85,10 @@ class Job:
     finished: float | None = None
     result: Any = None
     error: str | None = None
+    limit_seconds: float | None = None
+    """Running time allowed (None: no limit), shown so a client knows what to expect."""
+    over_limit: bool = False
+    """Stopped by the time limit: kept as it is (not run again) for the same parameters."""
 
     def report(self, fraction: float, message: str) -> None:
         """Record progress (called from the worker thread)."""
@@ -73,25 +100,42 @@ class Job:
         return {"id": self.id, "kind": self.kind, "status": self.status,
                 "progress": round(self.progress, 4), "message": self.message,
                 "seconds": round((self.finished or time.time()) - self.started, 2),
-                "error": self.error}
+                "limit_seconds": self.limit_seconds, "error": self.error}
 
 
 class Jobs:
-    """A bounded pool of background jobs, deduplicated by their parameters."""
+    """A bounded pool of background jobs, deduplicated by their parameters.
 
-    def __init__(self, workers: int = 1) -> None:
+    Parameters
+    ----------
+    workers
+        Jobs run at the same time (threads; their computing shares one worker
+        process, see :func:`in_process`).
+    limit_seconds
+        Running time allowed to a job submitted with :meth:`submit_in_process`
+        (None: no limit).  It is enforced in the worker process: a job whose
+        ``fn`` runs in this process's threads (:meth:`submit`) cannot be stopped.
+    """
+
+    def __init__(self, workers: int = 1, *, limit_seconds: float | None = None) -> None:
+        if limit_seconds is not None and not limit_seconds > 0:
+            raise KeycitiesError(f"The job time limit must be positive, not {limit_seconds}.")
+        self.limit_seconds = limit_seconds
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="keycities-job")
         self._lock = threading.Lock()
         self._by_key: OrderedDict[str, Job] = OrderedDict()
         self._by_id: dict[str, Job] = {}
 
     def submit(self, kind: str, key: str, fn: Callable[[Report], Any], *,
-               owner: str = "") -> Job:
-        """The job for ``key``: the existing one if any (running or done), else a new one.
+               owner: str = "", limit_seconds: float | None = None) -> Job:
+        """The job for ``key``: the existing one if any (running, done, or stopped by the
+        time limit), else a new one (a job that failed otherwise is run again).
 
         ``fn`` receives a progress callback and returns the result.  A
         :class:`KeycitiesError` becomes the job's error message; any other
         exception too, prefixed so that it reads as the server's fault.
+        ``limit_seconds`` is only recorded on a new job (for its payload): ``fn``
+        enforces it, as :meth:`submit_in_process` does.
 
         Raises
         ------
@@ -103,7 +147,7 @@ class Jobs:
         """
         with self._lock:
             job = self._by_key.get(key)
-            if job is not None and job.status != "failed":
+            if job is not None and (job.status != "failed" or job.over_limit):
                 self._by_key.move_to_end(key)
                 return job
             active = [j for j in self._by_key.values() if j.status in ("queued", "running")]
@@ -115,18 +159,36 @@ class Jobs:
             if sum(j.status == "queued" for j in active) >= MAX_WAITING:
                 raise JobsBusyError(f"{MAX_WAITING} long computations are already waiting: try "
                                "again in a minute.")
-            job = Job(id=uuid.uuid4().hex[:12], kind=kind, key=key, owner=owner)
+            job = Job(id=uuid.uuid4().hex[:12], kind=kind, key=key, owner=owner,
+                      limit_seconds=limit_seconds)
             self._by_key[key] = job
             self._by_id[job.id] = job
             self._trim()
         self._pool.submit(self._run, job, fn)
         return job
 
+    def submit_in_process(self, kind: str, key: str, fn: Callable[..., Any], *args: Any,
+                          owner: str = "", advice: str = ADVICE) -> Job:
+        """:meth:`submit` a job that runs ``fn(report, *args)`` in the worker process
+        (:func:`in_process`), stopped after :attr:`limit_seconds` of running.
+
+        ``advice`` ends the message of a job stopped by the limit: what to ask for
+        instead.  ``fn`` must be a module-level function, ``args`` picklable.
+        """
+        limit = self.limit_seconds
+
+        def work(report: Report) -> Any:
+            return in_process(report, fn, *args, limit=limit, advice=advice)
+
+        return self.submit(kind, key, work, owner=owner, limit_seconds=limit)
+
     def _run(self, job: Job, fn: Callable[[Report], Any]) -> None:
         job.status, job.message, job.started = "running", "starting", time.time()
         try:
             job.result = fn(job.report)
             job.status, job.progress, job.message = "done", 1.0, "done"
+        except TimeLimitError as exc:  # asking again would only run out of time again
+            job.status, job.error, job.over_limit = "failed", str(exc), True
         except KeycitiesError as exc:
             job.status, job.error = "failed", str(exc)
         except Exception as exc:  # noqa: BLE001 - a job must never take the worker down
@@ -139,6 +201,17 @@ class Jobs:
         for k in done[: max(0, len(done) - KEEP)]:
             job = self._by_key.pop(k)
             self._by_id.pop(job.id, None)
+
+    def forget_finished(self) -> None:
+        """Forget finished jobs' results (the store they came from was replaced)."""
+        with self._lock:
+            for key in [k for k, j in self._by_key.items() if j.status in ("done", "failed")]:
+                job = self._by_key.pop(key)
+                self._by_id.pop(job.id, None)
+
+    def __len__(self) -> int:
+        """Jobs known: queued, running, and the finished ones kept."""
+        return len(self._by_id)
 
     def get(self, job_id: str) -> Job | None:
         """The job with id ``job_id``, if it is still known."""
@@ -158,36 +231,74 @@ class Jobs:
 
 # ------------------------------------------------------------------ the worker process
 
+POLL = 0.25
+"""Seconds between looks at the worker's progress (and at the time limit)."""
+
 
 class _Worker:
-    """One long-lived worker process (started on first use) and a progress board."""
+    """One long-lived worker process (started on first use) and a progress board.
+
+    The process pool and the board's manager are made on demand: :meth:`replace`
+    drops a pool (its process terminated) so that the next computation gets a
+    fresh one, and :meth:`stop` drops both (the app is shutting down).
+    """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.pool: ProcessPoolExecutor | None = None
         self.manager: Any = None
         self.board: Any = None
+        self.stops = 0
+        """How many times :meth:`stop` ran: a computation never restarts the worker
+        after one (a stopped app must not leave a process behind)."""
 
-    def start(self) -> tuple[ProcessPoolExecutor, Any]:
+    def start(self, *, stops: int | None = None) -> tuple[ProcessPoolExecutor, Any]:
+        """The pool and the board, made if need be; ``stops``: refuse (WorkerLostError)
+        when :meth:`stop` has run since that count was read."""
         with self.lock:
-            if self.pool is None:
-                # forkserver: a clean process, not a fork of this multi-threaded server.
-                ctx = multiprocessing.get_context("forkserver")
+            if stops is not None and stops != self.stops:
+                raise WorkerLostError(LOST)
+            # forkserver: a clean process, not a fork of this multi-threaded server.
+            ctx = multiprocessing.get_context("forkserver")
+            if self.manager is None:
                 self.manager = ctx.Manager()
                 self.board = self.manager.dict()
+            if self.pool is None:
                 self.pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
             return self.pool, self.board
+
+    def replace(self, pool: ProcessPoolExecutor) -> None:
+        """Terminate ``pool``'s process (if it is still the current one): the next
+        computation starts a fresh worker."""
+        with self.lock:
+            if self.pool is not pool:
+                return
+            self.pool = None
+        _terminate(pool)
 
     def stop(self) -> None:
         """Stop the worker at once (a running job fails; the app is shutting down)."""
         with self.lock:
-            if self.pool is not None:
-                procs = list((getattr(self.pool, "_processes", None) or {}).values())
-                self.pool.shutdown(wait=False, cancel_futures=True)
-                for proc in procs:
-                    proc.terminate()
-                self.manager.shutdown()
-                self.pool = self.manager = self.board = None
+            pool, manager = self.pool, self.manager
+            self.pool = self.manager = self.board = None
+            self.stops += 1
+        if pool is not None:
+            _terminate(pool)
+        if manager is not None:
+            manager.shutdown()
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Shut ``pool`` down and end its processes now, not after their work."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.join(timeout=5)
+        if proc.is_alive():  # SIGTERM caught or ignored by the job's code
+            proc.kill()
+            proc.join(timeout=5)
 
 
 WORKER = _Worker()
@@ -204,30 +315,113 @@ def _call(fn: Callable[..., Any], key: str, board: Any, args: tuple[Any, ...]) -
     def report(fraction: float, message: str) -> None:
         board[key] = (float(fraction), str(message))
 
+    report(0.0, "starting")  # the running time (and the time limit) counts from here
     try:
         return fn(report, *args)
     except KeycitiesError as exc:  # its own class may not survive pickling
         return _Failed(str(exc))
 
 
-def in_process(report: Report, fn: Callable[..., Any], *args: Any) -> Any:
+class _LostError(Exception):
+    """The worker ended under a computation; ``started`` when the computation had begun."""
+
+    def __init__(self, started: bool) -> None:
+        super().__init__("worker lost")
+        self.started = started
+
+
+class _OverLimitError(Exception):
+    """The computation has run longer than its limit."""
+
+
+LOST = ("The worker process ended before this computation finished (the server may be "
+        "short of memory, or restarting): try again in a minute.")
+
+
+def in_process(report: Report, fn: Callable[..., Any], *args: Any,
+               limit: float | None = None, advice: str = ADVICE) -> Any:
     """Run ``fn(report, *args)`` in the worker process and relay its progress to ``report``.
 
     ``fn`` must be a module-level function and ``args`` and its result picklable.
     A :class:`KeycitiesError` in the worker is raised here with the same message.
+
+    Parameters
+    ----------
+    report
+        Progress callback of the job.
+    fn, args
+        The computation.
+    limit
+        Seconds ``fn`` may run (None: no limit).  Time spent waiting for the
+        worker (another computation in it) does not count.
+    advice
+        What to ask for instead, ending the message of a computation stopped
+        by ``limit``.
+
+    Raises
+    ------
+    TimeLimitError
+        When ``fn`` ran longer than ``limit``: its worker process is terminated
+        and the next computation gets a fresh one.
+    WorkerLostError
+        When the worker process ended before ``fn`` did (it is replaced).  A
+        computation that had not begun when another one's worker was stopped is
+        run again once, in the new worker.
     """
-    pool, board = WORKER.start()
-    key = uuid.uuid4().hex
-    future = pool.submit(_call, fn, key, board, args)
-    while True:
+    stops = WORKER.stops
+    for attempt in range(2):
+        pool, board = WORKER.start(stops=stops)
         try:
-            result = future.result(timeout=0.25)
-            break
-        except TimeoutError:
-            got = board.get(key)
+            result = _wait(pool, board, report, fn, args, limit)
+        except _LostError as lost:
+            WORKER.replace(pool)
+            if lost.started or attempt:
+                raise WorkerLostError(LOST) from None
+            continue  # it was only waiting: once more, in a fresh worker
+        except _OverLimitError:
+            WORKER.replace(pool)
+            raise TimeLimitError(f"Stopped after {limit or 0:g} s, the limit for one "
+                                 f"computation on this server: {advice}") from None
+        if isinstance(result, _Failed):
+            raise KeycitiesError(result.message)
+        return result
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _wait(pool: ProcessPoolExecutor, board: Any, report: Report, fn: Callable[..., Any],
+          args: tuple[Any, ...], limit: float | None) -> Any:
+    """``fn``'s result from the worker, relaying progress; _OverLimitError past ``limit``,
+    _LostError when the worker (or the board) is gone.  ``fn``'s own errors pass through."""
+    key = uuid.uuid4().hex
+    started: float | None = None
+    try:
+        future = pool.submit(_call, fn, key, board, args)
+    except RuntimeError as exc:  # BrokenProcessPool, or a pool already shut down
+        raise _LostError(False) from exc
+    try:
+        while True:
+            if wait_for([future], timeout=POLL).done:
+                try:
+                    return future.result()
+                except (BrokenProcessPool, CancelledError) as exc:
+                    raise _LostError(started is not None) from exc
+            try:
+                got = board.get(key)
+            except (OSError, EOFError) as exc:  # the manager is gone: the app is stopping
+                raise _LostError(started is not None) from exc
             if got:
+                started = started if started is not None else time.monotonic()
                 report(*got)
-    board.pop(key, None)
-    if isinstance(result, _Failed):
-        raise KeycitiesError(result.message)
-    return result
+            if limit is not None and started is not None and time.monotonic() - started > limit:
+                raise _OverLimitError
+    finally:
+        with contextlib.suppress(OSError, EOFError):
+            board.pop(key, None)
+
+
+def pause(report: Report, seconds: float) -> int:
+    """Wait ``seconds`` in the worker and return its process id (checks the time limit
+    and the worker's replacement; module-level, so the worker can import it)."""
+    report(0.5, f"waiting {seconds:g} s in process {os.getpid()}")
+    time.sleep(seconds)
+    return os.getpid()

@@ -9,7 +9,11 @@ anywhere or opened from disk).
 
 Charts are Vega-Lite specs rendered to SVG on the server by ``vl-convert``
 (which bundles Vega), so pages need no JavaScript and no CDN; each chart comes
-with its description and its data table.
+with its description and its data table.  vl-convert holds Python's interpreter
+lock while it draws (about 50 ms a chart), which would stall every other request
+of the app; the running app therefore draws in a worker process
+(:data:`SVG_WORKER`), and the export, which has no other requests, draws in its
+own.
 """
 
 from __future__ import annotations
@@ -17,8 +21,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import multiprocessing
 import re
+import threading
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -139,13 +147,71 @@ def code_of(suggestion: str) -> str:
 # ------------------------------------------------------------------------ charts
 
 
-@lru_cache(maxsize=512)
-def _svg(spec_json: str) -> str:
+def draw_svg(spec_json: str) -> str:
+    """A Vega-Lite spec (JSON text) drawn as SVG by vl-convert, in this process."""
     import vl_convert as vlc
 
     svg: str = vlc.vegalite_to_svg(json.loads(spec_json))
     # vl-convert writes a fixed size; let CSS scale it to the column.
     return svg.replace("<svg ", '<svg role="presentation" aria-hidden="true" ', 1)
+
+
+class SvgWorker:
+    """Draws charts in one worker process once :meth:`start` is called, else in this one.
+
+    The web app starts it: vl-convert keeps the interpreter lock while it draws,
+    so drawing here would pause every other request for the chart's 50-100 ms.
+    The worker starts on first use (forkserver: a clean process, not a fork of a
+    multi-threaded server); a worker that died is replaced once.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self.enabled = False
+
+    def start(self) -> None:
+        """Draw in the worker process from now on."""
+        self.enabled = True
+
+    def draw(self, spec_json: str) -> str:
+        """:func:`draw_svg` of ``spec_json``, in the worker when started."""
+        if not self.enabled:
+            return draw_svg(spec_json)
+        for attempt in range(2):
+            pool = self._ready()
+            try:
+                return pool.submit(draw_svg, spec_json).result()
+            except BrokenProcessPool:
+                with self._lock:
+                    if self._pool is pool:
+                        self._pool = None
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _ready(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                ctx = multiprocessing.get_context("forkserver")
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+            return self._pool
+
+    def stop(self) -> None:
+        """Stop the worker (the app is shutting down); later charts are drawn here."""
+        with self._lock:
+            pool, self._pool, self.enabled = self._pool, None, False
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+SVG_WORKER = SvgWorker()
+"""Where the app's charts are drawn (see :class:`SvgWorker`)."""
+
+
+@lru_cache(maxsize=512)
+def _svg(spec_json: str) -> str:
+    return SVG_WORKER.draw(spec_json)
 
 
 def chart_svg(spec: Mapping[str, Any]) -> Markup:

@@ -183,7 +183,8 @@ def query_params(model: BaseModel) -> dict[str, Any]:
 
 
 @router.get("/twin", tags=["analyses"], responses={**BAD, 202: {
-    "description": "Postcode places: the job's progress; ask again when it is done."}},
+    "description": "Postcode places: the job's progress (`limit_seconds`: how long it may "
+    "run before it is stopped); ask again when it is done."}},
     summary="Twin councils optimally")
 def twin_places(request: Request, res: Res, q: Annotated[TwinQuery, Query()]) -> Any:
     """Pairs of places across divides or alike, with the optimality certificate and the

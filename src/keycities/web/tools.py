@@ -7,12 +7,22 @@ twinning, the transfer ranking) runs in the request; slow work (twinning
 postcode districts or sectors, synthetic control with its placebo loops, the
 minimum detectable effect) runs as a background :class:`~keycities.web.jobs.Job`
 and the page shows its progress until the result is ready.
+
+Every parameter that can be checked without the long computation is checked
+before its job is submitted (twinning: the feature names against what the
+chosen place set offers, the distance band, the network), so a mistake is a
+422 at once and starts no job.  The analysis names a parameter at fault apart
+from its message (:class:`~keycities.errors.ParameterError`); the
+web words it with its own field names (``min_km``), the CLI with its options
+(``--min-km``).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -21,7 +31,6 @@ from keycities._impl.context import parse_date
 from keycities._impl.plain import jsonable
 from keycities.errors import KeycitiesError
 from keycities.web.figures import SpecFigure, bar_figure, line_figure
-from keycities.web.jobs import in_process
 from keycities.web.maps import Line
 from keycities.web.pages import MapSpec, Page, Table
 
@@ -31,6 +40,23 @@ if TYPE_CHECKING:
 
 MAX_TREATED = 10
 """Treated places one web evaluation may take (the CLI has no limit)."""
+
+
+def web_field(name: str) -> str:
+    """How the web names a parameter: as its query field (``min_km``)."""
+    return name
+
+
+@contextmanager
+def web_wording() -> Iterator[None]:
+    """Word a :class:`~keycities.errors.ParameterError` raised inside with the
+    web's field names, not the CLI's options."""
+    from keycities.errors import ParameterError
+
+    try:
+        yield
+    except ParameterError as exc:
+        raise KeycitiesError(exc.worded(web_field)) from exc
 
 
 def productivity_page(res: Resources, params: dict[str, Any]) -> Page:
@@ -72,7 +98,9 @@ def productivity_page(res: Resources, params: dict[str, Any]) -> Page:
 
 
 def _twin_spec(res: Resources, p: dict[str, Any]) -> tuple[Any, str]:
-    from keycities.analysis.place_features import default_contrast
+    """The spec of the query ``p`` and its place set, checked as far as it can be without
+    the place set itself (its feature names come from the cached LAD table)."""
+    from keycities.analysis.place_features import default_contrast, offered_features
     from keycities.analysis.twinning import TwinSpec
 
     places = p.get("places") or "lad"
@@ -95,7 +123,20 @@ def _twin_spec(res: Resources, p: dict[str, Any]) -> tuple[Any, str]:
         min_km=p.get("min_km"), max_km=p.get("max_km"), different=p.get("different"),
         network=members,
         network_rule=("within" if p.get("within") else "cross") if p.get("network") else None)
+    with web_wording():
+        spec.check(offered_features(places, res.features().features))
     return spec, places
+
+
+TWIN_ADVICE = {
+    "sector": "ask for fewer places (postcode districts rather than sectors), or a narrower "
+              "distance band (max_km).",
+    "district": "ask for fewer places (local authority districts, places=lad, rather than "
+                "postcode districts), or a narrower distance band (max_km).",
+    "lad": "ask for fewer places (Great Britain, without uk), or a narrower distance band "
+           "(max_km).",
+}
+"""What a twinning stopped by the time limit should ask for instead, by place set."""
 
 
 def twin_page(res: Resources, params: dict[str, Any], *, owner: str = "") -> Page:
@@ -114,9 +155,9 @@ def twin_page(res: Resources, params: dict[str, Any], *, owner: str = "") -> Pag
     else:  # postcode places, or the UK's districts (Northern Ireland's slow the LP): a job
         key = "twin:" + json.dumps(params, sort_keys=True, default=str)
         store = str(res.context.settings.store)
-        page.job = res.jobs.submit(
-            "twin", key, lambda report: in_process(report, twin_work, store, spec, places,
-                                                   countries), owner=owner)
+        page.job = res.jobs.submit_in_process("twin", key, twin_work, store, spec, places,
+                                              countries, owner=owner,
+                                              advice=TWIN_ADVICE[places])
         if page.job.status != "done":
             return page
         pay, geojson = page.job.result
@@ -200,10 +241,10 @@ def testbeds_page(res: Resources, params: dict[str, Any], *, owner: str = "") ->
     key = "testbed:" + json.dumps(params, sort_keys=True, default=str)
 
     store = str(res.context.settings.store)
-    page.job = res.jobs.submit(
-        "testbed", key, lambda report: in_process(report, testbed_work, store, outcome, starts,
-                                                  rules, bool(params.get("design"))),
-        owner=owner)
+    page.job = res.jobs.submit_in_process(
+        "testbed", key, testbed_work, store, outcome, starts, rules, bool(params.get("design")),
+        owner=owner, advice="evaluate fewer treated places at once, with fewer donors "
+        "(similar), or without the minimum detectable effect (design).")
     try:
         ranking = transfer_ranking(res.features(), codes, k=15)
         cols = ["name", "code", "region", "distance", "nearest_testbed_name", "coverage",
@@ -242,7 +283,7 @@ def twin_work(report: Report, store_path: str, spec: Any, places: str,
 
     what = "districts" if places == "lad" else f"postcode {places}s"
     report(0.05, f"building the features of the {what}")
-    with Store(store_path, read_only=True) as store:
+    with Store(store_path, read_only=True) as store, web_wording():
         report(0.3, f"pairing the {what} (this can take a minute)")
         result = twin_from_store(store, spec, places=places, countries=countries)
     return result.payload(), jsonable(result.geojson)
@@ -254,7 +295,7 @@ def testbed_work(report: Report, store_path: str, outcome: str, starts: dict[str
     from keycities.analysis.testbed import design_from_store, evaluate_from_store
     from keycities.store.store import Store
 
-    with Store(store_path, read_only=True) as store:
+    with Store(store_path, read_only=True) as store, web_wording():
         report(0.02, "building the outcome panel and the donor pool")
         ev = evaluate_from_store(store, outcome, starts, rules=rules, workers=1,
                                  progress=lambda d, n: report(0.05 + 0.75 * d / max(n, 1),

@@ -21,6 +21,7 @@ import json
 import sqlite3
 from typing import Any
 
+from keycities._impl.numbers import iso_date
 from keycities.errors import KeycitiesError
 from keycities.network.register import Membership, Network
 from keycities.workspace.db import Workspace, now
@@ -36,7 +37,7 @@ def _date(value: Any, what: str) -> str | None:
     if value in (None, ""):
         return None
     try:
-        return dt.date.fromisoformat(str(value)).isoformat()
+        return iso_date(str(value)).isoformat()
     except ValueError:
         raise KeycitiesError(f"{what}: {value!r} is not a date (YYYY-MM-DD).") from None
 
