@@ -48,3 +48,20 @@ def test_the_app_opens_a_rebuilt_store_and_forgets_the_old_results(
         assert [r["id"] for r in after] == [r["id"] for r in before if r["id"] != gone]
         assert gone not in c.get("/data").text  # the cached page was forgotten too
         assert c.get("/network/key-cities").status_code == 200
+
+
+def test_a_result_computed_while_the_cache_is_emptied_is_not_kept() -> None:
+    from keycities.web.app import Memo
+
+    calls: list[int] = []
+
+    def compute(x: int) -> int:
+        calls.append(x)
+        if len(calls) == 1:
+            memo.cache_clear()  # as a rebuild being noticed meanwhile
+        return x * len(calls)
+
+    memo = Memo(compute)
+    assert memo(2) == 2  # answered, but from the old store: not kept
+    assert memo(2) == 4 and memo(2) == 4  # computed again, then kept
+    assert calls == [2, 2]

@@ -76,6 +76,7 @@ class Memo:
         self.values: dict[tuple[Any, ...], Any] = {}
         self.locks: dict[tuple[Any, ...], threading.Lock] = {}
         self.guard = threading.Lock()
+        self.generation = 0
 
     def __call__(self, *args: Any) -> Any:
         try:
@@ -85,19 +86,24 @@ class Memo:
         with self.guard:
             lock = self.locks.setdefault(args, threading.Lock())
         with lock:
-            if args not in self.values:
-                value = self.fn(*args)
-                with self.guard:
-                    while len(self.values) >= self.size:
-                        old = next(iter(self.values))
-                        self.values.pop(old)
-                        self.locks.pop(old, None)
-                    self.values[args] = value
-            return self.values[args]
+            if args in self.values:
+                return self.values[args]
+            generation = self.generation
+            value = self.fn(*args)
+            with self.guard:
+                if generation != self.generation:  # computed from what was just forgotten
+                    return value
+                while len(self.values) >= self.size:
+                    old = next(iter(self.values))
+                    self.values.pop(old)
+                    self.locks.pop(old, None)
+                self.values[args] = value
+            return value
 
     def cache_clear(self) -> None:
-        """Forget every result."""
+        """Forget every result; results being computed now will not be kept."""
         with self.guard:
+            self.generation += 1
             self.values.clear()
 
 
