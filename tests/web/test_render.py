@@ -23,14 +23,14 @@ def test_the_worker_draws_what_this_process_would_and_survives_a_killed_worker()
     worker.start()
     try:
         assert worker.draw(SPEC) == here
-        pool = worker._pool
+        pool = worker.process.pool
         assert pool is not None
         pids = [p.pid for p in pool._processes.values()]  # type: ignore[attr-defined]
         assert pids and os.getpid() not in pids
         for pid in pids:  # the worker dies (out of memory, say)
             os.kill(pid, signal.SIGKILL)
         assert worker.draw(SPEC) == here  # a new worker draws it
-        assert worker._pool is not pool
+        assert worker.process.pool is not pool
     finally:
         worker.stop()
-    assert worker._pool is None and not worker.enabled
+    assert worker.process.pool is None and not worker.enabled

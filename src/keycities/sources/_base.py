@@ -400,7 +400,7 @@ def _fetch_one(fetcher: Fetcher, release: Release, dest: Path,
                 os.replace(tmp, dest)
         if not _LOCKING:
             os.replace(tmp, dest)
-        _sync_dir(dest.parent)
+        fsync_path(dest.parent)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -455,10 +455,10 @@ def _lock(fd: int, *, wait: bool) -> bool:
     return True
 
 
-def _sync_dir(folder: Path) -> None:
-    """Flush a folder's entries (the rename) to disk, where the platform allows it."""
+def fsync_path(path: Path) -> None:
+    """Flush a file, or a folder's entries (a rename), to disk, where the platform allows it."""
     try:
-        fd = os.open(folder, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return
     try:

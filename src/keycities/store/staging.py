@@ -26,7 +26,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from keycities.errors import KeycitiesError
-from keycities.store.store import Store
+from keycities.sources._base import fsync_path
+from keycities.store.store import Store, prepare_store_path
 
 STAGE_SUFFIX = ".building"
 """Suffix of the copy a build writes (``.<store name>.<pid>.building``)."""
@@ -57,13 +58,7 @@ def staged(path: Path | str) -> Iterator[Store]:
             yield store
         return
     path = Path(path)
-    if path.is_dir():
-        raise KeycitiesError(f"The store path {path} is a directory; give a file path.")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise KeycitiesError(f"Cannot create the folder for the store {path}: "
-                             f"{exc.strerror}. Give a writable --store path.") from exc
+    prepare_store_path(path)
     with _build_lock(path):
         for stale in path.parent.glob(f".{path.name}.*{STAGE_SUFFIX}*"):
             stale.unlink(missing_ok=True)  # left by a build that was killed
@@ -79,10 +74,10 @@ def staged(path: Path | str) -> Iterator[Store]:
                 store.close()
             if path.exists() and not store.written:
                 return  # nothing changed: keep the file readers have open (and their caches)
-            _fsync(copy)
+            fsync_path(copy)
             os.replace(copy, path)
             path.with_name(path.name + ".wal").unlink(missing_ok=True)
-            _fsync(path.parent)
+            fsync_path(path.parent)
         finally:
             copy.unlink(missing_ok=True)
             copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
@@ -118,11 +113,3 @@ def _copy_with_wal(path: Path, copy: Path) -> None:
     wal = path.with_name(path.name + ".wal")
     if wal.exists():
         shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -67,15 +67,7 @@ class Store:
         path = Path(self.path)
         if self.read_only and not path.exists():
             raise StoreNotBuiltError(f"No evidence store at {path}. Run `keycities build` first.")
-        if path.is_dir():
-            raise KeycitiesError(f"The store path {path} is a directory; give a file path.")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise KeycitiesError(
-                f"Cannot create the folder for the store {path}: {exc.strerror}. "
-                "Give a writable --store path."
-            ) from exc
+        prepare_store_path(path)
 
     def close(self) -> None:
         """Close the connection."""
@@ -235,6 +227,25 @@ def _with_release_columns(release: Release, table: str, rows: pd.DataFrame) -> p
         rows["period"] = rows["period"].astype("int32")
         rows["value"] = rows["value"].astype("float64")
     return rows
+
+
+def prepare_store_path(path: Path) -> None:
+    """Make the folder of a store file at ``path``.
+
+    Raises
+    ------
+    KeycitiesError
+        When ``path`` is a directory or its folder cannot be made.
+    """
+    if path.is_dir():
+        raise KeycitiesError(f"The store path {path} is a directory; give a file path.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise KeycitiesError(
+            f"Cannot create the folder for the store {path}: {exc.strerror}. "
+            "Give a writable --store path."
+        ) from exc
 
 
 def _record_release(con: duckdb.DuckDBPyConnection, release: Release, source: str,

@@ -235,22 +235,65 @@ POLL = 0.25
 """Seconds between looks at the worker's progress (and at the time limit)."""
 
 
-class _Worker:
-    """One long-lived worker process (started on first use) and a progress board.
+class WorkerProcess:
+    """One worker process (a pool of one), started on first use and replaced on demand.
 
-    The process pool and the board's manager are made on demand: :meth:`replace`
-    drops a pool (its process terminated) so that the next computation gets a
-    fresh one, and :meth:`stop` drops both (the app is shutting down).
+    forkserver: a clean process, not a fork of this multi-threaded server.
+    :meth:`replace` ends a pool's process (a computation over its time limit, or
+    a broken pool) so that the next use starts a fresh one; :meth:`stop` ends it
+    for good.  The jobs' worker and the app's chart worker
+    (:data:`keycities.web.render.SVG_WORKER`) are one each.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.pool: ProcessPoolExecutor | None = None
+
+    def get(self) -> ProcessPoolExecutor:
+        """The current pool, made if need be."""
+        with self._lock:
+            if self.pool is None:
+                self.pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("forkserver"))
+            return self.pool
+
+    def replace(self, pool: ProcessPoolExecutor) -> None:
+        """Terminate ``pool``'s process (if it is still the current one): the next
+        use starts a fresh worker."""
+        with self._lock:
+            if self.pool is not pool:
+                return
+            self.pool = None
+        _terminate(pool)
+
+    def stop(self) -> None:
+        """End the worker process now (work in it fails)."""
+        with self._lock:
+            pool, self.pool = self.pool, None
+        if pool is not None:
+            _terminate(pool)
+
+
+class _Worker:
+    """The jobs' worker process (:class:`WorkerProcess`) and a progress board.
+
+    The board's manager is made on demand too; :meth:`stop` drops both (the app
+    is shutting down).
     """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.pool: ProcessPoolExecutor | None = None
+        self.process = WorkerProcess()
         self.manager: Any = None
         self.board: Any = None
         self.stops = 0
         """How many times :meth:`stop` ran: a computation never restarts the worker
         after one (a stopped app must not leave a process behind)."""
+
+    @property
+    def pool(self) -> ProcessPoolExecutor | None:
+        """The worker's pool, if one is running."""
+        return self.process.pool
 
     def start(self, *, stops: int | None = None) -> tuple[ProcessPoolExecutor, Any]:
         """The pool and the board, made if need be; ``stops``: refuse (WorkerLostError)
@@ -258,32 +301,23 @@ class _Worker:
         with self.lock:
             if stops is not None and stops != self.stops:
                 raise WorkerLostError(LOST)
-            # forkserver: a clean process, not a fork of this multi-threaded server.
-            ctx = multiprocessing.get_context("forkserver")
             if self.manager is None:
-                self.manager = ctx.Manager()
+                self.manager = multiprocessing.get_context("forkserver").Manager()
                 self.board = self.manager.dict()
-            if self.pool is None:
-                self.pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
-            return self.pool, self.board
+            return self.process.get(), self.board
 
     def replace(self, pool: ProcessPoolExecutor) -> None:
         """Terminate ``pool``'s process (if it is still the current one): the next
         computation starts a fresh worker."""
-        with self.lock:
-            if self.pool is not pool:
-                return
-            self.pool = None
-        _terminate(pool)
+        self.process.replace(pool)
 
     def stop(self) -> None:
         """Stop the worker at once (a running job fails; the app is shutting down)."""
         with self.lock:
-            pool, manager = self.pool, self.manager
-            self.pool = self.manager = self.board = None
+            manager = self.manager
+            self.manager = self.board = None
             self.stops += 1
-        if pool is not None:
-            _terminate(pool)
+        self.process.stop()
         if manager is not None:
             manager.shutdown()
 

@@ -21,11 +21,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import multiprocessing
 import re
-import threading
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -37,6 +34,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 import keycities
+from keycities.web.jobs import WorkerProcess
 
 FORMATS = ("csv", "xlsx", "parquet")
 """Download formats of every table."""
@@ -157,17 +155,16 @@ def draw_svg(spec_json: str) -> str:
 
 
 class SvgWorker:
-    """Draws charts in one worker process once :meth:`start` is called, else in this one.
+    """Draws charts in a worker process once :meth:`start` is called, else in this one.
 
     The web app starts it: vl-convert keeps the interpreter lock while it draws,
     so drawing here would pause every other request for the chart's 50-100 ms.
-    The worker starts on first use (forkserver: a clean process, not a fork of a
-    multi-threaded server); a worker that died is replaced once.
+    The worker (:class:`~keycities.web.jobs.WorkerProcess`) starts on first use;
+    a worker that died is replaced once.
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pool: ProcessPoolExecutor | None = None
+        self.process = WorkerProcess()
         self.enabled = False
 
     def start(self) -> None:
@@ -179,30 +176,19 @@ class SvgWorker:
         if not self.enabled:
             return draw_svg(spec_json)
         for attempt in range(2):
-            pool = self._ready()
+            pool = self.process.get()
             try:
                 return pool.submit(draw_svg, spec_json).result()
             except BrokenProcessPool:
-                with self._lock:
-                    if self._pool is pool:
-                        self._pool = None
+                self.process.replace(pool)
                 if attempt:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _ready(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                ctx = multiprocessing.get_context("forkserver")
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
-            return self._pool
-
     def stop(self) -> None:
         """Stop the worker (the app is shutting down); later charts are drawn here."""
-        with self._lock:
-            pool, self._pool, self.enabled = self._pool, None, False
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        self.enabled = False
+        self.process.stop()
 
 
 SVG_WORKER = SvgWorker()
