@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from keycities.analysis.synth import SynthFit, fit
-from keycities.analysis.synth_inference import placebo_space
+from keycities.analysis.testbed.inference import placebo_space
+from keycities.analysis.testbed.synth import SynthFit, fit
 
 START = 2022
 YEARS = list(range(2002, 2023))

@@ -35,7 +35,7 @@ import numpy as np
 import rustworkx as rx
 from scipy.spatial import cKDTree
 
-from keycities.analysis.matching import Matching, match, match_sparse
+from keycities.analysis.twinning.matching import Matching, match, match_sparse
 
 SCALE = 1e6
 
@@ -132,8 +132,8 @@ def run_case(mode: str, n: int, quick: bool) -> str:
 
 def real_case(level: str) -> str:
     """Bridge on the 8 OAC supergroup shares, pairs at least 150 km apart, GB places."""
-    from keycities.analysis.place_features import place_features
-    from keycities.analysis.twinning import (
+    from keycities.analysis.places.place_sets import place_features
+    from keycities.analysis.twinning.twinning import (
         GB,
         TwinSpec,
         allowed_pairs,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from keycities._impl.context import Context, parse_date
+from keycities.context import Context, parse_date
 from keycities.settings import Settings
 
 

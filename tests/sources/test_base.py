@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from keycities.errors import HashMismatchError, SourceUnavailableError
-from keycities.sources._base import (
+from keycities.sources.base import (
     FakeFetcher,
     MirrorFetcher,
     Progress,
@@ -109,7 +109,7 @@ def test_mirror_fetcher_copies_by_mirror_path(tmp_path: Path) -> None:
 
 
 def test_release_without_a_stable_url_is_mirror_only(tmp_path: Path) -> None:
-    from keycities.sources._base import HttpFetcher
+    from keycities.sources.base import HttpFetcher
 
     rel = release(downloadable=False)
     with pytest.raises(SourceUnavailableError, match="can only come from a mirror"):

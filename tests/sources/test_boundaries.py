@@ -10,8 +10,8 @@ import pytest
 import shapely
 
 from keycities.sources import boundaries as bnd
-from keycities.sources._base import sha256_file
 from keycities.sources._sheets import SheetFormatError
+from keycities.sources.base import sha256_file
 
 
 def _collection(coords: list[list[float]], crs: str | None, code_key: str = "LAD21CD",

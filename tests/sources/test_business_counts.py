@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from keycities.sources import business_counts as bc
-from keycities.sources._base import sha256_file
 from keycities.sources._sheets import SheetFormatError
+from keycities.sources.base import sha256_file
 
 LETTERS = list(bc.SECTIONS)
 HEADER = "Area,mnemonic," + ",".join(

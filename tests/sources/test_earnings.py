@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from keycities.sources import earnings as earn
-from keycities.sources._base import sha256_file
 from keycities.sources._sheets import SheetFormatError
+from keycities.sources.base import sha256_file
 
 NAN = np.nan
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from keycities.sources import gva
-from keycities.sources._base import Release, sha256_file
 from keycities.sources._sheets import SheetFormatError
+from keycities.sources.base import Release, sha256_file
 from keycities.store.schema import READER_COLUMNS
 
 NaN = math.nan

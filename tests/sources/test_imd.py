@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from keycities.sources import imd
-from keycities.sources._base import sha256_file
 from keycities.sources._sheets import SheetFormatError
+from keycities.sources.base import sha256_file
 
 IMD_HEADER = [
     "Local Authority District code (2019)", "Local Authority District name (2019)",

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from keycities.sources import lookups as lk
-from keycities.sources._base import sha256_file
 from keycities.sources._sheets import SheetFormatError
+from keycities.sources.base import sha256_file
 
 
 def _csv(tmp_path: Path, name: str, text: str, bom: bool = False) -> Path:

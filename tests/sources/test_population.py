@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from keycities.sources import population
-from keycities.sources._base import sha256_file
 from keycities.sources._sheets import (
     SheetFormatError,
     find_header_row,
@@ -17,6 +16,7 @@ from keycities.sources._sheets import (
     to_values,
     year_of,
 )
+from keycities.sources.base import sha256_file
 from keycities.store.schema import READER_COLUMNS
 
 NaN = math.nan

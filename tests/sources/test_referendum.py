@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from keycities.sources import referendum as ref
-from keycities.sources._base import sha256_file
 from keycities.sources._sheets import SheetFormatError
+from keycities.sources.base import sha256_file
 
 HEADER = (
     "id,Region_Code,Region,Area_Code,Area,Electorate,ExpectedBallots,VerifiedBallotPapers,"

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from keycities.errors import HashMismatchError
 from keycities.settings import Settings
-from keycities.sources._base import (
+from keycities.sources.base import (
     CORRUPT_SUFFIX,
     FakeFetcher,
     MirrorFetcher,

@@ -54,7 +54,7 @@ import pytest
 
 from keycities.errors import KeycitiesError
 from keycities.sources import catalog
-from keycities.sources._base import Release, sha256_file
+from keycities.sources.base import Release, sha256_file
 from keycities.store.schema import DDL, SCHEMA_VERSION
 from keycities.store.store import Store
 
@@ -234,7 +234,7 @@ CHILD = """
 import sys, time
 import pandas as pd
 import keycities.store.store as st
-from keycities.sources._base import Release
+from keycities.sources.base import Release
 
 path, ready, release_json = sys.argv[1:4]
 
@@ -296,7 +296,7 @@ def test_sigkill_inside_a_write_transaction_keeps_the_old_rows(tmp_path: Path) -
 FETCH_CHILD = """
 import sys, time
 from pathlib import Path
-from keycities.sources._base import Release, fetch_release
+from keycities.sources.base import Release, fetch_release
 
 cache, ready, release_json, force = sys.argv[1:5]
 
@@ -323,7 +323,7 @@ fetch_release(Release.model_validate_json(release_json), Path(cache), [HalfThenS
 def test_sigkill_halfway_through_a_fetch_leaves_no_half_file(tmp_path: Path,
                                                              had_good_copy: bool) -> None:
     """The random kills above rarely land while bytes are copied (it takes milliseconds)."""
-    from keycities.sources._base import FakeFetcher, cached_path, fetch_release
+    from keycities.sources.base import FakeFetcher, cached_path, fetch_release
 
     good = b"area_code,value\nE08000024,1\n"
     rel = Release(id="r1", publisher="ONS", title="T", url="https://example.org/x",

@@ -8,7 +8,7 @@ import hashlib
 import pandas as pd
 import pytest
 
-from keycities.sources._base import Release
+from keycities.sources.base import Release
 from keycities.store.queries import NoDataError, choose_slice
 from keycities.store.store import Store
 

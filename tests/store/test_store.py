@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from keycities.errors import KeycitiesError, StoreNotBuiltError
-from keycities.sources._base import Release
+from keycities.sources.base import Release
 from keycities.store.store import Store
 
 

@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from keycities._impl.plain import jsonable
+from keycities._util.plain import jsonable
 from keycities.errors import KeycitiesError
 from keycities.network.register import Network
 from keycities.store.store import Store

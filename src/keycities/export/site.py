@@ -99,7 +99,7 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
         When ``folder`` exists and ``force`` is not given, the store is not built, or
         (with ``as_of``) its data releases changed after that day.
     """
-    from keycities.export.tables import table_bytes
+    from keycities.present.tables import table_bytes
     from keycities.web.app import Resources
     from keycities.web.pages import (
         claims_page,

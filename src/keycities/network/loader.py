@@ -16,7 +16,7 @@ or an over-long cell is reported with its line, not read silently), and YAML
 is read with the safe loader, dates kept as text (so that a bad date such as
 ``2020-02-30`` is reported like any other field rather than failing inside
 the YAML library), every value's type checked before use.  These checks are
-shared with the places CSV reader (:mod:`keycities.analysis.place_features`).
+shared with the places CSV reader (:mod:`keycities.analysis.places.place_sets`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from keycities._impl.numbers import iso_date
+from keycities._util.numbers import iso_date
 from keycities.errors import KeycitiesError, RegisterError
 from keycities.geography.vintage import vintage_of_date
 from keycities.network.register import Membership, Network, builtin_network

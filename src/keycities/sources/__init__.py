@@ -1,6 +1,6 @@
 """Official data sources: one module per publisher/dataset, one interface."""
 
-from keycities.sources._base import (
+from keycities.sources.base import (
     FakeFetcher,
     Fetcher,
     HttpFetcher,

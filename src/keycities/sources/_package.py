@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from keycities.errors import HashMismatchError, SourceUnavailableError
-from keycities.sources._base import Release
+from keycities.sources.base import Release
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import datetime as dt
 
 import pandas as pd
 
-from keycities.sources._base import OGL, Release
 from keycities.sources._package import PackageData, verify_data
+from keycities.sources.base import OGL, Release
 
 READER_VERSION = "1"
 

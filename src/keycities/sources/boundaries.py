@@ -27,8 +27,8 @@ import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry import mapping
 
-from keycities.sources._base import OGL, Release, SimpleSource
 from keycities.sources._sheets import SheetFormatError
+from keycities.sources.base import OGL, Release, SimpleSource
 from keycities.store.schema import READER_COLUMNS
 
 READER_VERSION = "1"

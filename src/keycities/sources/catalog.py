@@ -1,7 +1,7 @@
 """The catalog: every release the project knows, from every source module.
 
 Each module in :data:`SOURCE_MODULES` exposes ``SOURCES`` (a tuple of
-:class:`~keycities.sources._base.Source`) and may expose ``MEASURES``.
+:class:`~keycities.sources.base.Source`) and may expose ``MEASURES``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from functools import cache
 from types import ModuleType
 
 from keycities.errors import KeycitiesError
-from keycities.sources._base import Release, Source
+from keycities.sources.base import Release, Source
 
 SOURCE_MODULES: tuple[str, ...] = (
     "keycities.sources.lookups",

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from keycities.sources._base import OGL, Release, SimpleSource
 from keycities.sources._sheets import (
     SheetFormatError,
     check_title,
@@ -33,6 +32,7 @@ from keycities.sources._sheets import (
     wide_to_facts,
     year_of,
 )
+from keycities.sources.base import OGL, Release, SimpleSource
 from keycities.sources.measures import Measure
 from keycities.store.schema import READER_COLUMNS
 

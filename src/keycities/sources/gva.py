@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from keycities.sources._base import Release, SimpleSource
 from keycities.sources._sheets import (
     ITL_TO_GSS,
     TableSpec,
@@ -30,6 +29,7 @@ from keycities.sources._sheets import (
     read_sheet,
     read_tables,
 )
+from keycities.sources.base import Release, SimpleSource
 from keycities.sources.measures import Measure
 
 READER_VERSION = "1"

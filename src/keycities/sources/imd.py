@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from keycities.sources._base import OGL, Release, SimpleSource
 from keycities.sources._sheets import (
     SheetFormatError,
     find_header_row,
@@ -24,6 +23,7 @@ from keycities.sources._sheets import (
     read_sheet,
     to_values,
 )
+from keycities.sources.base import OGL, Release, SimpleSource
 from keycities.sources.measures import Measure
 from keycities.store.schema import READER_COLUMNS
 

@@ -24,8 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 from keycities.geography.areas import LAD_PREFIXES
-from keycities.sources._base import OGL, Release, SimpleSource
 from keycities.sources._sheets import SheetFormatError
+from keycities.sources.base import OGL, Release, SimpleSource
 from keycities.store.schema import READER_COLUMNS
 
 READER_VERSION = "1"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from keycities.sources._base import Release, SimpleSource
 from keycities.sources._sheets import TableSpec, parse_table, read_sheet
+from keycities.sources.base import Release, SimpleSource
 from keycities.sources.measures import Measure
 
 READER_VERSION = "1"

@@ -43,12 +43,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from keycities.errors import KeycitiesError, SourceUnavailableError
-from keycities.sources._base import OGL, Release
 from keycities.sources._package import (
     PackageData,
     data_files,
     verify_data,
 )
+from keycities.sources.base import OGL, Release
 
 READER_VERSION = "1"
 
@@ -451,7 +451,7 @@ def oac_share_rows(subgroups: pd.DataFrame, names: pd.DataFrame,
     first two its group; the share of class *c* at level *l* in place *p*
     is (postcodes of *p* in *c*) / (postcodes of *p* in any class), so
     shares sum to 1 per place and level.  Used for LADs here and for
-    postcode districts and sectors in :mod:`keycities.analysis.places`.
+    postcode districts and sectors in :mod:`keycities.analysis.places.postcodes`.
 
     Parameters
     ----------

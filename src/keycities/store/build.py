@@ -27,7 +27,7 @@ import pandas as pd
 from keycities.errors import HashMismatchError, KeycitiesError, SourceUnavailableError
 from keycities.settings import Settings
 from keycities.sources import catalog
-from keycities.sources._base import (
+from keycities.sources.base import (
     Fetcher,
     HttpFetcher,
     MirrorFetcher,

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from keycities.errors import KeycitiesError
-from keycities.sources._base import fsync_path
+from keycities.sources.base import fsync_path
 from keycities.store.store import Store, prepare_store_path
 
 STAGE_SUFFIX = ".building"

@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 
 from keycities.errors import KeycitiesError, StoreNotBuiltError
-from keycities.sources._base import Release
+from keycities.sources.base import Release
 from keycities.store.schema import DDL, READER_COLUMNS, SCHEMA_VERSION
 
 T = TypeVar("T")

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from keycities._impl.context import parse_date
-from keycities._impl.plain import jsonable
-from keycities.analysis.charts import Figure
+from keycities._util.plain import jsonable
+from keycities.context import parse_date
 from keycities.errors import KeycitiesError
-from keycities.web.figures import SpecFigure, bar_figure, indexed, line_figure
+from keycities.present.charts import Figure
+from keycities.present.figures import SpecFigure, bar_figure, indexed, line_figure
 from keycities.web.jobs import Job
 from keycities.web.maps import Line
 
@@ -89,7 +89,7 @@ class Page:
 
 def network_page(res: Resources, network_id: str, at: dt.date | None = None) -> Page:
     """The network: headline figures with sources, member map, membership over time."""
-    from keycities._impl.reporting import members_payload
+    from keycities.cli.reporting import members_payload
 
     net = res.network(network_id)
     when = parse_date(at)
@@ -151,7 +151,7 @@ def _series(res: Resources, outcome: str, codes: list[str]) -> pd.DataFrame:
 
 def place_page(res: Resources, code: str) -> Page:
     """A local authority district: profile, series, OAC mix, referendum, peers, twin."""
-    from keycities.analysis.neighbours import peers
+    from keycities.analysis.places.peers import peers
 
     features = res.features()
     if code not in features.values.index:

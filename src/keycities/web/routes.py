@@ -15,8 +15,8 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from keycities._impl.context import parse_date
-from keycities._impl.plain import jsonable
+from keycities._util.plain import jsonable
+from keycities.context import parse_date
 from keycities.web.app import Resources
 
 
@@ -72,7 +72,7 @@ def releases(res: Res) -> dict[str, Any]:
 def network_members(res: Res, network: NetworkPath, at: AtQuery = None) -> dict[str, Any]:
     """Members on ``at`` with their join and leave dates and bases (as
     ``keycities network show --format json``)."""
-    from keycities._impl.reporting import members_payload
+    from keycities.cli.reporting import members_payload
 
     _, payload = members_payload(res.network(network), parse_date(at), res.lad_names())
     return jsonable(payload)
@@ -114,7 +114,7 @@ def place_peers(
     stability (as ``keycities peers --format json``)."""
     import numpy as np
 
-    from keycities.analysis.neighbours import peers
+    from keycities.analysis.places.peers import peers
 
     with res.ready:
         place_code = res.context.resolver.resolve(code, vintage=2023).code

@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from keycities._impl.context import parse_date
-from keycities._impl.plain import jsonable
+from keycities._util.plain import jsonable
+from keycities.context import parse_date
 from keycities.errors import KeycitiesError
-from keycities.web.figures import SpecFigure, bar_figure, line_figure
+from keycities.present.figures import SpecFigure, bar_figure, line_figure
 from keycities.web.maps import Line
 from keycities.web.pages import MapSpec, Page, Table
 
@@ -61,7 +61,7 @@ def web_wording() -> Iterator[None]:
 
 def productivity_page(res: Resources, params: dict[str, Any]) -> Page:
     """The productivity-gap calculator with per-member contributions and a cumulative chart."""
-    from keycities.analysis.productivity_store import productivity_from_store
+    from keycities.analysis.productivity.from_store import productivity_from_store
 
     p = dict(params)
     net = res.network(p.pop("network", "key-cities") or "key-cities")
@@ -100,8 +100,8 @@ def productivity_page(res: Resources, params: dict[str, Any]) -> Page:
 def _twin_spec(res: Resources, p: dict[str, Any]) -> tuple[Any, str]:
     """The spec of the query ``p`` and its place set, checked as far as it can be without
     the place set itself (its feature names come from the cached LAD table)."""
-    from keycities.analysis.place_features import default_contrast, offered_features
-    from keycities.analysis.twinning import TwinSpec
+    from keycities.analysis.places.place_sets import default_contrast, offered_features
+    from keycities.analysis.twinning.twinning import TwinSpec
 
     places = p.get("places") or "lad"
     if places not in ("lad", "district", "sector"):
@@ -141,7 +141,7 @@ TWIN_ADVICE = {
 
 def twin_page(res: Resources, params: dict[str, Any], *, owner: str = "") -> Page:
     """Twinning: the pairs, their map and the optimality certificate."""
-    from keycities.analysis.twinning import GB, inputs_from_features, twin
+    from keycities.analysis.twinning.twinning import GB, inputs_from_features, twin
 
     spec, places = _twin_spec(res, params)
     countries = None if params.get("uk") else GB
@@ -222,8 +222,8 @@ def parse_treated(text: str) -> dict[str, int]:
 
 def testbeds_page(res: Resources, params: dict[str, Any], *, owner: str = "") -> Page:
     """A testbed evaluation (background job), its design and where it transfers next."""
-    from keycities.analysis.testbed import DonorRules
-    from keycities.analysis.transfer import transfer_ranking
+    from keycities.analysis.testbed.evaluate import DonorRules
+    from keycities.analysis.testbed.transfer import transfer_ranking
 
     page = Page(path="testbeds", template="testbeds.html", title="Testbeds",
                 query=dict(params))
@@ -278,7 +278,7 @@ def testbeds_page(res: Resources, params: dict[str, Any], *, owner: str = "") ->
 def twin_work(report: Report, store_path: str, spec: Any, places: str,
               countries: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """Twin postcode places (in the worker process): the payload and the GeoJSON."""
-    from keycities.analysis.twinning import twin_from_store
+    from keycities.analysis.twinning.twinning import twin_from_store
     from keycities.store.store import Store
 
     what = "districts" if places == "lad" else f"postcode {places}s"
@@ -292,7 +292,7 @@ def twin_work(report: Report, store_path: str, spec: Any, places: str,
 def testbed_work(report: Report, store_path: str, outcome: str, starts: dict[str, int],
                  rules: Any, design: bool) -> dict[str, Any]:
     """Evaluate a testbed (in the worker process), and its design when asked: plain data."""
-    from keycities.analysis.testbed import design_from_store, evaluate_from_store
+    from keycities.analysis.testbed.evaluate import design_from_store, evaluate_from_store
     from keycities.store.store import Store
 
     with Store(store_path, read_only=True) as store, web_wording():

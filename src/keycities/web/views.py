@@ -16,7 +16,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from keycities.errors import KeycitiesError
-from keycities.export.tables import MEDIA, table_bytes
+from keycities.present.tables import MEDIA, table_bytes
 from keycities.web.app import Resources
 from keycities.web.maps import map_svg
 from keycities.web.pages import (
@@ -238,7 +238,7 @@ def testbeds(
     format: Format = "html", table: TableName = None,
 ) -> Response:
     """Synthetic control with placebo inference (in the background), design, transfer."""
-    from keycities.analysis.panel import get_outcome
+    from keycities.analysis.testbed.panel import get_outcome
     from keycities.web.tools import testbeds_page
 
     get_outcome(outcome)

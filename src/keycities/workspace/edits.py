@@ -21,7 +21,7 @@ import json
 import sqlite3
 from typing import Any
 
-from keycities._impl.numbers import iso_date
+from keycities._util.numbers import iso_date
 from keycities.errors import KeycitiesError
 from keycities.network.register import Membership, Network
 from keycities.workspace.db import Workspace, now

@@ -1,1 +1,0 @@
-"""keycities._impl."""

@@ -1,0 +1,1 @@
+"""Published claims: the registry (claims.yaml) and its audit against recomputed figures."""

@@ -1,0 +1,1 @@
+"""The productivity-gap calculator: the formula, its parameters, the store adapter."""

@@ -1,0 +1,1 @@
+"""Testbeds: outcome panels, synthetic control, inference, DiD, transfer, evaluation."""

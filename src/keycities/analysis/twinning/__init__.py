@@ -1,0 +1,1 @@
+"""Twinning: pair places across divides (bridge) or alike (bond), optimally, with a certificate."""

@@ -1,0 +1,588 @@
+"""The LP machinery behind :mod:`keycities.analysis.twinning.matching` (internal).
+
+The degree LP with odd-set (blossom) cuts is kept in one HiGHS model that is
+modified in place: priced pairs are added as columns, odd sets as rows, and
+each re-solve starts from the previous basis (primal simplex after new columns,
+dual simplex after new rows; the interior-point method with crossover when a
+round adds many columns at once).  See the docstring of
+:mod:`keycities.analysis.twinning.matching` for the formulation and the certificate.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+
+import highspy
+import numpy as np
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import breadth_first_order, connected_components, maximum_flow
+
+EXHAUSTIVE_MAX = 14
+"""Largest residual problem solved by exhaustive search when the LP is fractional."""
+BLOCK = 1024
+"""Rows of the dense weight matrix handled at once (memory: BLOCK x n float64)."""
+IPM_COLUMNS = 10_000
+"""A solve after adding more columns than this uses the interior-point method."""
+LP_TOL = 1e-9
+PRICE_PER_ROW = 5
+"""Violated pairs priced in per place and round (the most violated)."""
+SELECT_NOISE = 1e-6
+"""Noise (relative to the weights' scale) that breaks ties when candidate pairs are chosen."""
+MAX_ROUNDS = 500
+"""Most LP solves in one cutting-plane loop."""
+STALL = 50
+"""With more than ``STALL_MIN_N`` places, the loop also stops after this many rounds of cuts
+in which the LP value has not fallen (degenerate problems: places with identical features
+leave many fractional optima; the rest of the gap is then reported, not closed)."""
+STALL_MIN_N = 200
+BLOSSOM_MAX = 5000
+"""Largest problem whose fractional end is completed by Edmonds' algorithm (rustworkx is
+O(n^3): 7 s on 3,000 postcode districts)."""
+"""HiGHS primal and dual feasibility tolerances."""
+
+Edges = tuple[np.ndarray, np.ndarray, np.ndarray]
+Weight = Callable[[int, int], float]
+
+
+@dataclass
+class Result:
+    """A solved (sub)problem: partner of each node (-1 = unpaired), objective, bound."""
+
+    mate: np.ndarray
+    objective: float
+    bound: float
+    method: str
+    notes: list[str]
+
+
+class Pricer:
+    """Reduced weights ``w_ij - y_i - y_j - sum_{S ni i,j} z_S`` over the allowed pairs.
+
+    The base class knows no pairs beyond the candidate graph (sparse problems);
+    :class:`DensePricer` scans a dense weight matrix.
+    """
+
+    def __init__(self, n: int, edges: Edges) -> None:
+        self.n = n
+        self.edges = edges
+
+    def price(self, y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray) -> Edges:
+        """Pairs with positive reduced weight not worth listing here: none outside the graph."""
+        return empty_edges()
+
+    def violation(self, y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray) -> np.ndarray:
+        """Per node, the largest positive reduced weight of an allowed pair at it (else 0)."""
+        a, b, w = self.edges
+        red = w - y[a] - y[b] - cut_sum(self.n, a, b, cuts, z)
+        out = np.zeros(self.n)
+        np.maximum.at(out, a, red)
+        np.maximum.at(out, b, red)
+        return out
+
+
+class DensePricer(Pricer):
+    """Pricing over every pair of a dense weight matrix, one block of rows at a time."""
+
+    def __init__(self, w: np.ndarray) -> None:
+        super().__init__(w.shape[0], empty_edges())
+        self.w = w
+        self.rng = np.random.default_rng(0)
+        finite = np.asarray(w[:BLOCK])[np.isfinite(w[:BLOCK])]
+        self.scale = float(np.abs(finite).max(initial=1.0))
+
+    def price(self, y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray) -> Edges:
+        """Violated pairs: up to 5 per node, the most violated first."""
+        tol = LP_TOL * max(1.0, float(np.abs(y).max(initial=0.0)))
+        found_a, found_b = [], []
+        for r0, red in reduced_blocks(self.w, y, cuts, z):
+            rows = np.flatnonzero(red.max(axis=1) > tol)
+            if not len(rows):
+                continue
+            m = min(PRICE_PER_ROW, red.shape[1] - 1)
+            top = np.argpartition(-self._jitter(red[rows]), m, axis=1)[:, :m]
+            rr = np.repeat(rows, m)
+            ok = red[rr, top.ravel()] > tol
+            found_a.append(rr[ok] + r0)
+            found_b.append(top.ravel()[ok])
+        if not found_a:
+            return empty_edges()
+        return self._pairs(np.concatenate(found_a), np.concatenate(found_b))
+
+    def violation(self, y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray) -> np.ndarray:
+        """Per node, the largest positive reduced weight over all pairs at it."""
+        out = np.zeros(len(y))
+        for r0, red in reduced_blocks(self.w, y, cuts, z):
+            out[r0:r0 + red.shape[0]] = np.maximum(red.max(axis=1), 0.0)
+        return out
+
+    def top(self, y: np.ndarray, k: int) -> Edges:
+        """Per node, the ``k`` allowed pairs with the largest reduced weight under ``y``."""
+        k = min(k, self.n - 1)
+        a_parts, b_parts = [], []
+        for r0, red in reduced_blocks(self.w, y, [], np.zeros(0)):
+            top = np.argpartition(-self._jitter(red), k - 1, axis=1)[:, :k]
+            rows = np.repeat(np.arange(r0, r0 + red.shape[0]), k)
+            ok = np.isfinite(red[rows - r0, top.ravel()])
+            a_parts.append(rows[ok])
+            b_parts.append(top.ravel()[ok])
+        return self._pairs(np.concatenate(a_parts), np.concatenate(b_parts))
+
+    def _jitter(self, red: np.ndarray) -> np.ndarray:
+        """Reduced weights plus noise below ``SELECT_NOISE`` x scale, for choosing pairs only.
+
+        Places with equal features tie on every pair; without noise every place would
+        pick the same few partners among the tied ones (the first in index order).
+        """
+        return red + self.rng.random(red.shape) * (SELECT_NOISE * self.scale)
+
+    def _pairs(self, a: np.ndarray, b: np.ndarray) -> Edges:
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        return lo, hi, np.asarray(self.w[lo, hi], dtype=np.float64)
+
+
+def reduced_blocks(w: np.ndarray, y: np.ndarray, cuts: list[np.ndarray],
+                   z: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(r0, red)``: the reduced weights of rows ``r0 .. r0 + BLOCK`` (diagonal -inf)."""
+    n = w.shape[0]
+    members = [(np.sort(subset), zs) for subset, zs in zip(cuts, z, strict=True) if zs > 0]
+    for r0 in range(0, n, BLOCK):
+        r1 = min(n, r0 + BLOCK)
+        red = np.asarray(w[r0:r1], dtype=np.float64) - y[r0:r1, None] - y[None, :]
+        for subset, zs in members:
+            rows = subset[(r0 <= subset) & (r1 > subset)]
+            if len(rows):
+                red[np.ix_(rows - r0, subset)] -= zs
+        red[np.arange(r1 - r0), np.arange(r0, r1)] = -np.inf
+        yield r0, red
+
+
+def empty_edges() -> Edges:
+    """No pairs."""
+    return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+
+
+def merge_edges(n: int, *parts: Edges) -> Edges:
+    """Union of edge lists as ``(lo, hi, w)`` with ``lo < hi``, each pair once."""
+    a = np.concatenate([p[0] for p in parts]).astype(np.int64)
+    b = np.concatenate([p[1] for p in parts]).astype(np.int64)
+    x = np.concatenate([p[2] for p in parts]).astype(np.float64)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    keep = (lo != hi) & np.isfinite(x)
+    _, first = np.unique(lo[keep] * n + hi[keep], return_index=True)
+    return lo[keep][first], hi[keep][first], x[keep][first]
+
+
+def cut_sum(n: int, a: np.ndarray, b: np.ndarray, cuts: list[np.ndarray],
+            z: np.ndarray) -> np.ndarray:
+    """Per edge ``(a, b)``, the sum of ``z_S`` over the odd sets containing both ends."""
+    total = np.zeros(len(a))
+    for subset, zs in zip(cuts, z, strict=True):
+        if zs > 0:
+            inside = np.zeros(n, dtype=bool)
+            inside[subset] = True
+            total += zs * (inside[a] & inside[b])
+    return total
+
+
+# ---------------------------------------------------------------- the HiGHS model
+class DegreeLP:
+    """``max w.x`` s.t. ``x(delta(i)) <= 1``, ``x(E(S)) <= (|S| - 1) / 2``, ``x >= 0``.
+
+    Columns (pairs) and rows (odd sets) are added in place; HiGHS keeps its basis
+    between solves.  There is no ``x <= 1`` bound, so the row duals are exactly
+    the ``(y, z)`` of the certificate.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.h = highspy.Highs()
+        self.h.silent()
+        for name in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
+            self.h.setOptionValue(name, LP_TOL)
+        self.h.addRows(n, np.full(n, -highspy.kHighsInf), np.ones(n), 0,
+                       np.zeros(1, np.int32), np.zeros(0, np.int32), np.zeros(0))
+        self.a, self.b, self.w = empty_edges()
+        self.keys = np.zeros(0, np.int64)
+        self.cuts: list[np.ndarray] = []
+        self._inside: list[np.ndarray] = []
+        self._added = 0
+
+    @property
+    def edges(self) -> Edges:
+        """The pairs in the model."""
+        return self.a, self.b, self.w
+
+    def add_edges(self, edges: Edges) -> int:
+        """Add the pairs not yet in the model; return how many were new."""
+        a, b, w = merge_edges(self.n, edges)
+        keys = a * self.n + b
+        new = ~np.isin(keys, self.keys, assume_unique=True)
+        a, b, w, keys = a[new], b[new], w[new], keys[new]
+        m = len(a)
+        if not m:
+            return 0
+        rows = [a, b]
+        cols = [np.arange(m), np.arange(m)]
+        for k, inside in enumerate(self._inside):
+            e = np.flatnonzero(inside[a] & inside[b])
+            rows.append(np.full(len(e), self.n + k))
+            cols.append(e)
+        r, c = np.concatenate(rows), np.concatenate(cols)
+        order = np.lexsort((r, c))
+        r, c = r[order], c[order]
+        starts = np.searchsorted(c, np.arange(m)).astype(np.int32)
+        self.h.addCols(m, -w, np.zeros(m), np.full(m, highspy.kHighsInf),
+                       len(r), starts, r.astype(np.int32), np.ones(len(r)))
+        self.a, self.b = np.r_[self.a, a], np.r_[self.b, b]
+        self.w, self.keys = np.r_[self.w, w], np.r_[self.keys, keys]
+        self._added += m
+        return m
+
+    def add_cuts(self, subsets: list[np.ndarray]) -> None:
+        """Add ``x(E(S)) <= (|S| - 1) / 2`` for each odd set ``S``."""
+        for subset in subsets:
+            inside = np.zeros(self.n, dtype=bool)
+            inside[subset] = True
+            e = np.flatnonzero(inside[self.a] & inside[self.b]).astype(np.int32)
+            self.h.addRow(-highspy.kHighsInf, (len(subset) - 1) // 2, len(e), e,
+                          np.ones(len(e)))
+            self.cuts.append(np.sort(np.asarray(subset, dtype=np.int64)))
+            self._inside.append(inside)
+
+    def solve(self, deadline: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """``(x, y, z)`` at an optimal basic solution, or None (time limit, failure)."""
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return None
+        self.h.setOptionValue("time_limit", float(min(left, 1e9)))
+        # Many new columns: the interior-point method (with crossover, for a vertex) beats
+        # warm-started simplex; a few: simplex from the previous basis.
+        self.h.setOptionValue("solver", "ipm" if self._added > IPM_COLUMNS else "simplex")
+        self._added = 0
+        self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        sol = self.h.getSolution()
+        duals = np.maximum(-np.asarray(sol.row_dual), 0.0)
+        return np.asarray(sol.col_value), duals[:self.n], duals[self.n:]
+
+
+# ---------------------------------------------------------------- the cutting-plane loop
+@dataclass
+class Loop:
+    """Where the loop stopped: the model, its last solution and why it stopped."""
+
+    lp: DegreeLP
+    x: np.ndarray | None
+    y: np.ndarray
+    z: np.ndarray
+    stop: str
+    rounds: int
+
+
+def cut_loop(n: int, edges: Edges, pricer: Pricer, *, deadline: float,
+             cuts: list[np.ndarray] | None = None, with_cuts: bool = True,
+             gap_check: Callable[[DegreeLP, tuple[np.ndarray, np.ndarray, np.ndarray]], bool]
+             | None = None) -> Loop:
+    """Re-solve the LP, adding priced pairs, then odd-set cuts, until neither is found.
+
+    With ``with_cuts=False`` only the degree LP is solved (used for dual estimates).
+    ``gap_check`` may stop the loop early once the rounded primal is good enough.
+    """
+    lp = DegreeLP(n)
+    lp.add_edges(edges)
+    lp.add_cuts(list(cuts or []))
+    y, z = np.zeros(n), np.zeros(len(lp.cuts))
+    x: np.ndarray | None = None
+    stop = "LP optimal over all pairs"
+    rounds, best, flat = 0, np.inf, 0
+    for rounds in range(1, MAX_ROUNDS + 1):  # noqa: B007 - the count is reported
+        sol = lp.solve(deadline)
+        if sol is None:
+            stop = "time limit or LP failure; last valid duals used"
+            break
+        x, y, z = sol
+        if gap_check is not None and gap_check(lp, sol):
+            stop = "verified gap within max_gap"
+            break
+        if lp.add_edges(pricer.price(y, lp.cuts, z)):
+            x = None
+            continue
+        new_cuts = odd_cuts(n, lp.a, lp.b, x, lp.cuts) if with_cuts else []
+        if not new_cuts:
+            if with_cuts and not is_integral(x):
+                stop = "LP fractional and no violated odd set left"
+            break
+        value = -float(lp.h.getInfo().objective_function_value)
+        flat = flat + 1 if value > best - 1e-9 * max(1.0, abs(best)) else 0
+        best = min(best, value)
+        if flat >= STALL and n > STALL_MIN_N:
+            stop = (f"the LP value did not fall over {STALL} rounds of odd-set cuts (many "
+                    "fractional optima); the remaining gap is reported")
+            break
+        lp.add_cuts(new_cuts)
+        x = None
+        if time.perf_counter() > deadline:
+            stop = "time limit; last valid duals used"
+            break
+    else:
+        stop = f"stopped after {MAX_ROUNDS} LP solves; last valid duals used"
+    z = np.r_[z, np.zeros(len(lp.cuts) - len(z))]  # cuts added after the last LP have z = 0
+    return Loop(lp, x, y, z, stop, rounds)
+
+
+def lp_matching(n: int, edges: Edges, pricer: Pricer, weight: Weight, *, max_gap: float,
+                deadline: float, notes: list[str],
+                cuts: list[np.ndarray] | None = None) -> Result:
+    """Degree LP + odd-set cuts, priced over all pairs; primal, repaired dual bound.
+
+    Separation: :func:`odd_cuts`.  If the LP ends fractional (stalled or out
+    of time), the primal is the better of its rounding and, up to
+    ``BLOSSOM_MAX`` places and within the time limit, Edmonds' algorithm on
+    the candidate pairs; the gap says what remains unproven.
+    """
+    def within(lp: DegreeLP, sol: tuple[np.ndarray, np.ndarray, np.ndarray]) -> bool:
+        x, y, z = sol
+        objective = mate_weight(primal(n, lp.edges, x)[0], weight)
+        bound = dual_bound(y, lp.cuts, z, pricer)
+        return bound - objective <= max_gap * max(1.0, abs(bound))
+
+    loop = cut_loop(n, edges, pricer, deadline=deadline, cuts=cuts,
+                    gap_check=within if max_gap > 0 else None)
+    mate, how = primal(n, loop.lp.edges, loop.x)
+    objective = mate_weight(mate, weight)
+    if (not is_integral(loop.x) and EXHAUSTIVE_MAX < n <= BLOSSOM_MAX
+            and time.perf_counter() < deadline):
+        other = blossom_primal(n, loop.lp.edges)
+        if mate_weight(other, weight) > objective:
+            mate, how = other, "Edmonds' blossom algorithm (rustworkx) on the candidate pairs"
+            objective = mate_weight(mate, weight)
+    bound = dual_bound(loop.y, loop.lp.cuts, loop.z, pricer)
+    # Small instances are solved exactly unless the gap is float noise (a gap of 1e-9 on
+    # a weight of 1e-9 is a real difference).
+    if bound - objective > max(max_gap, 1e-12) * max(1.0, abs(bound)) and n <= EXHAUSTIVE_MAX:
+        mate = exhaustive(n, weight)
+        objective = bound = mate_weight(mate, weight)
+        how = "exhaustive search"
+    notes.append(f"{len(loop.lp.cuts)} odd-set cut(s), {len(loop.lp.a)} candidate pair(s), "
+                 f"{loop.rounds} LP solve(s); {loop.stop}")
+    return Result(mate, objective, max(bound, objective), f"degree LP + blossom cuts ({how})",
+                  notes)
+
+
+def is_integral(x: np.ndarray | None) -> bool:
+    """Whether an LP solution is 0/1 (within 1e-6)."""
+    return x is not None and bool(np.all((x < 1e-6) | (x > 1 - 1e-6)))
+
+
+def odd_cuts(n: int, a: np.ndarray, b: np.ndarray, x: np.ndarray,
+             cuts: list[np.ndarray]) -> list[np.ndarray]:
+    """Violated odd-set inequalities ``x(E(S)) <= (|S| - 1) / 2`` at ``x``.
+
+    First the cheap candidates, the odd components of the fractional support
+    (for a half-integral degree-LP vertex these are exactly its odd cycles);
+    when none is violated, exact separation (:func:`blossom_separation`).
+    """
+    frac = (x > 1e-6) & (x < 1 - 1e-6)
+    if not frac.any():
+        return []
+    known = {tuple(subset.tolist()) for subset in cuts}
+    out = [subset for subset in _components(n, a[frac], b[frac])
+           if len(subset) % 2 == 1 and tuple(subset.tolist()) not in known
+           and _violation(n, a, b, x, subset) > 1e-6]
+    if out:
+        return out
+    return [subset for subset in blossom_separation(n, a, b, x)
+            if tuple(subset.tolist()) not in known]
+
+
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
+    """Node sets of the connected components of the graph ``(a, b)`` (touched nodes only)."""
+    g = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    _, label = connected_components(g, directed=False)
+    touched = np.zeros(n, dtype=bool)
+    touched[a] = touched[b] = True
+    return [np.flatnonzero((label == lab) & touched) for lab in np.unique(label[touched])]
+
+
+def _violation(n: int, a: np.ndarray, b: np.ndarray, x: np.ndarray, subset: np.ndarray) -> float:
+    inside = np.zeros(n, dtype=bool)
+    inside[subset] = True
+    return float(x[inside[a] & inside[b]].sum() - (len(subset) - 1) // 2)
+
+
+def blossom_separation(n: int, a: np.ndarray, b: np.ndarray, x: np.ndarray,
+                       scale: float = 2.0 ** 24) -> list[np.ndarray]:
+    """Exact separation of the odd-set inequalities (Padberg & Rao 1982).
+
+    With slacks ``s_i = 1 - x(delta(i))``, the inequality for an odd ``S`` reads
+    ``x(delta(S)) + s(S) >= 1``.  Add a node ``v0`` joined to each ``i`` with
+    capacity ``s_i``; with ``T`` the places (plus ``v0`` when their number is odd),
+    the violated inequalities are the ``T``-odd cuts of capacity below 1, and a
+    minimum one is a fundamental cut of a Gomory-Hu tree (Padberg & Rao,
+    "Odd minimum cut-sets and b-matchings", *Math. Oper. Res.* 7, 1982).  A
+    violated ``S`` meets one connected component of the support ``x > 0`` in an
+    odd, still violated set, and components without fractional pairs have none,
+    so each component with a fractional pair is searched on its own.  Flows use
+    capacities scaled to integers; every set returned is re-checked exactly.
+    """
+    support = x > 1e-9
+    frac = (x > 1e-6) & (x < 1 - 1e-6)
+    comp_of = np.full(n, -1)
+    comps = _components(n, a[support], b[support])
+    for k, nodes in enumerate(comps):
+        comp_of[nodes] = k
+    out: list[np.ndarray] = []
+    for k in np.unique(comp_of[a[frac]]):
+        nodes = comps[k]
+        inside = support & (comp_of[a] == k)
+        for side in _gomory_hu_sides(nodes, a[inside], b[inside], x[inside], scale):
+            if len(side) % 2 == 1 and _violation(n, a, b, x, side) > 1e-6:
+                out.append(side)
+    unique = {tuple(s.tolist()): s for s in out}
+    return list(unique.values())
+
+
+def _gomory_hu_sides(nodes: np.ndarray, a: np.ndarray, b: np.ndarray, x: np.ndarray,
+                     scale: float) -> list[np.ndarray]:
+    """Sides (without ``v0``) of the Gomory-Hu tree cuts of capacity below 1 (Gusfield)."""
+    m = len(nodes)
+    local = np.full(int(nodes.max()) + 1, -1)
+    local[nodes] = np.arange(m)
+    la, lb = local[a], local[b]
+    slack = np.ones(m)
+    np.subtract.at(slack, la, x)
+    np.subtract.at(slack, lb, x)
+    keep = slack > 1e-9
+    v0 = m
+    ea = np.r_[la, np.flatnonzero(keep)]
+    eb = np.r_[lb, np.full(int(keep.sum()), v0)]
+    cap = np.rint(np.r_[x, slack[keep]] * scale).astype(np.int64)
+    g = csr_matrix((np.r_[cap, cap], (np.r_[ea, eb], np.r_[eb, ea])), shape=(m + 1, m + 1))
+    g.sum_duplicates()
+    g.data = g.data.astype(np.int32)
+    parent, value = np.zeros(m + 1, dtype=np.int64), np.zeros(m + 1)
+    for s_ in range(1, m + 1):
+        t = int(parent[s_])
+        res = maximum_flow(g, s_, t)
+        side = _source_side(g, res.flow, s_)
+        value[s_] = res.flow_value / scale
+        moved = (parent == t) & side
+        moved[s_] = False
+        parent[moved] = s_
+        if side[parent[t]]:
+            parent[s_], parent[t] = parent[t], s_
+            value[s_], value[t] = value[t], value[s_]
+    sides = []
+    for s_ in range(1, m + 1):
+        if value[s_] < 1 - 1e-7:
+            below = _subtree(parent, s_)
+            cut = below if not below[v0] else ~below
+            sides.append(np.sort(nodes[np.flatnonzero(cut[:m])]))
+    return sides
+
+
+def _source_side(g: csr_matrix, flow: csr_matrix, s: int) -> np.ndarray:
+    """Nodes reachable from ``s`` in the residual graph of a maximum flow."""
+    residual = (g - flow).tocsr()
+    residual.data[residual.data < 0] = 0
+    residual.eliminate_zeros()
+    order = breadth_first_order(residual, s, directed=True, return_predecessors=False)
+    out = np.zeros(g.shape[0], dtype=bool)
+    out[order] = True
+    return out
+
+
+def _subtree(parent: np.ndarray, root: int) -> np.ndarray:
+    """Nodes of the tree ``parent`` (node 0 is the root of the tree) below ``root``."""
+    below = np.zeros(len(parent), dtype=bool)
+    below[root] = True
+    changed = True
+    while changed:
+        grow = below[parent] & ~below
+        grow[0] = False
+        changed = bool(grow.any())
+        below |= grow
+    return below
+
+
+def dual_bound(y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray, pricer: Pricer) -> float:
+    """``sum y + sum z_S (|S|-1)/2`` after repair: ``y_i += max_j max(red_ij, 0) / 2``.
+
+    The repair makes ``y_i + y_j + z-sum >= w_ij`` hold for every allowed pair
+    (each endpoint covers half of any violation), so the value is a proven bound.
+    """
+    delta = pricer.violation(y, cuts, z) / 2.0
+    odd = sum(float(zs) * ((len(subset) - 1) // 2) for subset, zs in zip(cuts, z, strict=True))
+    return float(np.sum(y) + np.sum(delta) + odd)
+
+
+def primal(n: int, edges: Edges, x: np.ndarray | None) -> tuple[np.ndarray, str]:
+    """Integral part of the LP solution, completed greedily on the candidate pairs."""
+    a, b, we = edges
+    mate = np.full(n, -1)
+    chosen = np.zeros(len(a), dtype=bool) if x is None else x > 1 - 1e-6
+    for i, j in zip(a[chosen].tolist(), b[chosen].tolist(), strict=True):
+        mate[i], mate[j] = j, i
+    if is_integral(x):
+        return mate, "integral LP optimum"
+    for e in np.argsort(-we, kind="stable"):
+        i, j = int(a[e]), int(b[e])
+        if we[e] > 0 and mate[i] < 0 and mate[j] < 0:
+            mate[i], mate[j] = j, i
+    return mate, "LP rounding + greedy"
+
+
+def blossom_primal(n: int, edges: Edges) -> np.ndarray:
+    """A maximum-weight matching of the candidate graph by Edmonds' algorithm (rustworkx).
+
+    Used when the LP stays fractional: the LP's rounding can be far from the
+    best matching of the candidate pairs.  rustworkx needs integer weights, so
+    they are scaled to 2**40 / max weight and rounded (the objective is then
+    re-evaluated on the true weights).
+    """
+    import rustworkx as rx
+
+    a, b, w = edges
+    keep = w > 0
+    scale = 2.0 ** 40 / max(float(w[keep].max(initial=1.0)), 1e-300)
+    g = rx.PyGraph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from(list(zip(a[keep].tolist(), b[keep].tolist(),
+                              np.rint(w[keep] * scale).astype(np.int64).tolist(), strict=True)))
+    mate = np.full(n, -1)
+    for i, j in rx.max_weight_matching(g, weight_fn=lambda x: x):
+        mate[i], mate[j] = j, i
+    return mate
+
+
+def mate_weight(mate: np.ndarray, weight: Weight) -> float:
+    """Total weight of the pairs in ``mate``."""
+    return float(sum(weight(k, int(m)) for k, m in enumerate(mate) if m > k))
+
+
+def exhaustive(n: int, weight: Weight) -> np.ndarray:
+    """Exact optimum by recursion over subsets (first free node: unpaired or paired)."""
+    w = [[weight(i, j) if i != j else -np.inf for j in range(n)] for i in range(n)]
+
+    @cache
+    def best(mask: int) -> tuple[float, tuple[tuple[int, int], ...]]:
+        if mask == 0:
+            return 0.0, ()
+        i = (mask & -mask).bit_length() - 1
+        rest = mask & ~(1 << i)
+        value, pairs = best(rest)
+        for j in range(i + 1, n):
+            if rest >> j & 1 and w[i][j] > 0:
+                v, p = best(rest & ~(1 << j))
+                if v + w[i][j] > value:
+                    value, pairs = v + w[i][j], ((i, j), *p)
+        return value, pairs
+
+    mate = np.full(n, -1)
+    for i, j in best((1 << n) - 1)[1]:
+        mate[i], mate[j] = j, i
+    return mate

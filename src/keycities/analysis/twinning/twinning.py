@@ -1,0 +1,415 @@
+"""Domestic twinning: pair places across divides (bridge) or alike (bond), optimally.
+
+Formulation
+-----------
+Places i have standardised features z_i (see :mod:`keycities.analysis.places.features`)
+and centroids.  For two feature sets C (contrast) and S (similarity), with
+d_F(i, j) = sqrt(mean over f in F of (z_if - z_jf)^2):
+
+* **bridge** (the Demos proposal): w_ij = d_C(i, j) — maximise contrast;
+* **bond** (the Carnegie UK Trust approach): w_ij = D_S - d_S(i, j), where D_S
+  is the largest d_S over allowed pairs — maximise similarity (all weights
+  stay non-negative, so every place that can be paired is);
+* **mixed**: w_ij = d_C(i, j) + (D_S - d_S(i, j)) — contrasting on C while
+  alike on S (e.g. similar size, different referendum vote and productivity).
+
+Constraints remove edges (minimum/maximum distance in km, a different region
+or nation, network members paired with non-members or only with each other,
+forbidden pairs, places left out); fixed pairs are kept.  The pairing is a
+maximum-weight matching on the remaining general graph
+(:func:`keycities.analysis.twinning.matching.match`), reported with its certificate:
+the objective Σ w over pairs and a proven upper bound; the gap says how far
+from optimal it can be (zero when proven optimal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from keycities.analysis.places.features import FeatureTable
+from keycities.errors import KeycitiesError, Param, ParameterError
+from keycities.store.store import Store
+
+Mode = Literal["bridge", "bond", "mixed"]
+EARTH_RADIUS_KM = 6371.0088
+
+
+@dataclass(frozen=True)
+class TwinSpec:
+    """What to pair and under which constraints."""
+
+    mode: Mode = "bridge"
+    contrast: tuple[str, ...] = ()
+    similar: tuple[str, ...] = ()
+    min_km: float | None = None
+    max_km: float | None = None
+    different: Literal["region", "nation"] | None = None
+    network: frozenset[str] = frozenset()
+    network_rule: Literal["cross", "within"] | None = None
+    fixed: tuple[tuple[str, str], ...] = ()
+    forbidden: tuple[tuple[str, str], ...] = ()
+    leave_out: frozenset[str] = frozenset()
+
+    def check(self, features: Sequence[str]) -> None:
+        """Raise a clear error for a spec that cannot be used with ``features``.
+
+        Cheap (no data is read), so a front end can call it before starting a
+        long computation with the place set's feature names
+        (:func:`keycities.analysis.places.place_sets.offered_features`).
+
+        Raises
+        ------
+        ParameterError
+            Naming the parameter at fault (``contrast``, ``min_km``...).
+        """
+        if self.mode not in ("bridge", "bond", "mixed"):
+            raise ParameterError("Unknown ", Param("mode"), f" {self.mode!r}: use bridge, bond "
+                                 "or mixed.")
+        need = {"bridge": ("contrast",), "bond": ("similar",),
+                "mixed": ("contrast", "similar")}[self.mode]
+        for name in need:
+            if not getattr(self, name):
+                raise ParameterError(f"Mode {self.mode} needs ", Param(name), " features.")
+        for name in ("contrast", "similar"):
+            unknown = sorted(set(getattr(self, name)) - set(features))
+            if unknown:
+                raise ParameterError(f"Unknown feature(s) {unknown} in ", Param(name),
+                                     f"; known: {', '.join(features)}.")
+        if self.different not in (None, "region", "nation"):
+            raise ParameterError(Param("different"), f" {self.different!r}: use region or "
+                                 "nation.")
+        if self.min_km is not None and self.max_km is not None and self.min_km > self.max_km:
+            raise ParameterError(Param("min_km"), " is larger than ", Param("max_km"), ".")
+
+
+BLOCK = 1024
+"""Rows computed at once for the all-pairs matrices (memory: BLOCK x n)."""
+FLOAT32_FROM = 4000
+"""From this many places the all-pairs matrices are float32 (half the memory)."""
+
+
+def _dtype(n: int) -> type[np.floating]:
+    return np.float32 if n >= FLOAT32_FROM else np.float64
+
+
+def haversine_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Great-circle distances (km) between all pairs of points (n x n)."""
+    la, lo = np.radians(np.asarray(lat, float)), np.radians(np.asarray(lon, float))
+    n = len(la)
+    out = np.empty((n, n), dtype=_dtype(n))
+    for r0 in range(0, n, BLOCK):
+        a_, o_ = la[r0:r0 + BLOCK, None], lo[r0:r0 + BLOCK, None]
+        h = (np.sin((a_ - la) / 2) ** 2
+             + np.cos(a_) * np.cos(la) * np.sin((o_ - lo) / 2) ** 2)
+        out[r0:r0 + BLOCK] = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+    return out
+
+
+def feature_distance(z: np.ndarray) -> np.ndarray:
+    """Root-mean-square difference of standardised features between all pairs."""
+    n, f = z.shape
+    out = np.zeros((n, n), dtype=_dtype(n))
+    if f == 0:
+        return out
+    sq = (z ** 2).sum(axis=1)
+    for r0 in range(0, n, BLOCK):
+        d2 = sq[r0:r0 + BLOCK, None] + sq[None, :] - 2.0 * (z[r0:r0 + BLOCK] @ z.T)
+        out[r0:r0 + BLOCK] = np.sqrt(np.maximum(d2, 0.0) / f)
+    np.fill_diagonal(out, 0.0)
+    return out
+
+
+def pair_weights(z: pd.DataFrame, spec: TwinSpec) -> np.ndarray:
+    """The weight of every pair under ``spec.mode`` (see the module docstring)."""
+    if spec.mode == "bridge":
+        return feature_distance(z[list(spec.contrast)].to_numpy(float))
+    d_s = feature_distance(z[list(spec.similar)].to_numpy(float))
+    d_s *= -1
+    d_s += np.nanmax(-d_s)  # D_S - d_S, in place (memory at many places)
+    if spec.mode == "bond":
+        return d_s
+    d_s += feature_distance(z[list(spec.contrast)].to_numpy(float))
+    return d_s
+
+
+@dataclass
+class Allowed:
+    """Which pairs the constraints allow, and why the others are not."""
+
+    mask: np.ndarray
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+def allowed_pairs(codes: Sequence[str], km: np.ndarray, groups: Mapping[str, np.ndarray],
+                  spec: TwinSpec) -> Allowed:
+    """Boolean n x n mask of pairs the constraints allow (no self-pairs).
+
+    ``groups`` holds per-place labels used by ``spec.different`` ("region",
+    "nation").  Each rule's count of removed pairs is kept for explanations.
+    """
+    n = len(codes)
+    mask = ~np.eye(n, dtype=bool)
+    out = Allowed(mask)
+
+    def drop(name: str, bad: np.ndarray) -> None:
+        bad = bad & out.mask
+        out.reasons[name] = int(bad.sum() // 2)
+        out.mask &= ~bad
+
+    if spec.min_km is not None:
+        drop(f"closer than {spec.min_km:g} km", km < spec.min_km)
+    if spec.max_km is not None:
+        drop(f"farther than {spec.max_km:g} km", km > spec.max_km)
+    if spec.different is not None:
+        g = groups[spec.different]
+        drop(f"same {spec.different}", (g[:, None] == g[None, :]) & (g[:, None] != ""))
+    if spec.network_rule is not None:
+        member = np.isin(np.asarray(codes), list(spec.network))
+        same = member[:, None] == member[None, :]
+        if spec.network_rule == "cross":
+            drop("both in or both outside the network", same)
+        else:
+            drop("not both in the network", ~(member[:, None] & member[None, :]))
+    index = {c: i for i, c in enumerate(codes)}
+    for a, b in spec.forbidden:
+        if a in index and b in index:
+            out.mask[index[a], index[b]] = out.mask[index[b], index[a]] = False
+    return out
+
+
+@dataclass
+class TwinResult:
+    """Pairs with explanations, the unpaired with reasons, and the certificate."""
+
+    pairs: pd.DataFrame
+    unpaired: pd.DataFrame
+    objective: float
+    bound: float
+    method: str
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+    geojson: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def gap(self) -> float:
+        """Proven distance from optimal (bound - objective)."""
+        return self.bound - self.objective
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per pair."""
+        return self.pairs
+
+    def payload(self) -> dict[str, Any]:
+        """Everything as plain data."""
+        from keycities._util.plain import jsonable
+
+        return jsonable({
+            "pairs": self.pairs, "unpaired": self.unpaired,
+            "certificate": {"objective": self.objective, "bound": self.bound,
+                            "gap": self.gap, "method": self.method,
+                            "seconds": self.seconds},
+            "notes": self.notes,
+        })
+
+
+def explain_pair(i: int, j: int, z: pd.DataFrame, raw: pd.DataFrame, spec: TwinSpec,
+                 *, top: int = 3) -> str:
+    """The features that drive a pair's contrast (or similarity), with each side's values."""
+    drivers = spec.contrast if spec.mode != "bond" else spec.similar
+    gaps = (z.iloc[i][list(drivers)] - z.iloc[j][list(drivers)]).abs()
+    order = gaps.sort_values(ascending=spec.mode == "bond").index[:top]
+    word = "alike on" if spec.mode == "bond" else "differ most on"
+    parts = [f"{f} ({_v(raw.iloc[i][f])} vs {_v(raw.iloc[j][f])})" for f in order]
+    text = f"{word} " + "; ".join(parts)
+    if spec.mode == "mixed":
+        alike = (z.iloc[i][list(spec.similar)] - z.iloc[j][list(spec.similar)]).abs()
+        g = str(alike.idxmin())
+        text += f"; alike on {g} ({_v(raw.iloc[i][g])} vs {_v(raw.iloc[j][g])})"
+    return text
+
+
+def _v(x: Any) -> str:
+    if isinstance(x, float) and np.isnan(x):
+        return "n/a, imputed"
+    if isinstance(x, float):
+        return f"{x:.1%}" if 0 <= x <= 1 else f"{x:,.0f}" if abs(x) >= 100 else f"{x:.2f}"
+    return str(x)
+
+
+def pairs_geojson(pairs: pd.DataFrame, lon: Mapping[str, float],
+                  lat: Mapping[str, float]) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection of lines between each pair's centroids."""
+    feats = []
+    for r in pairs.to_dict(orient="records"):
+        a, b = r["code_a"], r["code_b"]
+        feats.append({
+            "type": "Feature",
+            "geometry": {"type": "LineString", "coordinates": [
+                [round(lon[a], 5), round(lat[a], 5)], [round(lon[b], 5), round(lat[b], 5)]]},
+            "properties": {k: v for k, v in r.items() if isinstance(v, str | int | float)},
+        })
+    return {"type": "FeatureCollection", "features": feats}
+
+
+@dataclass(frozen=True)
+class PlaceInputs:
+    """The places to pair: codes, names, coordinates, groups and features."""
+
+    codes: list[str]
+    names: list[str]
+    lat: np.ndarray
+    lon: np.ndarray
+    groups: dict[str, np.ndarray]
+    z: pd.DataFrame
+    raw: pd.DataFrame
+
+
+def twin(places: PlaceInputs, spec: TwinSpec) -> TwinResult:
+    """Pair ``places`` optimally under ``spec``; see the module docstring.
+
+    Raises
+    ------
+    KeycitiesError
+        For an unusable spec (unknown features, a fixed pair naming an unknown
+        or left-out place, or a fixed pair the constraints forbid).
+    """
+    from keycities.analysis.twinning.matching import match
+
+    spec.check(list(places.z.columns))
+    keep = [i for i, c in enumerate(places.codes) if c not in spec.leave_out]
+    p = _subset(places, keep)
+    km = haversine_km(p.lat, p.lon)
+    allowed = allowed_pairs(p.codes, km, p.groups, spec)
+    w = pair_weights(p.z, spec)
+    weights = np.where(allowed.mask, w, -np.inf).astype(w.dtype, copy=False)
+    fixed = _fixed_indices(p.codes, spec, allowed.mask)
+    m = match(weights, fixed=fixed)
+    pairs = _pairs_frame(p, m.pairs, w, km, spec)
+    unpaired = _unpaired_frame(p, m.unmatched, allowed)
+    notes = _notes(spec, allowed, len(p.codes), m)
+    lon = dict(zip(p.codes, p.lon.tolist(), strict=True))
+    lat = dict(zip(p.codes, p.lat.tolist(), strict=True))
+    return TwinResult(pairs, unpaired, m.objective, m.bound, m.method, m.seconds, notes,
+                      pairs_geojson(pairs, lon, lat))
+
+
+def _subset(p: PlaceInputs, keep: list[int]) -> PlaceInputs:
+    return PlaceInputs([p.codes[i] for i in keep], [p.names[i] for i in keep], p.lat[keep],
+                       p.lon[keep], {k: v[keep] for k, v in p.groups.items()},
+                       p.z.iloc[keep].reset_index(drop=True),
+                       p.raw.iloc[keep].reset_index(drop=True))
+
+
+def _fixed_indices(codes: list[str], spec: TwinSpec,
+                   mask: np.ndarray) -> list[tuple[int, int]]:
+    index = {c: i for i, c in enumerate(codes)}
+    out = []
+    for a, b in spec.fixed:
+        missing = [c for c in (a, b) if c not in index]
+        if missing:
+            raise KeycitiesError(f"Fixed pair {a}-{b}: {', '.join(missing)} is not among the "
+                                 "places (unknown, or left out).")
+        if not mask[index[a], index[b]]:
+            raise KeycitiesError(f"Fixed pair {a}-{b} breaks the other constraints; relax them "
+                                 "or drop the pair.")
+        out.append((index[a], index[b]))
+    return out
+
+
+def _pairs_frame(p: PlaceInputs, pairs: Sequence[tuple[int, int]], w: np.ndarray,
+                 km: np.ndarray, spec: TwinSpec) -> pd.DataFrame:
+    rows = []
+    for i, j in pairs:
+        if spec.network and p.codes[j] in spec.network and p.codes[i] not in spec.network:
+            i, j = j, i  # the network's member first
+        rows.append({
+            "code_a": p.codes[i], "name_a": p.names[i], "code_b": p.codes[j],
+            "name_b": p.names[j], "km": round(float(km[i, j]), 1),
+            "weight": float(w[i, j]), "why": explain_pair(i, j, p.z, p.raw, spec),
+        })
+    cols = ["code_a", "name_a", "code_b", "name_b", "km", "weight", "why"]
+    return pd.DataFrame(rows, columns=cols).sort_values("weight", ascending=False,
+                                                        ignore_index=True)
+
+
+def _unpaired_frame(p: PlaceInputs, unmatched: Sequence[int], allowed: Allowed) -> pd.DataFrame:
+    rows = []
+    for i in unmatched:
+        if not allowed.mask[i].any():
+            rules = ", ".join(k for k, v in allowed.reasons.items() if v)
+            why = f"no place it may be paired with under the constraints ({rules})"
+        else:
+            why = ("its possible partners are all better used in other pairs, or the number "
+                   "of places that can be paired is odd")
+        rows.append({"code": p.codes[i], "name": p.names[i], "why": why})
+    return pd.DataFrame(rows, columns=["code", "name", "why"])
+
+
+def _notes(spec: TwinSpec, allowed: Allowed, n: int, m: Any) -> list[str]:
+    formula = {"bridge": "w = d_C (root-mean-square difference of the standardised contrast "
+                         "features)",
+               "bond": "w = D_S − d_S (similarity on the standardised features)",
+               "mixed": "w = d_C + (D_S − d_S)"}[spec.mode]
+    notes = [f"{spec.mode}: maximum-weight matching of {n} places with {formula}.",
+             f"Certificate: objective {m.objective:.6f}, upper bound {m.bound:.6f}, gap "
+             f"{max(0.0, m.bound - m.objective):.2e} ({m.method}, {m.seconds * 1000:.0f} ms)"
+             + (": proven optimal." if m.bound - m.objective <= 1e-9 * max(1.0, m.bound)
+                else ".")]
+    removed = [f"{v:,} pairs {k}" for k, v in allowed.reasons.items() if v]
+    if removed:
+        notes.append("Constraints removed " + "; ".join(removed) + ".")
+    return notes
+
+
+def inputs_from_features(table: FeatureTable, *, countries: Collection[str] | None = None
+                         ) -> PlaceInputs:
+    """Places to pair from a feature table, optionally restricted to some countries.
+
+    Places without a centroid cannot be measured apart and are left out.
+    """
+    z = table.z.copy()
+    cent = table.centroids.reindex(z.index)
+    keep = cent["lat"].notna() & cent["lon"].notna()
+    if countries is not None:
+        keep &= pd.Series(table.countries).reindex(z.index).isin(list(countries))
+    z = z[keep.to_numpy()]
+    codes = [str(c) for c in z.index]
+    regions = pd.Series(table.regions).reindex(codes).fillna("")
+    nations = pd.Series(table.countries).reindex(codes).fillna("")
+    return PlaceInputs(
+        codes, [table.names.get(c, c) for c in codes],
+        cent.loc[codes, "lat"].to_numpy(float), cent.loc[codes, "lon"].to_numpy(float),
+        {"region": regions.to_numpy(str), "nation": nations.to_numpy(str)},
+        z.reset_index(drop=True), table.values.reindex(codes).reset_index(drop=True))
+
+
+GB = ("England", "Wales", "Scotland")
+
+
+def twin_from_store(store: Store | None, spec: TwinSpec, *, places: str | Path = "lad",
+                    vintage: int = 2023, countries: Collection[str] | None = GB) -> TwinResult:
+    """Twin a place set (GB by default) from the store.
+
+    ``places`` is ``"lad"`` (local authority districts of ``vintage``),
+    ``"district"`` or ``"sector"`` (postcode districts or sectors), or the path of
+    a CSV of the user's own places (then ``countries`` does not apply: their
+    country is unknown, and ``store`` may be None).
+    See :mod:`keycities.analysis.places.place_sets`.
+    """
+    from keycities.analysis.places.place_sets import is_csv, place_features
+
+    table = place_features(store, places, vintage=vintage)
+    csv = is_csv(places)
+    result = twin(inputs_from_features(table, countries=None if csv else countries), spec)
+    what = {"lad": f"local authority districts of {vintage}", "district": "postcode districts",
+            "sector": "postcode sectors"}.get(str(places), f"places from {places}")
+    result.notes.append(f"Places: {what}"
+                        + (f" in {', '.join(countries)}" if countries and not csv else "")
+                        + "; features standardised over the whole set (see keycities peers).")
+    return result

@@ -1,0 +1,5 @@
+"""``python -m keycities.cli``."""
+
+from keycities.cli import main
+
+main()

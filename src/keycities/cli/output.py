@@ -1,0 +1,92 @@
+"""Print results as a Rich table, JSON or CSV."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from keycities._util.plain import jsonable
+
+
+class Format(StrEnum):
+    """Output formats every result-printing command accepts."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def format_number(value: Any, unit: str = "") -> str:
+    """Readable number: thousands separators, shares as percentages."""
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()  # numpy scalars -> Python numbers
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, int | float):
+        if unit == "share":
+            return f"{value:.2%}"
+        if unit == "year" and float(value).is_integer():
+            return str(int(value))
+        if float(value).is_integer():
+            return f"{value:,.0f}"
+        return f"{value:,.1f}" if abs(value) >= 100 else f"{value:,.3f}"
+    return str(value)
+
+
+YEAR_WORDS = ("year", "vintage", "period", "start", "end")
+
+
+def _unit_of(column: str) -> str:
+    """'year' for columns that hold years (printed without a thousands separator)."""
+    return "year" if any(w in column.lower() for w in YEAR_WORDS) else ""
+
+
+def print_frame(df: pd.DataFrame, fmt: Format, *, title: str = "",
+                notes: list[str] | None = None, console: Console | None = None,
+                payload: dict[str, Any] | None = None,
+                units: dict[str, str] | None = None) -> None:
+    """Print a result in the chosen format.
+
+    Parameters
+    ----------
+    df
+        The rows (table and CSV output).
+    fmt
+        table, json or csv.
+    title, notes
+        Shown above and below a table.
+    console
+        Where a table goes (default stdout).
+    payload
+        What JSON output holds; default ``{"data": rows, "count": n}``.
+    units
+        Column -> unit hint for number formatting ("share", "year").
+    """
+    if fmt is Format.json:
+        body = payload if payload is not None else {"data": jsonable(df), "count": len(df)}
+        sys.stdout.write(json.dumps(jsonable(body), indent=2, ensure_ascii=False) + "\n")
+        return
+    if fmt is Format.csv:
+        sys.stdout.write(df.to_csv(index=False))
+        return
+    console = console or Console()
+    table = Table(title=title or None, title_justify="left", show_lines=False)
+    for col in df.columns:
+        numeric = pd.api.types.is_numeric_dtype(df[col]) and df[col].dtype != bool
+        table.add_column(str(col), justify="right" if numeric else "left",
+                         overflow="fold")
+    for row in df.itertuples(index=False):
+        table.add_row(*[format_number(v, (units or {}).get(c, _unit_of(str(c))))
+                        for c, v in zip(df.columns, row, strict=True)])
+    console.print(table)
+    for note in notes or []:
+        console.print(f"[dim]• {note}[/dim]", highlight=False)

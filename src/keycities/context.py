@@ -1,0 +1,93 @@
+"""Wiring shared by the CLI and the Python API: settings -> store, resolver, network."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import pandas as pd
+
+from keycities.geography.names import PlaceResolver
+from keycities.network.loader import get_network
+from keycities.network.register import Network
+from keycities.settings import Settings
+from keycities.sources.authorities import RELEASE as _AUTHORITIES
+from keycities.store.store import Store
+
+AUTHORITIES_RELEASE_ID = _AUTHORITIES.id
+
+
+@dataclass
+class Context:
+    """Lazily opened store and geography for one command or API call."""
+
+    settings: Settings = field(default_factory=Settings)
+    write: bool = False
+
+    @cached_property
+    def store(self) -> Store:
+        """The evidence store (read-only unless ``write``)."""
+        store = Store(self.settings.store, read_only=not self.write)
+        store.connect()
+        return store
+
+    def has_store(self) -> bool:
+        """True when the store file exists."""
+        return self.settings.store.exists()
+
+    def has_official_areas(self) -> bool:
+        """True when the store holds LAD lists from the official lookups."""
+        if not self.has_store():
+            return False
+        n = self.store.query("SELECT count(*) AS n FROM area WHERE release_id <> ?",
+                             [AUTHORITIES_RELEASE_ID])
+        return bool(n["n"].iloc[0])
+
+    @cached_property
+    def geography(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """(LAD table, change rows, alias rows): from the store when built, else
+        from the package-shipped names alone."""
+        from keycities.geography.areas import areas_from_package, lad_table
+        from keycities.geography.tables import GeographyTables
+
+        if self.has_store():
+            area = self.store.table("area")
+            if len(area):
+                changes = self.store.table("change")
+                lads = GeographyTables.from_rows(area, changes, pd.DataFrame()).lads
+                return lads, changes, self.store.table("alias")
+        empty_changes = pd.DataFrame(columns=["old_code", "old_name", "new_code", "new_name",
+                                              "type", "year"])
+        return (lad_table(areas_from_package()), empty_changes,
+                pd.DataFrame(columns=["alias", "code"]))
+
+    @cached_property
+    def resolver(self) -> PlaceResolver:
+        """A place-name resolver over the known LADs and aliases."""
+        lads, changes, aliases = self.geography
+        return PlaceResolver(lads, aliases, changes=changes)
+
+    def network(self, spec: str) -> Network:
+        """A built-in network by id or a user's network file."""
+        return get_network(spec, self.resolver)
+
+    def close(self) -> None:
+        """Close the store if it was opened."""
+        if "store" in self.__dict__:
+            self.store.close()
+
+
+def parse_date(value: str | dt.date | None) -> dt.date:
+    """A date from ISO text; today when None."""
+    if value is None:
+        return dt.date.today()
+    if isinstance(value, dt.date):
+        return value
+    from keycities._util.numbers import iso_date
+    from keycities.errors import KeycitiesError
+
+    try:
+        return iso_date(value)
+    except ValueError as exc:
+        raise KeycitiesError(f"{value!r} is not a date; use YYYY-MM-DD.") from exc

@@ -1,0 +1,397 @@
+"""Charts for testbed evaluations: synthetic control paths, gaps, placebos, event studies.
+
+Every builder is a pure function from a plain DataFrame to a :class:`Figure`:
+an Altair (Vega-Lite 6) chart with a title and a Vega-Lite ``description``
+that says in words what the chart shows (screen readers announce it), plus
+the plotted data as a tidy table with readable column names, so a page can
+offer the same numbers as a table.  :func:`spec` gives the Vega-Lite JSON the
+web app renders; :func:`save` writes PNG, SVG, JSON or self-contained HTML
+(rendered by ``vl-convert``, which bundles Vega: no internet needed), atomically.
+
+Conventions: years are integers on the axis (no "2,015"), axis titles carry
+units, series differ by dash and width as well as colour.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from keycities._util.plain import jsonable
+from keycities.errors import KeycitiesError
+
+WIDTH = 600
+HEIGHT = 300
+INK = "#1f4e79"
+"""Treated / observed series."""
+ACCENT = "#d95f02"
+"""Synthetic series and highlights (distinct from INK for colour-blind readers)."""
+GREY = "#9e9e9e"
+DARK_GREY = "#616161"
+FORMATS = (".png", ".svg", ".json", ".html")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A chart, the table it plots, its title and its description in words."""
+
+    chart: alt.TopLevelMixin
+    table: pd.DataFrame
+    title: str
+    description: str
+
+    def spec(self) -> dict[str, Any]:
+        """The Vega-Lite JSON specification (made once: a page draws it and serves it)."""
+        return self._spec
+
+    @cached_property
+    def _spec(self) -> dict[str, Any]:
+        return spec(self.chart)
+
+    def payload(self) -> dict[str, Any]:
+        """Plain data for JSON: title, description, Vega-Lite spec and the table."""
+        return jsonable({"title": self.title, "description": self.description,
+                         "spec": self.spec(), "table": self.table})
+
+
+# -------------------------------------------------------------------------------- helpers
+
+def _need(frame: pd.DataFrame, columns: Sequence[str], name: str) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise KeycitiesError(f"{name} must be a DataFrame with columns {', '.join(columns)}.")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise KeycitiesError(f"{name} needs columns {', '.join(columns)}; missing "
+                             f"{', '.join(missing)} (has {', '.join(map(str, frame.columns))}).")
+    if frame.empty:
+        raise KeycitiesError(f"{name} is empty: nothing to plot.")
+    return frame.loc[:, list(columns)].copy()
+
+
+def _num(x: float) -> str:
+    """A number for a sentence: thousands separated, otherwise three significant figures."""
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+
+
+def _years(frame: pd.DataFrame, column: str = "year") -> pd.DataFrame:
+    frame[column] = pd.to_numeric(frame[column]).astype(int)
+    return frame.sort_values(column, kind="stable").reset_index(drop=True)
+
+
+def _data(frame: pd.DataFrame) -> alt.Data:
+    """Inline values (JSON-ready: NaN becomes null), not subject to Altair's row limit."""
+    return alt.Data(values=jsonable(frame))
+
+
+def _year_x(years: pd.Series) -> alt.X:
+    # nice=False: the axis spans the data's years, not rounded outwards to 2004.
+    return alt.X("year:Q", title="Year", scale=alt.Scale(zero=False, nice=False,
+                                                          domain=[int(years.min()),
+                                                                  int(years.max())]),
+                 axis=alt.Axis(format="d", tickMinStep=1))
+
+
+def _in(unit: str) -> str:
+    return f", in {unit}" if unit else ""
+
+
+def _axis_title(label: str, unit: str) -> str:
+    return f"{label} ({unit})" if unit else label
+
+
+def _start_rule(start: int, label: str = "start") -> alt.TopLevelMixin:
+    base = alt.Chart(_data(pd.DataFrame({"year": [start], "label": [f"{label} {start}"]})))
+    rule = base.mark_rule(color="black", strokeDash=[2, 2]).encode(x="year:Q")
+    text = base.mark_text(align="left", dx=4, dy=-4, baseline="top", fontSize=11).encode(
+        x="year:Q", y=alt.value(0), text="label:N")
+    return alt.layer(rule, text)
+
+
+def _finish(layers: Sequence[Any], table: pd.DataFrame, title: str,
+            description: str, subtitle: str | None = None, height: int = HEIGHT) -> Figure:
+    head = alt.TitleParams(text=title, subtitle=subtitle or [], anchor="start")
+    chart = alt.layer(*layers).properties(title=head, description=description,
+                                          width=WIDTH, height=height)
+    return Figure(chart=chart, table=table.reset_index(drop=True), title=title,
+                  description=description)
+
+
+def _mean(series: pd.Series, mask: pd.Series) -> float:
+    vals = series[mask].dropna()
+    return float(vals.mean()) if len(vals) else float("nan")
+
+
+# -------------------------------------------------------------------------------- builders
+
+def observed_vs_synthetic(effects: pd.DataFrame, start: int, *,
+                          title: str = "Observed and synthetic control",
+                          unit: str = "") -> Figure:
+    """Two lines, the treated place and its synthetic control, with a rule at the start.
+
+    Parameters
+    ----------
+    effects
+        Columns year, observed, synthetic.
+    start
+        First treated year.
+    title, unit
+        Chart title; unit of the outcome for the axis title (e.g. "£ per job").
+
+    Returns
+    -------
+    Figure
+        Table columns: year, series ("Observed"/"Synthetic"), value.
+    """
+    frame = _years(_need(effects, ["year", "observed", "synthetic"], "effects"))
+    table = frame.melt(id_vars="year", var_name="series", value_name="value")
+    table["series"] = table["series"].map({"observed": "Observed", "synthetic": "Synthetic"})
+    pre, post = frame["year"] < start, frame["year"] >= start
+    gap = frame["observed"] - frame["synthetic"]
+    description = (
+        f"Line chart: observed and synthetic-control values by year, "
+        f"{frame['year'].min()}-{frame['year'].max()}, the policy starting in {start}. "
+        f"Before the start the observed series averages {_num(_mean(frame['observed'], pre))} "
+        f"and the synthetic {_num(_mean(frame['synthetic'], pre))}; from the start "
+        f"{_num(_mean(frame['observed'], post))} and {_num(_mean(frame['synthetic'], post))} "
+        f"(mean gap {_num(_mean(gap, post))}){_in(unit)}.")
+    lines = alt.Chart(_data(table)).mark_line(point=True).encode(
+        x=_year_x(frame["year"]),
+        y=alt.Y("value:Q", title=_axis_title("Value", unit), scale=alt.Scale(zero=False)),
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top"),
+                        scale=alt.Scale(domain=["Observed", "Synthetic"],
+                                        range=[INK, ACCENT])),
+        strokeDash=alt.StrokeDash("series:N", legend=None,
+                                  scale=alt.Scale(domain=["Observed", "Synthetic"],
+                                                  range=[[1, 0], [6, 3]])),
+        tooltip=["year:Q", "series:N", alt.Tooltip("value:Q", format=",.4~g")])
+    return _finish([lines, _start_rule(start)], table, title, description)
+
+
+def gap_chart(effects: pd.DataFrame, start: int, placebo_gaps: pd.DataFrame | None = None, *,
+              title: str = "Gap: observed minus synthetic", unit: str = "") -> Figure:
+    """The treated place's gap (bold) over thin grey placebo gaps, zero line, start rule.
+
+    Parameters
+    ----------
+    effects
+        Columns year, gap (observed - synthetic) of the treated place.
+    start
+        First treated year.
+    placebo_gaps
+        Optional columns place, year, gap: each donor's gap when it is treated
+        in place of the real one (in-space placebos).
+    title, unit
+        Chart title; unit of the gap for the axis title.
+
+    Returns
+    -------
+    Figure
+        Table columns: place ("treated" for the treated place), year, gap, treated (bool).
+    """
+    own = _years(_need(effects, ["year", "gap"], "effects"))
+    own.insert(0, "place", "treated")
+    own["treated"] = True
+    parts = [own]
+    n_placebo = 0
+    if placebo_gaps is not None:
+        plac = _years(_need(placebo_gaps, ["place", "year", "gap"], "placebo_gaps"))
+        plac["place"] = plac["place"].astype(str)
+        plac["treated"] = False
+        n_placebo = int(plac["place"].nunique())
+        parts.insert(0, plac)
+    table = pd.concat(parts, ignore_index=True)
+    pre, post = own["year"] < start, own["year"] >= start
+    description = (
+        f"Line chart of the treated place's gap (observed minus synthetic control) by year, "
+        f"{own['year'].min()}-{own['year'].max()}, with a zero line and the start in {start}. "
+        f"Mean gap before the start {_num(_mean(own['gap'], pre))}, from the start "
+        f"{_num(_mean(own['gap'], post))}{_in(unit)}."
+        + (f" {n_placebo} placebo places are drawn as thin grey lines behind it."
+           if n_placebo else ""))
+    y = alt.Y("gap:Q", title=_axis_title("Gap", unit))
+    layers: list[Any] = []
+    if n_placebo:
+        layers.append(alt.Chart(_data(table[~table["treated"]])).mark_line(
+            color=GREY, strokeWidth=0.8, opacity=0.5).encode(
+            x=_year_x(table["year"]), y=y, detail="place:N",
+            tooltip=["place:N", "year:Q", "gap:Q"]))
+    zero = alt.Chart(_data(pd.DataFrame({"gap": [0.0]}))).mark_rule(color="black").encode(
+        y="gap:Q")
+    layers += [zero, alt.Chart(_data(table[table["treated"]])).mark_line(
+        color=INK, strokeWidth=3).encode(x=_year_x(table["year"]), y=y,
+                                         tooltip=["year:Q", alt.Tooltip("gap:Q", format=
+                                                                        ",.4~g")]),
+               _start_rule(start)]
+    return _finish(layers, table, title, description)
+
+
+def placebo_distribution(ratios: pd.DataFrame, *, p_value: float | None = None,
+                         title: str = "Placebo test: post/pre RMSPE ratios") -> Figure:
+    """A strip of every place's post/pre RMSPE ratio, the treated place highlighted.
+
+    The permutation p-value (Abadie, Diamond & Hainmueller 2010, JASA 105(490))
+    is the share of places whose ratio is at least the treated place's,
+    ``p = #{j: r_j >= r_treated} / n`` (the treated place counted), unless
+    ``p_value`` is given.  It is shown in the subtitle.
+
+    Parameters
+    ----------
+    ratios
+        Columns place, ratio, treated (bool, exactly one True).
+
+    Returns
+    -------
+    Figure
+        Table columns: place, ratio, treated, rank (1 = largest ratio).
+    """
+    frame = _need(ratios, ["place", "ratio", "treated"], "ratios")
+    frame["treated"] = frame["treated"].astype(bool)
+    frame["place"] = frame["place"].astype(str)
+    if int(frame["treated"].sum()) != 1:
+        raise KeycitiesError("ratios must mark exactly one place as treated (treated=True); "
+                             f"{int(frame['treated'].sum())} are.")
+    frame = frame.sort_values("ratio", ascending=False, kind="stable").reset_index(drop=True)
+    frame["rank"] = frame["ratio"].rank(ascending=False, method="max").astype(int)
+    mine = frame[frame["treated"]].iloc[0]
+    n = len(frame)
+    if p_value is None:
+        p_value = float((frame["ratio"] >= mine["ratio"]).sum()) / n
+    subtitle = (f"{mine['place']}: ratio {_num(mine['ratio'])}, rank {mine['rank']} of {n} "
+                "(1 = largest)")
+    description = (f"Strip plot of the post/pre-period RMSPE ratio for {n} places. The treated "
+                   f"place {mine['place']} has ratio {_num(mine['ratio'])}, rank "
+                   f"{mine['rank']} of {n} (1 = largest), permutation p-value {p_value:.3f}.")
+    base = alt.Chart(_data(frame)).encode(
+        x=alt.X("ratio:Q", title="Post/pre RMSPE ratio (unitless)", scale=alt.Scale(zero=True)),
+        tooltip=["place:N", alt.Tooltip("ratio:Q", format=".3~g"), "rank:Q"])
+    dots = base.transform_filter("!datum.treated").mark_tick(
+        color=GREY, thickness=1.5, size=30)
+    mark = base.transform_filter("datum.treated").mark_tick(color=ACCENT, thickness=4, size=44)
+    label = base.transform_filter("datum.treated").mark_text(
+        dy=-28, color=ACCENT, fontWeight="bold").encode(text="place:N")
+    return _finish([dots, mark, label], frame, f"{title} (p = {p_value:.3f})", description,
+                   subtitle, height=HEIGHT // 2)
+
+
+def event_study_chart(coefs: pd.DataFrame, *, title: str = "Event study",
+                      unit: str = "log points", level: float = 0.95) -> Figure:
+    """Estimates by event time with interval bars, a zero line and a rule at -0.5.
+
+    Parameters
+    ----------
+    coefs
+        Columns event_time, estimate, ci_low, ci_high (NaN intervals, e.g. the
+        reference period, draw no bar).
+    title, unit, level
+        Chart title; unit of the estimates; the intervals' confidence level (for
+        the words only).
+
+    Returns
+    -------
+    Figure
+        Table columns: event_time, estimate, ci_low, ci_high, period ("before"/"after").
+    """
+    frame = _need(coefs, ["event_time", "estimate", "ci_low", "ci_high"], "coefs")
+    frame = _years(frame, "event_time")
+    frame["period"] = np.where(frame["event_time"] < 0, "before", "after")
+    before = frame["period"] == "before"
+    pct = f"{level:.0%}"
+    description = (
+        f"Event-study chart: estimated effect ({unit}) for each year relative to the start, "
+        f"{frame['event_time'].min()} to {frame['event_time'].max()}, with {pct} intervals; "
+        f"the start is between -1 and 0. Mean estimate before the start "
+        f"{_num(_mean(frame['estimate'], before))}, from the start "
+        f"{_num(_mean(frame['estimate'], ~before))}.")
+    lo, hi = int(frame["event_time"].min()), int(frame["event_time"].max())
+    x = alt.X("event_time:Q", title="Years since start (event time)",
+              scale=alt.Scale(nice=False, domain=[lo - 0.5, hi + 0.5]),
+              axis=alt.Axis(format="d", tickMinStep=1))
+    y_title = _axis_title("Effect", unit)
+    base = alt.Chart(_data(frame))
+    zero = alt.Chart(_data(pd.DataFrame({"y": [0.0]}))).mark_rule(color="black").encode(y="y:Q")
+    split = alt.Chart(_data(pd.DataFrame({"x": [-0.5]}))).mark_rule(
+        color="black", strokeDash=[2, 2]).encode(x="x:Q")
+    bars = base.mark_rule(color=INK, strokeWidth=1.5).encode(
+        x=x, y=alt.Y("ci_low:Q", title=y_title), y2="ci_high:Q")
+    points = base.mark_point(filled=True, size=60).encode(
+        x=x, y=alt.Y("estimate:Q", title=y_title),
+        color=alt.Color("period:N", title=None, legend=alt.Legend(orient="top"),
+                        scale=alt.Scale(domain=["before", "after"], range=[DARK_GREY, INK])),
+        shape=alt.Shape("period:N", legend=None,
+                        scale=alt.Scale(domain=["before", "after"], range=["circle", "square"])),
+        tooltip=["event_time:Q", alt.Tooltip("estimate:Q", format=".4~g"),
+                 alt.Tooltip("ci_low:Q", format=".4~g"), alt.Tooltip("ci_high:Q", format=".4~g")])
+    return _finish([zero, split, bars, points], frame, title, description)
+
+
+# --------------------------------------------------------------------------------- outputs
+
+def _chart(chart: Figure | alt.TopLevelMixin) -> alt.TopLevelMixin:
+    return chart.chart if isinstance(chart, Figure) else chart
+
+
+def spec(chart: Figure | alt.TopLevelMixin) -> dict[str, Any]:
+    """The Vega-Lite JSON specification (a plain dict) the web app can render."""
+    out: dict[str, Any] = _chart(chart).to_dict()
+    return out
+
+
+def _render(vl_spec: dict[str, Any], fmt: str) -> bytes:
+    """Render a Vega-Lite spec with vl-convert (bundled Vega: works offline)."""
+    import vl_convert as vlc
+    from altair.utils._importers import vl_version_for_vl_convert
+
+    version = vl_version_for_vl_convert()
+    if fmt == ".png":
+        return bytes(vlc.vegalite_to_png(vl_spec, vl_version=version, scale=2))
+    if fmt == ".svg":
+        return str(vlc.vegalite_to_svg(vl_spec, vl_version=version)).encode("utf-8")
+    if fmt == ".html":
+        html = vlc.vegalite_to_html(vl_spec, vl_version=version, bundle=True)
+        return str(html).encode("utf-8")
+    return (json.dumps(vl_spec, indent=2) + "\n").encode("utf-8")
+
+
+def save(chart: Figure | alt.TopLevelMixin, path: str | os.PathLike[str]) -> Path:
+    """Write a chart to ``path``, the format from its suffix: .png, .svg, .json, .html.
+
+    PNG and SVG are rendered by vl-convert; .json is the Vega-Lite spec; .html
+    is a self-contained page (Vega bundled in).  The file is written to a
+    temporary file beside ``path`` and moved into place, so a failure leaves
+    no file (and an existing one untouched).
+
+    Raises
+    ------
+    KeycitiesError
+        An unsupported suffix, or a directory that does not exist.
+    """
+    path = Path(path)
+    fmt = path.suffix.lower()
+    if fmt not in FORMATS:
+        raise KeycitiesError(f"Cannot save a chart as {path.name!r}: use one of "
+                             f"{', '.join(FORMATS)}.")
+    if not path.parent.is_dir():
+        raise KeycitiesError(f"Directory {path.parent} does not exist: create it first.")
+    data = _render(spec(chart), fmt)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a chart is a file to share
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
