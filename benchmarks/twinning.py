@@ -132,15 +132,14 @@ def run_case(mode: str, n: int, quick: bool) -> str:
 
 def real_case(level: str) -> str:
     """Bridge on the 8 OAC supergroup shares, pairs at least 150 km apart, GB places."""
-    from keycities.analysis.places.place_sets import place_features
+    from keycities.analysis.places.from_store import place_features
+    from keycities.analysis.twinning.spec import GB, TwinSpec
     from keycities.analysis.twinning.twinning import (
-        GB,
-        TwinSpec,
         allowed_pairs,
-        haversine_km,
         inputs_from_features,
         pair_weights,
     )
+    from keycities.geography.spatial import haversine_km
     from keycities.settings import Settings
     from keycities.store.store import Store
 

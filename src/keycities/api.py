@@ -75,7 +75,7 @@ def headline(network: str = "key-cities", *, at: str | dt.date | None = None,
         One row per figure.  ``.attrs["headline"]`` holds the full result
         (per-member values, mapping notes, releases).
     """
-    from keycities.analysis.headline import headline_from_store
+    from keycities.analysis.headline.from_store import headline_from_store
 
     ctx = _ctx(settings)
     try:

@@ -13,6 +13,7 @@ from keycities.network.loader import get_network
 from keycities.network.register import Network
 from keycities.settings import Settings
 from keycities.sources.authorities import RELEASE as _AUTHORITIES
+from keycities.store.queries import official_area_count
 from keycities.store.store import Store
 
 AUTHORITIES_RELEASE_ID = _AUTHORITIES.id
@@ -40,9 +41,7 @@ class Context:
         """True when the store holds LAD lists from the official lookups."""
         if not self.has_store():
             return False
-        n = self.store.query("SELECT count(*) AS n FROM area WHERE release_id <> ?",
-                             [AUTHORITIES_RELEASE_ID])
-        return bool(n["n"].iloc[0])
+        return bool(official_area_count(self.store, besides=AUTHORITIES_RELEASE_ID))
 
     @cached_property
     def geography(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

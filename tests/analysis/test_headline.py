@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from keycities.analysis.headline import FIGURES, denominators, summarise
+from keycities.analysis.headline.core import FIGURES, denominators, summarise
 
 POP = FIGURES[0]
 
@@ -53,7 +53,7 @@ def test_denominators_from_the_same_slice() -> None:
 
 @pytest.mark.mirror
 def test_key_cities_2021_at_mid_2019(built_store: Path) -> None:
-    from keycities.analysis.headline import headline_from_store
+    from keycities.analysis.headline.from_store import headline_from_store
     from keycities.network.register import builtin_network
     from keycities.store.store import Store
 
@@ -80,7 +80,7 @@ def test_key_cities_2021_at_mid_2019(built_store: Path) -> None:
 
 @pytest.mark.mirror
 def test_key_cities_2024_latest_years(built_store: Path) -> None:
-    from keycities.analysis.headline import headline_from_store
+    from keycities.analysis.headline.from_store import headline_from_store
     from keycities.network.register import builtin_network
     from keycities.store.store import Store
 
@@ -97,7 +97,7 @@ def test_key_cities_2024_latest_years(built_store: Path) -> None:
 
 @pytest.mark.mirror
 def test_a_member_who_left_is_named(built_store: Path) -> None:
-    from keycities.analysis.headline import headline_from_store
+    from keycities.analysis.headline.from_store import headline_from_store
     from keycities.network.register import builtin_network
     from keycities.store.store import Store
 
@@ -110,7 +110,7 @@ def test_a_member_who_left_is_named(built_store: Path) -> None:
 
 @pytest.mark.mirror
 def test_carlisle_estimate_is_its_postcode_share_of_cumberland(built_store: Path) -> None:
-    from keycities.analysis.headline import headline_from_store
+    from keycities.analysis.headline.from_store import headline_from_store
     from keycities.network.register import builtin_network
     from keycities.store.store import Store
 

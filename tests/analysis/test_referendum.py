@@ -10,14 +10,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from keycities.analysis.referendum import (
+from keycities.analysis.referendum.core import (
     GIBRALTAR,
     NORTHERN_IRELAND,
     ReferendumResult,
-    load_counts,
     referendum_rollup,
     votes_on_vintage,
 )
+from keycities.analysis.referendum.from_store import load_counts
 from keycities.errors import KeycitiesError
 from keycities.geography.areas import AREA_COLUMNS, lad_table
 from keycities.network.register import Network, builtin_network
@@ -188,7 +188,7 @@ def _official(mirror: Path) -> pd.DataFrame:
 
 
 def _run(store_path: Path, at: dt.date, network: Network | None = None) -> ReferendumResult:
-    from keycities.analysis.referendum import referendum_from_store
+    from keycities.analysis.referendum.from_store import referendum_from_store
     from keycities.store.store import Store
 
     with Store(store_path, read_only=True) as store:

@@ -10,8 +10,7 @@ import pytest
 
 from keycities.sources import gva
 from keycities.sources._sheets import SheetFormatError
-from keycities.sources.base import Release, sha256_file
-from keycities.store.schema import READER_COLUMNS
+from keycities.sources.base import READER_COLUMNS, Release, sha256_file
 
 NaN = math.nan
 CSV_GVA, CSV_POP = "ons-gva-itl-2024-04-table1-csv", "ons-gva-itl-2024-04-table6-csv"

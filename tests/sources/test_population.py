@@ -16,8 +16,7 @@ from keycities.sources._sheets import (
     to_values,
     year_of,
 )
-from keycities.sources.base import sha256_file
-from keycities.store.schema import READER_COLUMNS
+from keycities.sources.base import READER_COLUMNS, sha256_file
 
 NaN = math.nan
 

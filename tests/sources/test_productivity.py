@@ -10,8 +10,7 @@ import pytest
 
 from keycities.sources import productivity
 from keycities.sources._sheets import SheetFormatError
-from keycities.sources.base import Release, sha256_file
-from keycities.store.schema import READER_COLUMNS
+from keycities.sources.base import READER_COLUMNS, Release, sha256_file
 
 NaN = math.nan
 B3 = next(s for s in productivity.SMOOTHED_TABLES if s.sheet == "B3")

@@ -127,8 +127,8 @@ def test_unknown_place_is_404_with_suggestions(client: TestClient,
 def test_peers_match_the_analysis(client: TestClient, built_store: Path) -> None:
     import numpy as np
 
+    from keycities.analysis.places.from_store import place_features
     from keycities.analysis.places.peers import peers
-    from keycities.analysis.places.place_sets import place_features
     from keycities.store.store import Store
 
     body = get(client, "/api/places/Hull/peers?k=5&preset=economic")
@@ -143,8 +143,9 @@ def test_peers_match_the_analysis(client: TestClient, built_store: Path) -> None
 
 def test_twin_matches_the_analysis_and_has_geojson(client: TestClient,
                                                    built_store: Path) -> None:
-    from keycities.analysis.places.place_sets import default_contrast
-    from keycities.analysis.twinning.twinning import TwinSpec, twin_from_store
+    from keycities.analysis.places.params import default_contrast
+    from keycities.analysis.twinning.from_store import twin_from_store
+    from keycities.analysis.twinning.spec import TwinSpec
     from keycities.store.store import Store
 
     body = get(client, "/api/twin?mode=bridge&max_km=150&different=region")
@@ -256,7 +257,8 @@ def test_twin_mistakes_are_422_at_once_naming_the_web_field_and_start_no_job(
 
 def test_the_feature_names_checked_before_a_job_are_the_place_sets_own(
         built_store: Path) -> None:
-    from keycities.analysis.places.place_sets import offered_features, place_features
+    from keycities.analysis.places.from_store import place_features
+    from keycities.analysis.places.place_sets import offered_features
     from keycities.store.store import Store
 
     with Store(built_store, read_only=True) as store:

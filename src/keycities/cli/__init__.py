@@ -9,9 +9,35 @@ from __future__ import annotations
 
 import sys
 
-from keycities.cli.commands import app, err
+import typer
+
+from keycities.cli import claims, data, figures, network, places, server, testbed
+from keycities.cli.options import err
 from keycities.errors import KeycitiesError
 from keycities.settings import Settings
+
+app = typer.Typer(
+    name="keycities",
+    help="Open evidence engine for networks of UK places (built first for the Key Cities).",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+app.command()(data.fetch)
+app.command()(data.build)
+app.command("sources")(data.sources_cmd)
+app.command()(data.places)
+app.command("headline")(figures.headline_cmd)
+app.command("referendum")(figures.referendum_cmd)
+app.command("productivity")(figures.productivity_cmd)
+app.command("peers")(places.peers_cmd)
+app.command("twin")(places.twin_cmd)
+app.command("serve")(server.serve)
+app.add_typer(network.app, name="network")
+app.add_typer(testbed.app, name="testbed")
+app.add_typer(server.user_app, name="user")
+app.add_typer(server.export_app, name="export")
+app.add_typer(claims.app, name="claims")
 
 
 def main() -> None:

@@ -8,7 +8,8 @@ from rich.console import Console
 
 from keycities.cli.output import Format, print_frame
 from keycities.context import Context
-from keycities.store.build import BuildReport, build_store
+from keycities.store.build import build_store
+from keycities.store.report import BuildReport
 from keycities.store.staging import staged
 
 

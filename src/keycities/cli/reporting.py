@@ -13,10 +13,10 @@ from rich.console import Console
 from keycities._util.plain import jsonable
 from keycities.analysis.claims.audit import audit_markdown
 from keycities.analysis.claims.registry import Audit
-from keycities.analysis.headline import Headline
+from keycities.analysis.headline.core import Headline
 from keycities.analysis.places.peers import PeerResult
 from keycities.analysis.productivity.core import ProductivityResult, Sensitivity
-from keycities.analysis.referendum import ReferendumResult
+from keycities.analysis.referendum.core import ReferendumResult
 from keycities.analysis.twinning.twinning import TwinResult
 from keycities.cli.output import Format, format_number, print_frame
 

@@ -36,7 +36,7 @@ import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from keycities.errors import KeycitiesError
-from keycities.store.schema import READER_COLUMNS
+from keycities.sources.base import READER_COLUMNS
 
 #: Cell texts that mean "no figure" in ONS and devolved-administration tables
 #: (compared after stripping whitespace, case-insensitively).  ``[u]`` is

@@ -32,8 +32,19 @@ if sys.platform != "win32":
     import fcntl
 
 #: Tables a source can load into.  ``fact`` rows are
-#: (area_code, measure, period, value, unit); see :mod:`keycities.store.schema`.
+#: (area_code, measure, period, value, unit); see :data:`READER_COLUMNS`.
 TableName = Literal["fact", "area", "change", "alias", "boundary"]
+
+#: Columns a reader must return, per table (the store adds ``release_id``
+#: and the geography vintage; see :mod:`keycities.store.schema`).
+READER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "fact": ("area_code", "measure", "period", "value", "unit"),
+    "area": ("code", "name", "vintage_start", "vintage_end", "country_code",
+             "country_name", "region_code", "region_name"),
+    "change": ("old_code", "old_name", "new_code", "new_name", "type", "year"),
+    "alias": ("alias", "code"),
+    "boundary": ("code", "name", "geojson"),
+}
 
 Progress = Callable[[int, int | None], None]
 """Called with (bytes done, bytes total or None) while a file is fetched."""

@@ -28,8 +28,7 @@ from pyproj import CRS, Transformer
 from shapely.geometry import mapping
 
 from keycities.sources._sheets import SheetFormatError
-from keycities.sources.base import OGL, Release, SimpleSource
-from keycities.store.schema import READER_COLUMNS
+from keycities.sources.base import OGL, READER_COLUMNS, Release, SimpleSource
 
 READER_VERSION = "1"
 

@@ -32,9 +32,8 @@ from keycities.sources._sheets import (
     wide_to_facts,
     year_of,
 )
-from keycities.sources.base import OGL, Release, SimpleSource
+from keycities.sources.base import OGL, READER_COLUMNS, Release, SimpleSource
 from keycities.sources.measures import Measure
-from keycities.store.schema import READER_COLUMNS
 
 READER_VERSION = "2"
 

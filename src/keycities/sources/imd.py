@@ -23,9 +23,8 @@ from keycities.sources._sheets import (
     read_sheet,
     to_values,
 )
-from keycities.sources.base import OGL, Release, SimpleSource
+from keycities.sources.base import OGL, READER_COLUMNS, Release, SimpleSource
 from keycities.sources.measures import Measure
-from keycities.store.schema import READER_COLUMNS
 
 READER_VERSION = "1"
 

@@ -25,8 +25,7 @@ import pandas as pd
 
 from keycities.geography.areas import LAD_PREFIXES
 from keycities.sources._sheets import SheetFormatError
-from keycities.sources.base import OGL, Release, SimpleSource
-from keycities.store.schema import READER_COLUMNS
+from keycities.sources.base import OGL, READER_COLUMNS, Release, SimpleSource
 
 READER_VERSION = "1"
 

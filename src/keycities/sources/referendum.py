@@ -15,9 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from keycities.sources._sheets import SheetFormatError, to_values
-from keycities.sources.base import OGL, Release, SimpleSource
+from keycities.sources.base import OGL, READER_COLUMNS, Release, SimpleSource
 from keycities.sources.measures import Measure
-from keycities.store.schema import READER_COLUMNS
 
 READER_VERSION = "1"
 

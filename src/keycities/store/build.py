@@ -18,11 +18,7 @@ both hashes and what to do, and its previously loaded rows stay in the store.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
-
-import pandas as pd
+from collections.abc import Sequence
 
 from keycities.errors import HashMismatchError, KeycitiesError, SourceUnavailableError
 from keycities.settings import Settings
@@ -35,50 +31,9 @@ from keycities.sources.base import (
     Source,
     fetch_release,
 )
+from keycities.store.derived import build_derived
+from keycities.store.report import BuildReport, Observer, Outcome
 from keycities.store.store import Store
-
-Status = Literal["loaded", "unchanged", "missing", "failed"]
-Observer = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one release in a build."""
-
-    source: str
-    release: Release
-    status: Status
-    rows: int = 0
-    message: str = ""
-    seconds: float = 0.0
-
-
-@dataclass
-class BuildReport:
-    """Every release's outcome, in build order."""
-
-    outcomes: list[Outcome] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def by_status(self, status: Status) -> list[Outcome]:
-        """Outcomes with one status."""
-        return [o for o in self.outcomes if o.status == status]
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing failed (missing files are not failures)."""
-        return not self.by_status("failed")
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per release: source, release id, status, rows, seconds, message."""
-        return pd.DataFrame(
-            [
-                {"source": o.source, "release": o.release.id, "status": o.status,
-                 "rows": o.rows, "seconds": round(o.seconds, 2), "message": o.message}
-                for o in self.outcomes
-            ],
-            columns=["source", "release", "status", "rows", "seconds", "message"],
-        )
 
 
 def fetchers_for(settings: Settings) -> list[Fetcher]:
@@ -214,8 +169,7 @@ def _load_package_areas(store: Store, done: dict[str, tuple[str, str]],
 def _derived(store: Store, done: dict[str, tuple[str, str]], *, force: bool,
              observer: Observer) -> list[Outcome]:
     """The derived tables; a damaged package leaves their previous rows in place."""
-    from keycities.sources import postcodes as pc
-    from keycities.store.derived import build_derived
+    from keycities.sources import postcodes as pc  # deferred: pyarrow and the postcode reader
 
     try:
         return build_derived(store, done, force=force, observer=observer)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import duckdb
 import pandas as pd
 
-from keycities.store.build import Outcome
+from keycities.store.report import Outcome
 from keycities.store.store import Store
 
 WEIGHT_VINTAGES = (2016, 2021)

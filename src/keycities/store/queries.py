@@ -189,6 +189,30 @@ def geography_tables(store: Store) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
             store.table("split_weight"))
 
 
+def official_area_count(store: Store, *, besides: str) -> int:
+    """Rows of the ``area`` table from releases other than ``besides`` (the package's names)."""
+    n = store.query("SELECT count(*) AS n FROM area WHERE release_id <> ?", [besides])
+    return int(n["n"].iloc[0])
+
+
+def postcode_profile(store: Store, vintage: int) -> pd.DataFrame:
+    """code, postcodes, postcodes_with_grid, lon, lat, release_id of each area of ``vintage``."""
+    return store.query("SELECT code, postcodes, postcodes_with_grid, lon, lat, release_id "
+                       "FROM postcode_profile WHERE geography_vintage = ?", [vintage])
+
+
+def oac_shares(store: Store, level: str) -> pd.DataFrame:
+    """code, oac_code, oac_name, postcodes, share, release_id of one OAC level."""
+    return store.query("SELECT code, oac_code, oac_name, postcodes, share, release_id "
+                       "FROM oac_share WHERE level = ?", [level])
+
+
+def boundaries(store: Store, vintage: int) -> pd.DataFrame:
+    """code, name, geojson, release_id of the boundaries of ``vintage``."""
+    return store.query("SELECT code, name, geojson, release_id FROM boundary "
+                       "WHERE geography_vintage = ?", [vintage])
+
+
 def totals(store: Store, release_id: str, measures: Sequence[str]) -> dict[str, float]:
     """Sum of each measure over every area of a release (e.g. the UK's referendum votes)."""
     df = store.query(

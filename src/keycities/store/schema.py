@@ -5,7 +5,8 @@ period, release).  Every other table also carries the ``release_id`` of the
 file it came from, and ``release`` holds the provenance of each id.
 
 Column contracts for :class:`keycities.sources.Source` readers (the store adds
-``release_id`` and, for ``fact``, ``geography_vintage`` from the release):
+``release_id`` and, for ``fact``, ``geography_vintage`` from the release; the
+readers' side is :data:`keycities.sources.base.READER_COLUMNS`):
 
 fact
     area_code, measure, period (int, reference year), value (float), unit
@@ -135,14 +136,4 @@ DDL: dict[str, str] = {
             basis VARCHAR NOT NULL,
             release_id VARCHAR NOT NULL
         )""",
-}
-
-#: Columns a reader must return, per table (the store adds the rest).
-READER_COLUMNS: dict[str, tuple[str, ...]] = {
-    "fact": ("area_code", "measure", "period", "value", "unit"),
-    "area": ("code", "name", "vintage_start", "vintage_end", "country_code",
-             "country_name", "region_code", "region_name"),
-    "change": ("old_code", "old_name", "new_code", "new_name", "type", "year"),
-    "alias": ("alias", "code"),
-    "boundary": ("code", "name", "geojson"),
 }

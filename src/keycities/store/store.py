@@ -18,8 +18,8 @@ import duckdb
 import pandas as pd
 
 from keycities.errors import KeycitiesError, StoreNotBuiltError
-from keycities.sources.base import Release
-from keycities.store.schema import DDL, READER_COLUMNS, SCHEMA_VERSION
+from keycities.sources.base import READER_COLUMNS, Release
+from keycities.store.schema import DDL, SCHEMA_VERSION
 
 T = TypeVar("T")
 

@@ -238,7 +238,7 @@ class Resources:
             return self.context.store.loaded_releases()
 
     def _features(self) -> Any:
-        from keycities.analysis.places.place_sets import place_features
+        from keycities.analysis.places.from_store import place_features
 
         with self.ready:
             return place_features(self.context.store, "lad")
@@ -250,7 +250,7 @@ class Resources:
             return jsonable(audit_from_store(self.context.store).payload())
 
     def _headline(self, network_id: str, at: dt.date, year: int | None) -> dict[str, Any]:
-        from keycities.analysis.headline import headline_from_store
+        from keycities.analysis.headline.from_store import headline_from_store
         from keycities.cli.reporting import headline_payload
 
         net = self.network(network_id)
@@ -259,7 +259,7 @@ class Resources:
         return jsonable(headline_payload(result))
 
     def _panel(self, outcome: str) -> Any:
-        from keycities.analysis.testbed.panel import outcome_panel
+        from keycities.analysis.testbed.from_store import outcome_panel
 
         with self.ready:
             return outcome_panel(self.context.store, outcome)
@@ -291,8 +291,9 @@ class Resources:
 
     def _lad_twins(self) -> dict[str, Any]:
         """Every GB LAD's suggested twin: bridge on the default contrast, >= 150 km apart."""
-        from keycities.analysis.places.place_sets import default_contrast
-        from keycities.analysis.twinning.twinning import GB, TwinSpec, inputs_from_features, twin
+        from keycities.analysis.places.params import default_contrast
+        from keycities.analysis.twinning.spec import GB, TwinSpec
+        from keycities.analysis.twinning.twinning import inputs_from_features, twin
 
         spec = TwinSpec(mode="bridge", contrast=tuple(default_contrast("lad")), min_km=150)
         result = twin(inputs_from_features(self.features(), countries=GB), spec)

@@ -100,8 +100,9 @@ def productivity_page(res: Resources, params: dict[str, Any]) -> Page:
 def _twin_spec(res: Resources, p: dict[str, Any]) -> tuple[Any, str]:
     """The spec of the query ``p`` and its place set, checked as far as it can be without
     the place set itself (its feature names come from the cached LAD table)."""
-    from keycities.analysis.places.place_sets import default_contrast, offered_features
-    from keycities.analysis.twinning.twinning import TwinSpec
+    from keycities.analysis.places.params import default_contrast
+    from keycities.analysis.places.place_sets import offered_features
+    from keycities.analysis.twinning.spec import TwinSpec
 
     places = p.get("places") or "lad"
     if places not in ("lad", "district", "sector"):
@@ -141,7 +142,8 @@ TWIN_ADVICE = {
 
 def twin_page(res: Resources, params: dict[str, Any], *, owner: str = "") -> Page:
     """Twinning: the pairs, their map and the optimality certificate."""
-    from keycities.analysis.twinning.twinning import GB, inputs_from_features, twin
+    from keycities.analysis.twinning.spec import GB
+    from keycities.analysis.twinning.twinning import inputs_from_features, twin
 
     spec, places = _twin_spec(res, params)
     countries = None if params.get("uk") else GB
@@ -278,7 +280,7 @@ def testbeds_page(res: Resources, params: dict[str, Any], *, owner: str = "") ->
 def twin_work(report: Report, store_path: str, spec: Any, places: str,
               countries: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """Twin postcode places (in the worker process): the payload and the GeoJSON."""
-    from keycities.analysis.twinning.twinning import twin_from_store
+    from keycities.analysis.twinning.from_store import twin_from_store
     from keycities.store.store import Store
 
     what = "districts" if places == "lad" else f"postcode {places}s"
@@ -292,7 +294,8 @@ def twin_work(report: Report, store_path: str, spec: Any, places: str,
 def testbed_work(report: Report, store_path: str, outcome: str, starts: dict[str, int],
                  rules: Any, design: bool) -> dict[str, Any]:
     """Evaluate a testbed (in the worker process), and its design when asked: plain data."""
-    from keycities.analysis.testbed.evaluate import design_from_store, evaluate_from_store
+    from keycities.analysis.testbed.from_store import design_from_store, evaluate_from_store
+    from keycities.present.testbed import evaluation_charts
     from keycities.store.store import Store
 
     with Store(store_path, read_only=True) as store, web_wording():
@@ -307,5 +310,5 @@ def testbed_work(report: Report, store_path: str, outcome: str, starts: dict[str
             d = design_from_store(store, outcome, code, fit.start, rules=rules, workers=1)
             dp, curve = d.payload(), d.detect.curve
     return {"payload": ev.payload(), "summary": ev.summary(),
-            "figures": {k: SpecFigure.of(f) for k, f in ev.charts().items()},
+            "figures": {k: SpecFigure.of(f) for k, f in evaluation_charts(ev).items()},
             "design": dp, "curve": curve}

@@ -238,7 +238,7 @@ def testbeds(
     format: Format = "html", table: TableName = None,
 ) -> Response:
     """Synthetic control with placebo inference (in the background), design, transfer."""
-    from keycities.analysis.testbed.panel import get_outcome
+    from keycities.analysis.testbed.outcomes import get_outcome
     from keycities.web.tools import testbeds_page
 
     get_outcome(outcome)

@@ -156,8 +156,8 @@ def test_audit_candidates_match_independent_figures(built_store: Path) -> None:
     """Figures recomputed with pandas straight from the official files."""
     import datetime as dt
 
+    from keycities.analysis._store import geography_from_store
     from keycities.analysis.claims.audit import candidates
-    from keycities.analysis.headline import geography_from_store
     from keycities.network.register import builtin_network
     from keycities.store.store import Store
 

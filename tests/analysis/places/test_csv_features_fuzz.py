@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from keycities.analysis.places.features import FeatureTable
-from keycities.analysis.places.place_sets import place_features
+from keycities.analysis.places.from_store import place_features
 from keycities.errors import KeycitiesError, RegisterError
 
 FUZZ = settings(max_examples=200, deadline=None, derandomize=True, database=None,

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from keycities.analysis.places.features import area_km2, standardise
+from keycities.analysis.places.features import standardise
 from keycities.errors import KeycitiesError
+from keycities.geography.spatial import area_km2
 
 
 def table(**cols: list[float | None]) -> pd.DataFrame:
@@ -117,7 +118,7 @@ def test_area_of_a_one_km_square() -> None:
 
 @pytest.fixture(scope="module")
 def lad_table(built_store: Path):  # type: ignore[no-untyped-def]
-    from keycities.analysis.places.features import lad_features_from_store
+    from keycities.analysis.places.from_store import lad_features_from_store
     from keycities.store.store import Store
 
     with Store(built_store, read_only=True) as store:
@@ -169,7 +170,7 @@ def test_lad_feature_provenance(lad_table) -> None:  # type: ignore[no-untyped-d
 
 @pytest.mark.mirror
 def test_exclude_rule_on_the_mirror(built_store: Path) -> None:
-    from keycities.analysis.places.features import lad_features_from_store
+    from keycities.analysis.places.from_store import lad_features_from_store
     from keycities.store.store import Store
 
     with Store(built_store, read_only=True) as store:

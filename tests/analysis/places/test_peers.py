@@ -222,8 +222,8 @@ SUNDERLAND = "E08000024"
 
 @pytest.mark.mirror
 def test_sunderland_overall_peers(built_store: Path) -> None:
-    from keycities.analysis.headline import geography_from_store
-    from keycities.analysis.places.features import lad_features_from_store
+    from keycities.analysis._store import geography_from_store
+    from keycities.analysis.places.from_store import lad_features_from_store
     from keycities.geography.areas import areas_in_vintage
     from keycities.store.store import Store
 
@@ -248,7 +248,7 @@ def test_sunderland_overall_peers(built_store: Path) -> None:
 
 @pytest.mark.mirror
 def test_sunderland_with_exclusions(built_store: Path) -> None:
-    from keycities.analysis.places.peers import peers_from_store
+    from keycities.analysis.places.from_store import peers_from_store
     from keycities.network.register import builtin_network
     from keycities.store.store import Store
 

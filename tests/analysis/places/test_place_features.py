@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from keycities.analysis.places.features import lad_features_from_store
-from keycities.analysis.places.place_sets import csv_features, default_contrast, place_features
+from keycities.analysis.places.from_store import lad_features_from_store, place_features
+from keycities.analysis.places.params import default_contrast
+from keycities.analysis.places.place_sets import csv_features
 from keycities.analysis.places.postcodes import PlaceSet
-from keycities.analysis.twinning.twinning import TwinSpec, inputs_from_features, twin
+from keycities.analysis.twinning.spec import TwinSpec
+from keycities.analysis.twinning.twinning import inputs_from_features, twin
 from keycities.cli import app
 from keycities.errors import KeycitiesError
 from keycities.store.store import Store

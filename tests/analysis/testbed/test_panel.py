@@ -14,15 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keycities.analysis.testbed.panel import (
-    OUTCOMES,
-    DonorPool,
-    donor_pool,
-    get_outcome,
+from keycities.analysis.testbed.from_store import (
+    donor_pool_from_store,
     outcome_panel,
     resolve_places,
-    years_text,
 )
+from keycities.analysis.testbed.outcomes import OUTCOMES, get_outcome, years_text
+from keycities.analysis.testbed.panel import DonorPool, donor_pool
 from keycities.errors import KeycitiesError, UnknownPlaceError
 from keycities.geography.names import PlaceNotInVintageError
 from keycities.sources.base import Release
@@ -333,7 +331,7 @@ def test_donor_pool_bad_inputs() -> None:
 
 def test_donor_pool_from_a_store_resolves_names_and_checks_vintages(store: Store) -> None:
     p = outcome_panel(store, "gva_per_filled_job", vintage=2023)
-    pool = donor_pool(store, ["Bradford"], same_region=True, panel=p, years=[2019, 2020])
+    pool = donor_pool_from_store(store, ["Bradford"], same_region=True, panel=p, years=[2019, 2020])
     assert pool.vintage == 2023 and pool.treated == ("E08000032",)
     why = pool.excluded.set_index("code")["reason"].to_dict()
     assert why["E08000035"] == f"same region as Bradford ({YH})"
@@ -342,7 +340,7 @@ def test_donor_pool_from_a_store_resolves_names_and_checks_vintages(store: Store
     assert pool.donors == ("E08000024", "S12000036", "W06000015")
     with pytest.raises(KeycitiesError, match="places are on 2021 boundaries but the panel "
                                              "on 2023"):
-        donor_pool(store, ["Bradford"], panel=p, vintage=2021)
+        donor_pool_from_store(store, ["Bradford"], panel=p, vintage=2021)
 
 
 @st.composite
@@ -365,7 +363,7 @@ def place_tables(draw: st.DrawFn) -> tuple[pd.DataFrame, list[str], float]:
 @given(place_tables(), st.booleans())
 def test_property_pool_partitions_places_and_respects_distance(
         data: tuple[pd.DataFrame, list[str], float], region: bool) -> None:
-    from keycities.analysis.twinning.twinning import haversine_km
+    from keycities.geography.spatial import haversine_km
 
     places, treated, km = data
     pool: DonorPool = donor_pool(places, treated, min_km=km, same_region=region)
@@ -430,7 +428,7 @@ def test_mapping_back_splits_a_ratio_as_an_estimate(real: Store) -> None:
 @pytest.mark.mirror
 def test_bradford_donor_pool_on_the_mirror(real: Store) -> None:
     p = outcome_panel(real, "gva_per_filled_job")
-    pool = donor_pool(real, ["Bradford"], min_km=50, panel=p, years=range(2010, 2015))
+    pool = donor_pool_from_store(real, ["Bradford"], min_km=50, panel=p, years=range(2010, 2015))
     why = pool.excluded.set_index("code")["reason"]
     assert why["E08000035"].startswith("within 50 km of Bradford (")  # Leeds
     assert why["E08000034"].startswith("within 50 km of Bradford (")  # Kirklees

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from keycities.analysis.testbed.evaluate import DonorRules, evaluate_from_store, parse_starts
+from keycities.analysis.testbed.evaluate import DonorRules, parse_starts
+from keycities.analysis.testbed.from_store import evaluate_from_store
 from keycities.cli import app
 from keycities.errors import KeycitiesError
+from keycities.present.testbed import evaluation_charts
 from keycities.store.store import Store
 
 runner = CliRunner()
@@ -43,7 +45,7 @@ def test_evaluation_uses_the_donor_rules_and_reports_provenance(built_store: Pat
     assert set(checks["leave_one_out"]["dropped"]) <= set(fit.weights[fit.weights > 0].index)
     summary = result.summary()
     assert list(summary["code"]) == ["E06000010", ""]
-    assert set(result.charts()) >= {"observed_vs_synthetic_E06000010", "gap_E06000010",
+    assert set(evaluation_charts(result)) >= {"observed_vs_synthetic_E06000010", "gap_E06000010",
                                     "event_study"}
 
 

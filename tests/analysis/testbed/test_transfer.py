@@ -222,7 +222,7 @@ def test_properties_ranking(data: tuple[FeatureTable, list[str]], by: str) -> No
 
 @pytest.mark.mirror
 def test_transfer_from_two_key_cities(built_store: Path) -> None:
-    from keycities.analysis.testbed.transfer import transfer_from_store
+    from keycities.analysis.testbed.from_store import transfer_from_store
     from keycities.store.store import Store
 
     with Store(built_store, read_only=True) as store:

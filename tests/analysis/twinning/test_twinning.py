@@ -10,15 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keycities.analysis.twinning.twinning import (
-    PlaceInputs,
-    TwinSpec,
-    feature_distance,
-    haversine_km,
-    pair_weights,
-    twin,
-)
+from keycities.analysis.twinning.spec import TwinSpec
+from keycities.analysis.twinning.twinning import PlaceInputs, feature_distance, pair_weights, twin
 from keycities.errors import KeycitiesError, Param, ParameterError, cli_option
+from keycities.geography.spatial import haversine_km
 
 
 def places(n: int, seed: int = 0) -> PlaceInputs:
@@ -183,7 +178,7 @@ def _brute_force(p: PlaceInputs, spec: TwinSpec) -> float:
 def test_key_cities_bridge_twins_150km(built_store: Path) -> None:
     import datetime as dt
 
-    from keycities.analysis.twinning.twinning import twin_from_store
+    from keycities.analysis.twinning.from_store import twin_from_store
     from keycities.network.register import builtin_network
     from keycities.store.store import Store
 

@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from keycities.analysis._members import member_vintage
+from keycities.analysis._store import geography_from_store
 from keycities.analysis.claims.registry import (
     METRICS,
     Audit,
@@ -26,16 +28,20 @@ from keycities.analysis.claims.registry import (
     membership_hits,
     membership_reason,
 )
-from keycities.analysis.headline import (
-    FIGURES,
-    FigureSpec,
-    figure_for_slice,
-    geography_from_store,
-    member_vintage,
-)
+from keycities.analysis.headline.core import FIGURES, FigureSpec
+from keycities.analysis.headline.from_store import figure_for_slice
+from keycities.analysis.productivity.from_store import productivity_from_store
+from keycities.analysis.referendum.from_store import referendum_from_store
 from keycities.geography.tables import GeographyTables
 from keycities.network.register import Network, builtin_network
-from keycities.store.queries import area_series, release_info, slices_by_release, totals
+from keycities.sources.referendum import RELEASE
+from keycities.store.queries import (
+    NoDataError,
+    area_series,
+    release_info,
+    slices_by_release,
+    totals,
+)
 from keycities.store.store import Store
 
 #: How many years before a document its figures may date from.
@@ -217,7 +223,6 @@ def _member_count(doc: Document, claim: Claim) -> Finding:
 
 
 def _uk_leave_share(store: Store, doc: Document, claim: Claim) -> Finding:
-    from keycities.sources.referendum import RELEASE
 
     v = totals(store, RELEASE.id, ["eu_ref_leave", "eu_ref_remain"])
     if len(v) < 2:
@@ -272,7 +277,6 @@ def _compare_with(store: Store, doc: Document, claim: Claim) -> list[str]:
 
 def _reference_leave_share(store: Store, geo: GeographyTables, doc: Document,
                            claim: Claim) -> str:
-    from keycities.analysis.referendum import referendum_from_store
 
     result = referendum_from_store(store, builtin_network("key-cities"), at=REFERENCE_AT)
     t = result.total
@@ -284,8 +288,6 @@ def _reference_leave_share(store: Store, geo: GeographyTables, doc: Document,
 
 
 def _reference_uplift(store: Store, geo: GeographyTables, doc: Document, claim: Claim) -> str:
-    from keycities.analysis.productivity.from_store import productivity_from_store
-    from keycities.store.queries import NoDataError
 
     horizon = int(claim.extra.get("horizon") or claim.extra.get("until", doc.date.year + 10)
                   - doc.date.year)

@@ -109,7 +109,7 @@ class Metric:
     """How a claim's metric is recomputed.
 
     ``figure`` is the headline figure it comes from (see
-    :data:`keycities.analysis.headline.FIGURES`) and ``share`` the share of it,
+    :data:`keycities.analysis.headline.core.FIGURES`) and ``share`` the share of it,
     when it is one; ``definition`` says how the claim's wording may differ from
     what the data measure.
     """

@@ -48,9 +48,9 @@ import numpy as np
 import pandas as pd
 
 from keycities._util.plain import jsonable
-from keycities.analysis.places.features import FeatureTable, Impute
+from keycities.analysis.places.features import FeatureTable
 from keycities.errors import KeycitiesError
-from keycities.store.store import Store
+from keycities.geography.mapping import predecessors, successors
 
 #: Weight presets: feature patterns given equal weight (fnmatch patterns on feature keys).
 PRESETS: dict[str, tuple[str, ...]] = {
@@ -189,7 +189,6 @@ def family(place: str, changes: pd.DataFrame | None) -> set[str]:
     districts it became part of) and their other parts (districts merged
     with it), all following changes through every year; the place excluded.
     """
-    from keycities.geography.mapping import predecessors, successors
 
     if changes is None or len(changes) == 0:
         return set()
@@ -382,21 +381,3 @@ def _notes(table: FeatureTable, place: str, w: pd.Series, preset: str | None, k:
     return [*notes, *table.notes]
 
 
-def peers_from_store(store: Store, place_code: str, *, vintage: int = 2023,
-                     weights: Mapping[str, float] | str = "overall", k: int = 15,
-                     exclude: Collection[str] = frozenset(), exclude_same_region: bool = False,
-                     exclude_family: bool = True, impute: Impute = "median",
-                     rng: np.random.Generator | None = None,
-                     perturbations: int = 200) -> PeerResult:
-    """Peers of a LAD of ``vintage`` from the evidence store.
-
-    Builds the LAD feature table
-    (:func:`keycities.analysis.places.features.lad_features_from_store`)
-    and calls :func:`peers`; see there for the parameters.
-    """
-    from keycities.analysis.places.features import lad_features_from_store
-
-    table = lad_features_from_store(store, vintage=vintage, impute=impute)
-    return peers(table, place_code, weights=weights, k=k, exclude=exclude,
-                 exclude_same_region=exclude_same_region, exclude_family=exclude_family,
-                 rng=rng, perturbations=perturbations)

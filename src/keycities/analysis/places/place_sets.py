@@ -4,7 +4,7 @@ Peer groups and twinning work on a :class:`~keycities.analysis.places.features.F
 This module makes one for each kind of place:
 
 * ``lad``: local authority districts of a boundary vintage, from the store
-  (:func:`keycities.analysis.places.features.lad_features_from_store`);
+  (:func:`keycities.analysis.places.from_store.lad_features_from_store`);
 * ``district`` / ``sector``: postcode districts and sectors
   (:func:`keycities.analysis.places.postcodes.postcode_places`).  Their own features are
   the share of their postcodes in each 2011 OAC supergroup (``oac_1`` ..
@@ -35,18 +35,11 @@ from pathlib import Path
 import pandas as pd
 
 from keycities._util.numbers import NumberError, parse_number
-from keycities.analysis.places.features import (
-    POSTCODE_VINTAGE,
-    FeatureTable,
-    Impute,
-    lad_features_from_store,
-    standardise,
-)
+from keycities.analysis.places.features import FeatureTable, Impute, standardise
 from keycities.analysis.places.postcodes import (
     CSV_REQUIRED,
     PlaceFileError,
     PlaceSet,
-    postcode_places,
 )
 from keycities.errors import KeycitiesError
 from keycities.network.loader import (
@@ -57,27 +50,11 @@ from keycities.network.loader import (
     decode_user_text,
     read_user_file,
 )
-from keycities.store.store import Store
 
 LENT_FEATURES = ("leave_share", "gva_per_job", "gva_per_head", "imd_score", "earnings")
 """LAD features a postcode district or sector takes from its main LAD."""
-PLACE_SETS = ("lad", "district", "sector")
 MAX_MAGNITUDE = 1e150
 """Largest feature value accepted from a CSV (see the module docstring)."""
-
-
-def is_csv(places: str | Path) -> bool:
-    """Whether a place set names a CSV file of the user's own places."""
-    return isinstance(places, Path) or str(places).lower().endswith(".csv")
-
-
-def default_contrast(places: str | Path) -> tuple[str, ...]:
-    """Default features to contrast when twinning a place set (the CLI's default)."""
-    if str(places) == "lad":
-        return ("leave_share", "gva_per_job", "earnings")
-    if str(places) in ("district", "sector"):
-        return tuple(f"oac_{k}" for k in range(1, 9))
-    return ()
 
 
 def offered_features(places: str, lad_features: Sequence[str]) -> tuple[str, ...]:
@@ -108,54 +85,13 @@ def offered_features(places: str, lad_features: Sequence[str]) -> tuple[str, ...
     raise KeycitiesError(f"Unknown place set {places!r}: use lad, district or sector.")
 
 
-def place_features(store: Store | None, places: str | Path = "lad", *, vintage: int = 2023,
-                   impute: Impute = "median") -> FeatureTable:
-    """The feature table of a place set.
-
-    Parameters
-    ----------
-    store
-        A built evidence store (for the LAD features, which postcode places
-        borrow); not needed (None) for a CSV.
-    places
-        ``"lad"``, ``"district"``, ``"sector"`` or the path of a CSV of places
-        (columns ``code``, ``name``, ``lat``, ``lon`` and numeric features).
-    vintage
-        LAD boundary vintage of ``"lad"`` places.
-    impute
-        Missing-value rule (see :func:`keycities.analysis.places.features.standardise`).
-
-    Returns
-    -------
-    FeatureTable
-
-    Raises
-    ------
-    KeycitiesError
-        For an unknown place set or a CSV with problems (each with its line).
-    """
-    if is_csv(places):
-        return csv_features(load_places_csv(Path(places)), impute=impute)
-    if places not in PLACE_SETS:
-        raise KeycitiesError(f"Unknown place set {places!r}: use lad, district, sector or the "
-                             "path of a CSV file of places.")
-    if store is None:
-        raise KeycitiesError(f"Place set {places!r} needs the evidence store: run "
-                             "`keycities build` first.")
-    if places == "lad":
-        return lad_features_from_store(store, vintage=vintage, impute=impute)
-    return postcode_features(store, postcode_places(places),  # type: ignore[arg-type]
-                             impute=impute)
-
-
-def postcode_features(store: Store, place_set: PlaceSet, *,
+def postcode_features(lad: FeatureTable, place_set: PlaceSet, *,
                       impute: Impute = "median") -> FeatureTable:
     """Features of postcode districts or sectors: their OAC mix and size, their LAD's values.
 
-    See the module docstring for the formulation.
+    See the module docstring for the formulation.  ``lad`` is the LAD feature
+    table of the postcode directory's vintage with the :data:`LENT_FEATURES`.
     """
-    lad = lad_features_from_store(store, vintage=POSTCODE_VINTAGE,
-                                  features=[*LENT_FEATURES, "oac"], impute=impute)
     p = place_set.places.set_index("code")
     own = place_set.features(oac_levels=("supergroup",), log_postcodes=False)
     own["postcodes"] = p["postcodes"].astype(float)

@@ -59,12 +59,16 @@ import numpy as np
 import pandas as pd
 
 from keycities._util.plain import jsonable
+from keycities.analysis.productivity.params import (
+    BASIS,
+    BENCHMARK,
+    PATH,
+    SENSITIVITY_BENCHMARKS,
+    Measure,
+    Path,
+)
 from keycities.errors import KeycitiesError
 
-PATHS: tuple[str, ...] = ("immediate", "linear", "exponential")
-BENCHMARKS: tuple[str, ...] = ("england", "england-ex-london", "uk", "region")
-#: Benchmark bases: totals of unsmoothed GVA over labour (default), or smoothed ratios.
-BASES: tuple[str, ...] = ("totals", "smoothed")
 #: Weeks a year that turn ONS "hours worked per week" into annual hours: the
 #: factor at which ONS's unsmoothed GVA per hour × weekly hours reproduces GVA
 #: per filled job × filled jobs (52.00 in 2010, 2019 and 2022; see the tests).
@@ -96,7 +100,7 @@ class MeasureSpec:
     labour_short: str
 
 
-MEASURES: dict[str, MeasureSpec] = {
+MEASURES: dict[Measure, MeasureSpec] = {
     "job": MeasureSpec("job", "GVA per filled job", "gva_per_filled_job", "filled_jobs", 1.0,
                        "£ per filled job", "filled jobs", "filled jobs"),
     "hour": MeasureSpec("hour", "GVA per hour worked", "gva_per_hour_worked",
@@ -123,7 +127,7 @@ class Scenario:
     ``g`` and whether members above the benchmark subtract."""
 
     horizon: int = 10
-    path: str = "immediate"
+    path: Path = "immediate"
     converge_years: int | None = None
     growth: float = 0.0
     negative: bool = False
@@ -241,9 +245,7 @@ def path_shares(scenario: Scenario) -> pd.DataFrame:
         For an unknown path, a horizon or ``N`` below 1, or growth at or below -1.
     """
     sc = scenario
-    if sc.path not in PATHS:
-        raise KeycitiesError(f"Unknown convergence path {sc.path!r}: use one of "
-                             f"{', '.join(PATHS)}.")
+    PATH.check(sc.path)
     for what, v in (("horizon", sc.horizon), ("years to converge", sc.converge_years)):
         if v is not None and (int(v) != v or v < 1):
             raise KeycitiesError(f"The {what} must be a whole number of years, 1 or more "
@@ -292,7 +294,7 @@ def uplift(members: pd.DataFrame, benchmark: float | Benchmark, *, horizon: int 
         Benchmark("given", "benchmark", float(benchmark))
     if not (math.isfinite(bench.value) and bench.value > 0):
         raise KeycitiesError(f"The benchmark must be a positive productivity (got {bench.value}).")
-    sc = Scenario(horizon, path, years_to_converge, growth, negative)
+    sc = Scenario(horizon, PATH.check(path), years_to_converge, growth, negative)
     years = path_shares(sc)
     per = _member_frame(members)
     per["gap"] = bench.value - per["productivity"]
@@ -395,10 +397,9 @@ def pounds(value: float, spec: MeasureSpec) -> str:
 
 
 def check_basis(basis: str) -> None:
-    """Raise a readable error unless ``basis`` is one of :data:`BASES`."""
-    if basis not in BASES:
-        raise KeycitiesError(f"Unknown benchmark basis {basis!r}: use 'totals' (total GVA / "
-                             "total labour, unsmoothed; the default) or 'smoothed'.")
+    """Raise a readable error unless ``basis`` is a :data:`~.params.BASIS` value."""
+    BASIS.check(basis, f"Unknown benchmark basis {basis!r}: use 'totals' (total GVA / "
+                "total labour, unsmoothed; the default) or 'smoothed'.")
 
 
 def benchmark_codes(benchmark: str, region: str | None = None
@@ -413,8 +414,7 @@ def benchmark_codes(benchmark: str, region: str | None = None
     if benchmark in fixed:
         return fixed[benchmark]
     if benchmark != "region":
-        raise KeycitiesError(f"Unknown benchmark {benchmark!r}: use one of "
-                             f"{', '.join(BENCHMARKS)}.")
+        BENCHMARK.check(benchmark)
     choices = ", ".join(f"{n} ({c})" for c, n in REGIONS.items())
     key = (region or "").strip().lower()
     code = next((c for c, n in REGIONS.items() if key in (c.lower(), n.lower())), None)
@@ -523,8 +523,8 @@ class Sensitivity:
 
 
 def sensitivity(inputs: Mapping[str, MeasureInputs | str], *,
-                benchmarks: Sequence[str] = ("england", "england-ex-london", "uk"),
-                bases: Sequence[str] = BASES, paths: Sequence[str] = PATHS,
+                benchmarks: Sequence[str] = SENSITIVITY_BENCHMARKS,
+                bases: Sequence[str] = BASIS.values, paths: Sequence[str] = PATH.values,
                 horizons: Sequence[int] = (5, 10), scenario: Scenario = Scenario(),
                 region: str | None = None) -> pd.DataFrame:
     """Annual and cumulative uplift for every measure × benchmark × basis × path × horizon.
@@ -538,7 +538,7 @@ def sensitivity(inputs: Mapping[str, MeasureInputs | str], *,
     rows = []
     for (key, inp), bench, basis, path, h in product(inputs.items(), benchmarks, bases,
                                                       paths, horizons):
-        sc = replace(scenario, horizon=h, path=path)
+        sc = replace(scenario, horizon=h, path=PATH.check(path))
         row: dict[str, Any] = {
             "measure": key, "base_year": None, "benchmark": bench, "basis": basis,
             "benchmark_value": None, "path": path, "horizon": h, "converge_years": sc.n,

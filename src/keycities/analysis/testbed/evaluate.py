@@ -1,6 +1,7 @@
-"""Testbeds: evaluate a pilot, design one before it starts, and rank where it could go next.
+"""Testbeds: evaluate a pilot and design one before it starts, from an outcome panel.
 
-This module joins the pieces on data from the evidence store:
+This module joins the pieces (:mod:`keycities.analysis.testbed.from_store`
+loads them from the evidence store):
 
 * the outcome panel with its provenance (:mod:`keycities.analysis.testbed.panel`);
 * the donor pool, each excluded place with its reason (spillovers: places
@@ -12,7 +13,6 @@ This module joins the pieces on data from the evidence store:
   by place (:mod:`keycities.analysis.testbed.did`), on the same places and years;
 * the minimum detectable effect of a design (effects injected into the real
   pre-policy data), and the transfer ranking (:mod:`keycities.analysis.testbed.transfer`);
-* charts (:mod:`keycities.present.charts`) as Vega-Lite specs, PNG or SVG.
 
 A synthetic control is credible only when its pre-period fit is good: every
 result reports the pre-period RMSPE next to the effect, and the notes say when
@@ -22,21 +22,22 @@ a place's fit is poor relative to its placebos.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from keycities._util.plain import jsonable
-from keycities.analysis.testbed.panel import DonorPool, Panel, donor_pool, outcome_panel
-from keycities.errors import KeycitiesError, Param, ParameterError
-from keycities.store.store import Store
-
-if TYPE_CHECKING:
-    from keycities.analysis.testbed.inference import Progress
-
+from keycities.analysis.testbed.inference import (
+    DEFAULT_EFFECTS,
+    Progress,
+    detectable_effect,
+    evaluate,
+    leave_one_out,
+    placebo_time,
+)
+from keycities.analysis.testbed.panel import DonorPool, Panel
+from keycities.errors import KeycitiesError
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,10 @@ class DonorRules:
     peers: int | None = None
     similar: int | None = 50
     leave_out: tuple[str, ...] = ()
+
+
+DEFAULT_RULES = DonorRules()
+"""The donor rules when none are given."""
 
 
 @dataclass
@@ -97,40 +102,8 @@ class TestbedEvaluation:
             "event_study": None if self.event_study is None else self.event_study.payload(),
             "robustness": self.robustness, "notes": self.notes})
 
-    def charts(self) -> dict[str, Any]:
-        """Figures by name: observed vs synthetic and gap per place, placebos, event study."""
-        from keycities.present import charts
-
-        out: dict[str, Any] = {}
-        unit = self.panel.unit
-        for code, f in self.synth.fits.items():
-            name = self.panel.names.get(code, code)
-            eff = f.effects()
-            out[f"observed_vs_synthetic_{code}"] = charts.observed_vs_synthetic(
-                eff, f.start, title=f"{name}: {self.panel.label}, observed and synthetic",
-                unit=unit)
-            placebo = self._placebo_gaps(code)
-            out[f"gap_{code}"] = charts.gap_chart(
-                eff, f.start, placebo, title=f"{name}: gap to its synthetic control",
-                unit=unit)
-        units = self.synth.placebo_units
-        for code, f in self.synth.fits.items():
-            mine = units[units["start"] == f.start] if "start" in units else units
-            ratios = pd.concat([
-                mine[["code", "ratio"]].rename(columns={"code": "place"}).assign(treated=False),
-                pd.DataFrame([{"place": code, "ratio": f.ratio, "treated": True}])],
-                ignore_index=True)
-            ratios = ratios[np.isfinite(ratios["ratio"].astype(float))]
-            if ratios["treated"].sum() == 1 and len(ratios) > 1:
-                out[f"placebos_{code}"] = charts.placebo_distribution(
-                    ratios, title=f"{self.panel.names.get(code, code)}: post/pre RMSPE ratio "
-                    "against its placebos")
-        if self.event_study is not None:
-            out["event_study"] = charts.event_study_chart(
-                self.event_study.coefs, title=f"Event study: {self.panel.label}")
-        return out
-
-    def _placebo_gaps(self, code: str) -> pd.DataFrame | None:
+    def placebo_gaps(self, code: str) -> pd.DataFrame | None:
+        """The placebo places' gaps for ``code``'s start, long (year, place, gap)."""
         g = self.synth.placebo_gaps.get(code)
         if g is None:
             return None
@@ -138,108 +111,9 @@ class TestbedEvaluation:
             id_vars="year", var_name="place", value_name="gap")
 
 
-def _resolve(store: Store, places: Sequence[str], vintage: int) -> list[str]:
-    from keycities.analysis.testbed.panel import resolve_places
-
-    return [p.code for p in resolve_places(store, places, vintage)]
-
-
-def _peer_codes(store: Store, treated: Sequence[str], k: int, vintage: int) -> list[str]:
-    from keycities.analysis.places.peers import peers_from_store
-
-    out: set[str] = set()
-    for code in treated:
-        res = peers_from_store(store, code, vintage=vintage, k=k, perturbations=20)
-        out |= set(res.peers["code"])
-    return sorted(out - set(treated))
-
-
-def _inputs(store: Store, panel: Panel, starts: Mapping[str, int], rules: DonorRules
-            ) -> tuple[DonorPool, pd.DataFrame]:
-    from keycities.analysis.testbed.synth import similar_donors
-
-    treated = list(starts)
-    only = _peer_codes(store, treated, rules.peers, panel.vintage) if rules.peers else None
-    pool = donor_pool(store, treated, min_km=rules.min_km, same_region=rules.same_region,
-                      only=only, leave_out=rules.leave_out, panel=panel, vintage=panel.vintage)
-    if rules.similar and len(pool.donors) > rules.similar:
-        rows = panel.values.loc[[*treated, *pool.donors]]
-        keep = sorted({d for t, y in starts.items()
-                       for d in similar_donors(rows, t, y, rules.similar, exclude=treated)})
-        only = sorted(set(only or pool.donors) & set(keep))
-        pool = donor_pool(store, treated, min_km=rules.min_km, same_region=rules.same_region,
-                          only=only, leave_out=rules.leave_out, panel=panel,
-                          vintage=panel.vintage)
-        pool = replace(pool, notes=(*pool.notes, f"Donors: the {rules.similar} places whose "
-                                    "pre-policy outcome path is closest to each testbed's "
-                                    "(their union), among those the other rules allow."))
-    if len(pool.donors) < 5:
-        set_rules = [Param(name) for name in ("min_km", "same_region", "peers", "similar")
-                     if getattr(rules, name)]
-        relax: list[str | Param] = []
-        for i, rule in enumerate(set_rules):
-            relax += [", " if 0 < i < len(set_rules) - 1 else " or " if i else "", rule]
-        raise ParameterError(f"Only {len(pool.donors)} comparison places are left after the "
-                             "donor rules", *([": relax ", *relax] if relax else []), ".")
-    values = panel.values.loc[[*treated, *pool.donors]]
-    return pool, values
-
-
-def evaluate_from_store(store: Store, outcome: str, starts: Mapping[str, int], *,
-                        rules: DonorRules = DonorRules(), vintage: int | None = None,
-                        with_did: bool = True, workers: int = 2,
-                        progress: Progress | None = None) -> TestbedEvaluation:
-    """Evaluate a pilot in ``starts`` (place name or code -> first policy year).
-
-    Parameters
-    ----------
-    store
-        A built evidence store.
-    outcome
-        An outcome key of :data:`keycities.analysis.testbed.panel.OUTCOMES`.
-    starts
-        Treated places and the first year of the policy in each (staggered allowed).
-    rules
-        Donor-pool rules (spillover exclusions, peers only).
-    vintage
-        LAD boundary vintage (default: the outcome's newest release's).
-    with_did
-        Also estimate difference-in-differences and the event study.
-    workers
-        Processes for the placebo loop.
-    progress
-        Called with (done, total) as placebo fits finish.
-
-    Returns
-    -------
-    TestbedEvaluation
-    """
-    from keycities.analysis.testbed.inference import evaluate
-
-    panel = outcome_panel(store, outcome, vintage=vintage)
-    codes = _resolve(store, list(starts), panel.vintage)
-    by_code = {c: int(y) for c, y in zip(codes, starts.values(), strict=True)}
-    pool, values = _inputs(store, panel, by_code, rules)
-    ev = evaluate(values, by_code, workers=workers, progress=progress)
-    notes = list(panel.notes) + list(pool.notes) + list(ev.notes)
-    did_res = es = None
-    if with_did:
-        from keycities.analysis.testbed.did import did, event_study
-
-        did_res = did(values, by_code)
-        es = event_study(values, by_code)
-        notes.append("Difference-in-differences uses the same places and years as the "
-                     "synthetic control (the donor pool as comparison group).")
-    robust = {code: _robustness(values, code, start, by_code, notes, panel.names)
-              for code, start in by_code.items()}
-    return TestbedEvaluation(panel, pool, ev, did_res, es, notes, robust)
-
-
 def _robustness(values: pd.DataFrame, code: str, start: int, starts: Mapping[str, int],
                 notes: list[str], names: Mapping[str, str]) -> dict[str, pd.DataFrame]:
     """Placebo in time and leave-one-out for one treated place (others never donors)."""
-    from keycities.analysis.testbed.inference import leave_one_out, placebo_time
-
     own = values.drop(index=[c for c in starts if c != code])
     name = names.get(code, code)
     out: dict[str, pd.DataFrame] = {}
@@ -278,40 +152,60 @@ class TestbedDesign:
                          "design": self.detect.payload()})
 
 
-def design_from_store(store: Store, outcome: str, place: str, start: int, *,
-                      rules: DonorRules = DonorRules(), alpha: float = 0.05,
-                      effects: Sequence[float] | None = None, vintage: int | None = None,
-                      workers: int = 2, progress: Progress | None = None) -> TestbedDesign:
-    """Minimum detectable effect for a testbed ``place`` starting in ``start``.
+def evaluate_panel(panel: Panel, pool: DonorPool, values: pd.DataFrame,
+                   starts: Mapping[str, int], *, with_did: bool = True, workers: int = 2,
+                   progress: Progress | None = None) -> TestbedEvaluation:
+    """Evaluate a pilot on an outcome panel, with its donor pool already chosen.
 
-    Effects are injected into the real outcome from ``start`` on; ``start`` must
-    lie inside the years the store holds (choose a past year to see what would
-    have been detectable: the power of the design on real data).
+    Parameters
+    ----------
+    panel
+        The outcome panel (its notes and provenance go into the result).
+    pool
+        The donor pool.
+    values
+        The panel's rows of the treated places and the donors.
+    starts
+        Treated place code -> first policy year (staggered starts allowed).
+    with_did
+        Also estimate difference-in-differences and the event study.
+    workers
+        Processes for the placebo loop.
+    progress
+        Called with (done, total) as placebo fits finish.
+
+    Returns
+    -------
+    TestbedEvaluation
     """
-    from keycities.analysis.testbed.inference import DEFAULT_EFFECTS, detectable_effect
+    ev = evaluate(values, starts, workers=workers, progress=progress)
+    notes = list(panel.notes) + list(pool.notes) + list(ev.notes)
+    did_res = es = None
+    if with_did:
+        # deferred: pyfixest takes about 2 s to import, and only this path needs it
+        from keycities.analysis.testbed.did import did, event_study
 
-    panel = outcome_panel(store, outcome, vintage=vintage)
-    code = _resolve(store, [place], panel.vintage)[0]
-    pool, values = _inputs(store, panel, {code: start}, rules)
+        did_res = did(values, starts)
+        es = event_study(values, starts)
+        notes.append("Difference-in-differences uses the same places and years as the "
+                     "synthetic control (the donor pool as comparison group).")
+    robust = {code: _robustness(values, code, start, starts, notes, panel.names)
+              for code, start in starts.items()}
+    return TestbedEvaluation(panel, pool, ev, did_res, es, notes, robust)
+
+
+def design_panel(panel: Panel, pool: DonorPool, values: pd.DataFrame, code: str, start: int, *,
+                 alpha: float = 0.05, effects: Sequence[float] | None = None,
+                 workers: int = 2, progress: Progress | None = None) -> TestbedDesign:
+    """The minimum detectable effect of testbed ``code`` starting in ``start``.
+
+    Effects are injected into the real outcome from ``start`` on (see
+    :func:`keycities.analysis.testbed.inference.detectable_effect`).
+    """
     grid = DEFAULT_EFFECTS if effects is None else effects
     det = detectable_effect(values, code, start, alpha=alpha, effects=grid, workers=workers,
                             progress=progress)
     return TestbedDesign(panel, pool, det)
-
-
-def save_charts(figures: Mapping[str, Any], folder: Path, formats: Sequence[str] = ("svg",)
-                ) -> list[Path]:
-    """Write each figure as ``folder/<name>.<format>`` (atomically); return the paths."""
-    from keycities.present.charts import save
-
-    folder.mkdir(parents=True, exist_ok=True)
-    out = []
-    for name, fig in figures.items():
-        for fmt in formats:
-            if fmt not in ("svg", "png", "json", "html"):
-                raise KeycitiesError(f"Unknown chart format {fmt!r}: use svg, png, json or html.")
-            out.append(save(fig, folder / f"{name}.{fmt}"))
-    return out
 
 
 def parse_starts(values: Sequence[str]) -> dict[str, int]:

@@ -2,8 +2,9 @@
 
 Formulation
 -----------
-**Panel.**  For an outcome ``o`` (:data:`OUTCOMES`), years ``T`` and a target
-LAD vintage ``v``, the panel is ``y_it`` for every district ``i`` of ``v`` and
+**Panel.**  For an outcome ``o``
+(:data:`~keycities.analysis.testbed.outcomes.OUTCOMES`), years ``T`` and a
+target LAD vintage ``v``, the panel is ``y_it`` for every district ``i`` of ``v`` and
 ``t`` in ``T``.  Each year ``t`` comes from exactly one *slice* of the store
 (:func:`keycities.store.queries.slices`): the most recently published release
 holding ``o`` for ``t`` (later releases revise earlier ones; the others are
@@ -43,85 +44,18 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from keycities._util.plain import jsonable
 from keycities.analysis.places.features import FeatureTable
-from keycities.analysis.testbed._panel_build import Kind, years_text
-from keycities.errors import KeycitiesError
-from keycities.geography.names import Place
-from keycities.geography.tables import GeographyTables
-from keycities.store.store import Store
+from keycities.analysis.testbed.outcomes import years_text
+from keycities.errors import KeycitiesError, UnknownPlaceError
+from keycities.geography.spatial import haversine_km
 
-if TYPE_CHECKING:
-    from keycities.geography.names import PlaceResolver
-
-__all__ = ["OUTCOMES", "DonorPool", "Outcome", "Panel", "donor_pool", "get_outcome",
-           "outcome_panel", "place_resolver", "resolve_places", "years_text"]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """An outcome a pilot can be evaluated on.
-
-    ``measure`` is the store measure; ``denominator`` the count a published
-    ratio is "per" (in the same release), or for a ``derived`` ratio the store
-    measure it is divided by (value = ``scale`` × measure / denominator).
-    ``positive``: every value is above zero, so the outcome may be logged.
-    """
-
-    key: str
-    measure: str
-    label: str
-    unit: str
-    positive: bool
-    kind: Kind
-    denominator: str | None = None
-    derived: bool = False
-    scale: float = 1.0
-
-
-OUTCOMES: dict[str, Outcome] = {o.key: o for o in (
-    Outcome("gva_per_filled_job", "gva_per_filled_job",
-            "GVA per filled job (current prices, smoothed)", "£ per filled job", True, "ratio",
-            "filled_jobs"),
-    Outcome("gva_per_hour_worked", "gva_per_hour_worked",
-            "GVA per hour worked (current prices, smoothed)", "£ per hour", True, "ratio",
-            "hours_worked_weekly"),
-    Outcome("filled_jobs", "filled_jobs", "Filled jobs (workplace)", "filled jobs", True,
-            "count"),
-    Outcome("gva_current_prices", "gva_current_prices",
-            "GVA (balanced), current basic prices", "£ million", True, "count"),
-    Outcome("gva_per_head", "gva_current_prices",
-            "GVA per head (balanced GVA / mid-year population)", "£ per person", True, "ratio",
-            "population", derived=True, scale=1e6),
-    Outcome("population", "population", "Population (mid-year estimate)", "persons", True,
-            "count"),
-    Outcome("earnings_median_annual_residence_ft", "earnings_median_annual_residence_ft",
-            "Median gross annual earnings, full-time, by residence (ASHE)", "£ per year", True,
-            "median"),
-    Outcome("house_price_median", "house_price_median",
-            "Median house price paid, year to September", "£", True, "median"),
-)}
-
-
-def get_outcome(key: str) -> Outcome:
-    """The outcome called ``key``.
-
-    Raises
-    ------
-    KeycitiesError
-        For an unknown key, listing the known ones.
-    """
-    if key in OUTCOMES:
-        return OUTCOMES[key]
-    close = difflib.get_close_matches(key, list(OUTCOMES), n=2)
-    hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    raise KeycitiesError(f"Unknown outcome {key!r}.{hint} Known outcomes: "
-                         f"{', '.join(OUTCOMES)}.")
+__all__ = ["DEFAULT_VINTAGE", "DonorPool", "Panel", "donor_pool", "place_finder"]
 
 
 @dataclass(frozen=True)
@@ -192,76 +126,12 @@ class Panel:
 # ------------------------------------------------------------------ the panel
 
 
-def outcome_panel(store: Store, outcome: str, *, vintage: int | None = None,
-                  years: Iterable[int] | None = None, release: str | None = None) -> Panel:
-    """The annual panel of ``outcome`` for every LAD of ``vintage``, from the store.
-
-    See the module docstring for the formulation.
-
-    Parameters
-    ----------
-    store
-        A built evidence store.
-    outcome
-        A key of :data:`OUTCOMES`.
-    vintage
-        LAD boundary vintage of the panel; default the vintage of the newest
-        year's release.  Medians stay on the publisher's vintage.
-    years
-        Years wanted; default every year the store has.
-    release
-        Use only this release of the outcome's measure (one consistent
-        vintage of the series; for ``gva_per_head`` the GVA release).
-
-    Returns
-    -------
-    Panel
-
-    Raises
-    ------
-    KeycitiesError
-        Unknown outcome or release, a vintage outside the covered range, or no
-        data for the years asked.
-    """
-    from keycities.analysis.testbed._panel_build import build_parts
-    from keycities.geography.vintage import check_vintage
-
-    spec = get_outcome(outcome)
-    if vintage is not None:
-        check_vintage(vintage)
-    want = None if years is None else sorted({int(y) for y in years})
-    return Panel(**build_parts(store, spec, vintage=vintage, want=want, release=release))
-
-
 # ------------------------------------------------------------------ places
-
-
-def place_resolver(store: Store) -> PlaceResolver:
-    """A :class:`~keycities.geography.names.PlaceResolver` over the store's LADs and aliases."""
-    from keycities.geography.names import PlaceResolver
-    from keycities.store.queries import geography_tables
-
-    area, changes, aliases, weights = geography_tables(store)
-    geo = GeographyTables.from_rows(area, changes, weights)
-    return PlaceResolver(geo.lads, aliases, changes=geo.changes)
-
-
-def resolve_places(store: Store, names: Sequence[str], vintage: int | None) -> list[Place]:
-    """Places (codes, names or aliases: "Hull", "E08000032") as LADs of ``vintage``.
-
-    Raises
-    ------
-    keycities.errors.UnknownPlaceError, keycities.errors.AmbiguousPlaceError
-        With the closest names or the candidates.
-    keycities.geography.names.PlaceNotInVintageError
-        A place that is not a district of ``vintage`` (says what it became).
-    """
-    return place_resolver(store).resolve_many(list(names), vintage=vintage)
 
 
 # ------------------------------------------------------------------ donor pool
 
-#: Default boundary vintage of the places when a store is given without a panel.
+#: Default boundary vintage of the places when the store gives them without a panel.
 DEFAULT_VINTAGE = 2023
 
 
@@ -314,24 +184,25 @@ class DonorPool:
             "notes": list(self.notes)})
 
 
-def donor_pool(store_or_places: Store | FeatureTable | pd.DataFrame, treated: Sequence[str], *,
+def donor_pool(places: FeatureTable | pd.DataFrame, treated: Sequence[str], *,
                exclude_treated: bool = True, min_km: float | None = None,
                same_region: bool = False, only: Sequence[str] | None = None,
                leave_out: Sequence[str] = (), panel: Panel | pd.DataFrame | None = None,
-               years: Iterable[int] | None = None, vintage: int | None = None) -> DonorPool:
+               years: Iterable[int] | None = None, vintage: int | None = None,
+               find: Callable[[str], str] | None = None) -> DonorPool:
     """The donor pool for ``treated`` places, each exclusion with its reason.
 
     See the module docstring for the rules.
 
     Parameters
     ----------
-    store_or_places
-        A built store (places: the LADs of ``vintage``, centroids and regions
-        as :func:`~keycities.analysis.places.features.lad_features_from_store` gives
-        them), a :class:`~keycities.analysis.places.features.FeatureTable`, or a
+    places
+        A :class:`~keycities.analysis.places.features.FeatureTable`, or a
         places DataFrame (index = code; name, region, lon, lat).
+        :func:`keycities.analysis.testbed.from_store.donor_pool_from_store` gives
+        the LADs of a vintage from the evidence store.
     treated
-        Treated places: codes, or names (any name or alias when a store is given).
+        Treated places: codes or exact names (any name or alias with ``find``).
     exclude_treated
         Leave the treated places out of the pool (the usual case).
     min_km
@@ -346,8 +217,10 @@ def donor_pool(store_or_places: Store | FeatureTable | pd.DataFrame, treated: Se
         The outcome panel; with it, places lacking a value in any of ``years``
         (default every year of the panel) are left out.
     vintage
-        Boundary vintage of the places when a store is given (default the
-        panel's, else 2023).
+        Boundary vintage of a places DataFrame (a FeatureTable has its own).
+    find
+        Resolves a query (code, name, alias) to a code of ``places``; default
+        codes and exact names only.
 
     Returns
     -------
@@ -360,7 +233,7 @@ def donor_pool(store_or_places: Store | FeatureTable | pd.DataFrame, treated: Se
         negative ``min_km``, a treated place without a centroid, a panel on
         another vintage, or ``years`` outside the panel.
     """
-    places, find, v = _donor_places(store_or_places, panel, vintage)
+    places, find, v = _donor_places(places, panel, vintage, find)
     codes = list(dict.fromkeys(find(q) for q in treated))
     if not codes:
         raise KeycitiesError("Give at least one treated place.")
@@ -420,45 +293,24 @@ def _pool(codes: list[str], names: dict[str, str], rules: list[tuple[str, dict[s
                      (summary, *notes))
 
 
-def _donor_places(source: Store | FeatureTable | pd.DataFrame, panel: Panel | pd.DataFrame | None,
-                  vintage: int | None) -> tuple[pd.DataFrame, Callable[[str], str], int | None]:
+def _donor_places(source: FeatureTable | pd.DataFrame, panel: Panel | pd.DataFrame | None,
+                  vintage: int | None, find: Callable[[str], str] | None
+                  ) -> tuple[pd.DataFrame, Callable[[str], str], int | None]:
     """(places, a function resolving a code or name to a code, vintage)."""
     panel_v = panel.vintage if isinstance(panel, Panel) else None
     v: int | None
-    if isinstance(source, Store):
-        v = vintage or panel_v or DEFAULT_VINTAGE
-        places, find = _store_places(source, v)
-    elif isinstance(source, FeatureTable):
+    if isinstance(source, FeatureTable):
         v, places = source.vintage, source.places
-        find = _finder(places)
     else:
         v, places = vintage, source
-        find = _finder(places)
     if panel_v is not None and v is not None and panel_v != v:
         raise KeycitiesError(f"The places are on {v} boundaries but the panel on {panel_v}: "
                              f"use places of {panel_v} (vintage={panel_v}) or a panel of {v}.")
-    return places, find, v
+    return places, find or place_finder(places), v
 
 
-def _store_places(store: Store, vintage: int) -> tuple[pd.DataFrame, Callable[[str], str]]:
-    """The LADs of ``vintage`` with centroids and regions (as the feature table has them),
-    and a resolver of any name, alias or code to one of them."""
-    from keycities.analysis.places.features import lad_features_from_store
-
-    places = lad_features_from_store(store, vintage=vintage, features=["population"]).places
-    resolver = place_resolver(store)
-    in_table = _finder(places)
-
-    def find(query: str) -> str:
-        return in_table(resolver.resolve(query, vintage=vintage).code)
-
-    return places, find
-
-
-def _finder(places: pd.DataFrame) -> Callable[[str], str]:
+def place_finder(places: pd.DataFrame) -> Callable[[str], str]:
     """Resolve a code or an exact name (any case) against a places table."""
-    from keycities.errors import UnknownPlaceError
-
     codes = {str(c).upper(): str(c) for c in places.index}
     by_name = {str(n).casefold(): str(c) for c, n in places["name"].items()}
     labels = {f"{n} ({c})": str(c) for c, n in places["name"].items()}
@@ -491,8 +343,6 @@ def _same_region(places: pd.DataFrame, treated: list[str], others: list[str]
 
 def _too_close(places: pd.DataFrame, treated: list[str], others: list[str], km: float
                ) -> dict[str, str]:
-    from keycities.analysis.twinning.twinning import haversine_km
-
     lat = pd.to_numeric(places["lat"], errors="coerce")
     lon = pd.to_numeric(places["lon"], errors="coerce")
     lost = [t for t in treated if pd.isna(lat.get(t)) or pd.isna(lon.get(t))]

@@ -49,10 +49,9 @@ import numpy as np
 import pandas as pd
 
 from keycities._util.plain import jsonable
-from keycities.analysis.places.features import FeatureTable, Impute
+from keycities.analysis.places.features import FeatureTable
 from keycities.analysis.places.peers import contributions, resolve_weights, weighted_distances
 from keycities.errors import KeycitiesError, UnknownPlaceError
-from keycities.store.store import Store
 
 By = Literal["nearest", "centroid"]
 #: Reference key of the testbeds' centroid in the contributions table.
@@ -182,26 +181,6 @@ def transfer_ranking(table: FeatureTable, testbeds: Sequence[str], *,
         {str(f): float(v) for f, v in w.items() if v > 0}, preset, ranking, contrib,
         _profile(table, z, tb, w), excluded, table.meta, tuple(table.release_ids),
         table.vintage, tuple(_notes(table, tb, w, preset, by, k, len(top))))
-
-
-def transfer_from_store(store: Store, testbeds: Sequence[str], *, vintage: int = 2023,
-                        features: Sequence[str] | None = None,
-                        weights: Mapping[str, float] | str = "overall", k: int = 20,
-                        exclude: Sequence[str] = (), by: By = "nearest",
-                        impute: Impute = "median") -> TransferResult:
-    """:func:`transfer_ranking` over the LADs of ``vintage`` from the evidence store.
-
-    ``testbeds`` and ``exclude`` may be names, aliases or codes (resolved with
-    the store's place names).  See :func:`transfer_ranking` for the rest.
-    """
-    from keycities.analysis.places.features import lad_features_from_store
-    from keycities.analysis.testbed.panel import resolve_places
-
-    codes = [p.code for p in resolve_places(store, testbeds, vintage)]
-    left = [p.code for p in resolve_places(store, exclude, vintage)]
-    table = lad_features_from_store(store, vintage=vintage, impute=impute)
-    return transfer_ranking(table, codes, features=features, weights=weights, k=k,
-                            exclude=left, by=by)
 
 
 def select_features(table: FeatureTable, features: Sequence[str] | None) -> list[str]:

@@ -26,95 +26,23 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from keycities._util.plain import jsonable
 from keycities.analysis.places.features import FeatureTable
-from keycities.errors import KeycitiesError, Param, ParameterError
-from keycities.store.store import Store
-
-Mode = Literal["bridge", "bond", "mixed"]
-EARTH_RADIUS_KM = 6371.0088
-
-
-@dataclass(frozen=True)
-class TwinSpec:
-    """What to pair and under which constraints."""
-
-    mode: Mode = "bridge"
-    contrast: tuple[str, ...] = ()
-    similar: tuple[str, ...] = ()
-    min_km: float | None = None
-    max_km: float | None = None
-    different: Literal["region", "nation"] | None = None
-    network: frozenset[str] = frozenset()
-    network_rule: Literal["cross", "within"] | None = None
-    fixed: tuple[tuple[str, str], ...] = ()
-    forbidden: tuple[tuple[str, str], ...] = ()
-    leave_out: frozenset[str] = frozenset()
-
-    def check(self, features: Sequence[str]) -> None:
-        """Raise a clear error for a spec that cannot be used with ``features``.
-
-        Cheap (no data is read), so a front end can call it before starting a
-        long computation with the place set's feature names
-        (:func:`keycities.analysis.places.place_sets.offered_features`).
-
-        Raises
-        ------
-        ParameterError
-            Naming the parameter at fault (``contrast``, ``min_km``...).
-        """
-        if self.mode not in ("bridge", "bond", "mixed"):
-            raise ParameterError("Unknown ", Param("mode"), f" {self.mode!r}: use bridge, bond "
-                                 "or mixed.")
-        need = {"bridge": ("contrast",), "bond": ("similar",),
-                "mixed": ("contrast", "similar")}[self.mode]
-        for name in need:
-            if not getattr(self, name):
-                raise ParameterError(f"Mode {self.mode} needs ", Param(name), " features.")
-        for name in ("contrast", "similar"):
-            unknown = sorted(set(getattr(self, name)) - set(features))
-            if unknown:
-                raise ParameterError(f"Unknown feature(s) {unknown} in ", Param(name),
-                                     f"; known: {', '.join(features)}.")
-        if self.different not in (None, "region", "nation"):
-            raise ParameterError(Param("different"), f" {self.different!r}: use region or "
-                                 "nation.")
-        if self.min_km is not None and self.max_km is not None and self.min_km > self.max_km:
-            raise ParameterError(Param("min_km"), " is larger than ", Param("max_km"), ".")
-
-
-BLOCK = 1024
-"""Rows computed at once for the all-pairs matrices (memory: BLOCK x n)."""
-FLOAT32_FROM = 4000
-"""From this many places the all-pairs matrices are float32 (half the memory)."""
-
-
-def _dtype(n: int) -> type[np.floating]:
-    return np.float32 if n >= FLOAT32_FROM else np.float64
-
-
-def haversine_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Great-circle distances (km) between all pairs of points (n x n)."""
-    la, lo = np.radians(np.asarray(lat, float)), np.radians(np.asarray(lon, float))
-    n = len(la)
-    out = np.empty((n, n), dtype=_dtype(n))
-    for r0 in range(0, n, BLOCK):
-        a_, o_ = la[r0:r0 + BLOCK, None], lo[r0:r0 + BLOCK, None]
-        h = (np.sin((a_ - la) / 2) ** 2
-             + np.cos(a_) * np.cos(la) * np.sin((o_ - lo) / 2) ** 2)
-        out[r0:r0 + BLOCK] = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
-    return out
+from keycities.analysis.twinning.matching import match
+from keycities.analysis.twinning.spec import TwinSpec
+from keycities.errors import KeycitiesError
+from keycities.geography.spatial import BLOCK, haversine_km, matrix_dtype
 
 
 def feature_distance(z: np.ndarray) -> np.ndarray:
     """Root-mean-square difference of standardised features between all pairs."""
     n, f = z.shape
-    out = np.zeros((n, n), dtype=_dtype(n))
+    out = np.zeros((n, n), dtype=matrix_dtype(n))
     if f == 0:
         return out
     sq = (z ** 2).sum(axis=1)
@@ -141,7 +69,6 @@ def pair_weights(z: pd.DataFrame, spec: TwinSpec) -> np.ndarray:
 @dataclass
 class Allowed:
     """Which pairs the constraints allow, and why the others are not."""
-
     mask: np.ndarray
     reasons: dict[str, int] = field(default_factory=dict)
 
@@ -186,7 +113,6 @@ def allowed_pairs(codes: Sequence[str], km: np.ndarray, groups: Mapping[str, np.
 @dataclass
 class TwinResult:
     """Pairs with explanations, the unpaired with reasons, and the certificate."""
-
     pairs: pd.DataFrame
     unpaired: pd.DataFrame
     objective: float
@@ -207,7 +133,6 @@ class TwinResult:
 
     def payload(self) -> dict[str, Any]:
         """Everything as plain data."""
-        from keycities._util.plain import jsonable
 
         return jsonable({
             "pairs": self.pairs, "unpaired": self.unpaired,
@@ -260,7 +185,6 @@ def pairs_geojson(pairs: pd.DataFrame, lon: Mapping[str, float],
 @dataclass(frozen=True)
 class PlaceInputs:
     """The places to pair: codes, names, coordinates, groups and features."""
-
     codes: list[str]
     names: list[str]
     lat: np.ndarray
@@ -279,7 +203,6 @@ def twin(places: PlaceInputs, spec: TwinSpec) -> TwinResult:
         For an unusable spec (unknown features, a fixed pair naming an unknown
         or left-out place, or a fixed pair the constraints forbid).
     """
-    from keycities.analysis.twinning.matching import match
 
     spec.check(list(places.z.columns))
     keep = [i for i, c in enumerate(places.codes) if c not in spec.leave_out]
@@ -389,27 +312,3 @@ def inputs_from_features(table: FeatureTable, *, countries: Collection[str] | No
         z.reset_index(drop=True), table.values.reindex(codes).reset_index(drop=True))
 
 
-GB = ("England", "Wales", "Scotland")
-
-
-def twin_from_store(store: Store | None, spec: TwinSpec, *, places: str | Path = "lad",
-                    vintage: int = 2023, countries: Collection[str] | None = GB) -> TwinResult:
-    """Twin a place set (GB by default) from the store.
-
-    ``places`` is ``"lad"`` (local authority districts of ``vintage``),
-    ``"district"`` or ``"sector"`` (postcode districts or sectors), or the path of
-    a CSV of the user's own places (then ``countries`` does not apply: their
-    country is unknown, and ``store`` may be None).
-    See :mod:`keycities.analysis.places.place_sets`.
-    """
-    from keycities.analysis.places.place_sets import is_csv, place_features
-
-    table = place_features(store, places, vintage=vintage)
-    csv = is_csv(places)
-    result = twin(inputs_from_features(table, countries=None if csv else countries), spec)
-    what = {"lad": f"local authority districts of {vintage}", "district": "postcode districts",
-            "sector": "postcode sectors"}.get(str(places), f"places from {places}")
-    result.notes.append(f"Places: {what}"
-                        + (f" in {', '.join(countries)}" if countries and not csv else "")
-                        + "; features standardised over the whole set (see keycities peers).")
-    return result

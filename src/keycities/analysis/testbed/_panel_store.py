@@ -1,34 +1,30 @@
-"""Mechanics of :func:`keycities.analysis.testbed.panel.outcome_panel`: which slice each year comes
-from, mapping it to the panel's vintage, and the provenance and gap tables.
+"""Mechanics of :func:`keycities.analysis.testbed.from_store.outcome_panel`: which slice
+each year comes from, mapping it to the panel's vintage, and the provenance and gap tables.
 
 See :mod:`keycities.analysis.testbed.panel` for the formulation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from keycities.analysis._store import geography_from_store
+from keycities.analysis.testbed.outcomes import Kind, Outcome, years_text
 from keycities.errors import KeycitiesError
-from keycities.geography.areas import LAD_PREFIXES
+from keycities.geography.areas import LAD_PREFIXES, areas_in_vintage
+from keycities.geography.mapping import METHOD_RANK, ratio_to_vintage, to_vintage
 from keycities.geography.tables import GeographyTables
 from keycities.store.queries import Slice, pick_vintage, release_info, slice_values, slices
 from keycities.store.store import Store
-
-if TYPE_CHECKING:
-    from keycities.analysis.testbed.panel import Outcome
-
-Kind = Literal["count", "ratio", "median"]
 
 
 @dataclass(frozen=True)
 class _Pick:
     """The slice used for one (measure, year) and the other releases holding it."""
-
     slice: Slice
     also_in: tuple[str, ...]
 
@@ -36,8 +32,6 @@ class _Pick:
 def build_parts(store: Store, spec: Outcome, *, vintage: int | None, want: list[int] | None,
                 release: str | None) -> dict[str, Any]:
     """The fields of a :class:`~keycities.analysis.testbed.panel.Panel` (see ``outcome_panel``)."""
-    from keycities.analysis.headline import geography_from_store
-
     picks = _choose_all(store, spec, want, release, vintage)
     target, notes = _target_vintage(spec, picks[spec.measure], vintage)
     if target != vintage:
@@ -136,8 +130,6 @@ def _lad_values(store: Store, geo: GeographyTables, s: Slice, measure: str | Non
 def _map_slice(store: Store, geo: GeographyTables, spec: Outcome, s: Slice, measure: str,
                target: int, *, kind: Kind) -> tuple[pd.DataFrame, list[str]]:
     """One slice's values mapped to ``target`` (to_vintage columns), and codes dropped."""
-    from keycities.geography.mapping import ratio_to_vintage, to_vintage
-
     xw = geo.crosswalk(s.geography_vintage, target)
     known = set(xw["from_code"])
     vals = _lad_values(store, geo, s, measure)
@@ -167,8 +159,6 @@ def _map_slice(store: Store, geo: GeographyTables, spec: Outcome, s: Slice, meas
 
 def _divide(num: pd.DataFrame, den: pd.DataFrame, scale: float) -> pd.DataFrame:
     """scale × num / den per area; the mapping details of the side changed most."""
-    from keycities.geography.mapping import METHOD_RANK
-
     j = num.merge(den, on="area_code", how="outer", suffixes=("", "_d"))
     rank_n = j["method"].map(METHOD_RANK).fillna(-1)
     rank_d = j["method_d"].map(METHOD_RANK).fillna(-1)
@@ -210,7 +200,6 @@ def _long(store: Store, geo: GeographyTables, spec: Outcome,
 def _assemble(store: Store, geo: GeographyTables, spec: Outcome,
               picks: dict[str, dict[int, _Pick]], periods: list[int], target: int,
               long: pd.DataFrame, notes: list[str]) -> dict[str, Any]:
-    from keycities.geography.areas import areas_in_vintage
 
     lads = areas_in_vintage(geo.lads, target)
     codes = pd.Index(sorted(lads["code"]), name="code")
@@ -341,17 +330,5 @@ def _how_mapped(spec: Outcome, recoded: pd.DataFrame) -> list[str]:
     if n.get("recode", 0):
         out.append(f"{n['recode']} recoded place(s): the value carried over")
     return out
-
-
-def years_text(years: Sequence[int] | None) -> str:
-    """Years as compact ranges: ``[2002, 2003, 2004, 2010]`` -> ``'2002–2004, 2010'``."""
-    ys = sorted(set(years or []))
-    runs: list[list[int]] = []
-    for y in ys:
-        if runs and y == runs[-1][-1] + 1:
-            runs[-1].append(y)
-        else:
-            runs.append([y])
-    return ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 

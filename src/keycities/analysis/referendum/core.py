@@ -39,7 +39,8 @@ Scotland, Gibraltar excluded, as it is not in Great Britain).
 
 Source: The Electoral Commission, *EU referendum results by counting area*
 (``EU-referendum-result-data.csv``), release ``ec-eu-referendum-2016``.
-The core (:func:`referendum_rollup`) takes DataFrames; :func:`referendum_from_store` loads them.
+The core (:func:`referendum_rollup`) takes DataFrames;
+:func:`keycities.analysis.referendum.from_store.referendum_from_store` loads them.
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ import pandas as pd
 
 from keycities._util.plain import jsonable
 from keycities.errors import KeycitiesError
-from keycities.network.register import Network
-from keycities.store.store import Store
+from keycities.geography.areas import is_lad_code
+from keycities.geography.mapping import crosswalk, to_vintage
 
 RELEASE_ID = "ec-eu-referendum-2016"
 NORTHERN_IRELAND = "N92000002"
@@ -90,7 +91,6 @@ MEMBER_COLUMNS: tuple[str, ...] = (
 @dataclass(frozen=True)
 class Tally:
     """Votes of a set of counting areas, and the shares recomputed from them."""
-
     name: str
     code: str
     electorate: int
@@ -126,7 +126,6 @@ class Tally:
 @dataclass
 class ReferendumResult:
     """The 2016 referendum for a network's members, the network and comparators."""
-
     members: pd.DataFrame
     total: Tally | None
     unavailable: str | None
@@ -440,8 +439,6 @@ def votes_on_vintage(counts: pd.DataFrame, lads: pd.DataFrame, changes: pd.DataF
         n_counting_areas, mapping (how), reason (why counts are missing).
         Merged councils add their counting areas' votes (``kind='count'``).
     """
-    from keycities.geography.areas import is_lad_code
-    from keycities.geography.mapping import crosswalk, to_vintage
 
     is_lad = is_lad_code(counts["area_code"])
     cols = [c for c in COUNT_COLUMNS if c in counts.columns]
@@ -493,96 +490,4 @@ def _whole_areas(rows: pd.DataFrame, target: int) -> pd.DataFrame:
     return out
 
 
-# ------------------------------------------------------------------ store adapter
 
-
-def load_counts(store: Store) -> tuple[pd.DataFrame, str, int]:
-    """The referendum counts by counting area from the store.
-
-    Returns
-    -------
-    (counts, release_id, geography_vintage)
-        counts: area_code plus one column per :data:`COUNT_COLUMNS`.
-
-    Raises
-    ------
-    KeycitiesError
-        When the store lacks the referendum (says how to load it), or its
-        measures come from different releases.
-    """
-    from keycities.store.queries import NoDataError, choose_slice, slice_values
-
-    frames, slices = [], []
-    for measure, col in MEASURE_COLUMNS.items():
-        try:
-            s = choose_slice(store, measure, period=2016, prefer_vintage=2016)
-        except NoDataError as exc:
-            raise KeycitiesError(
-                f"{exc} The EU referendum result is release {RELEASE_ID} (the Electoral "
-                "Commission): run `keycities build referendum --mirror DIR` with a copy of "
-                "the official file, or `keycities build referendum` where its URL is "
-                "reachable.") from exc
-        slices.append(s)
-        frames.append(slice_values(store, s).set_index("area_code")["value"].rename(col))
-    keys = {(s.release_id, s.geography_vintage) for s in slices}
-    if len(keys) > 1:
-        raise KeycitiesError(f"The referendum measures come from different releases {keys}; "
-                             "rebuild the store with `keycities build referendum`.")
-    counts = pd.concat(frames, axis=1).reset_index().rename(columns={"index": "area_code"})
-    return counts, slices[0].release_id, slices[0].geography_vintage
-
-
-def referendum_from_store(store: Store, network: Network, *, at: dt.date) -> ReferendumResult:
-    """The 2016 referendum for ``network``'s members on ``at``, from the evidence store.
-
-    Parameters
-    ----------
-    store
-        A built evidence store.
-    network
-        The network (built-in or a user's).
-    at
-        Membership date; members are on the boundaries of that date's vintage
-        and the 2016 counting areas are mapped forward to it.
-    """
-    from keycities.analysis.headline import (
-        check_members,
-        geography_from_store,
-        member_vintage,
-        membership_notes,
-    )
-    from keycities.store.queries import release_info
-
-    members = network.members_at(at)
-    check_members(members, network.name, at)
-    vm = member_vintage(at)
-    geo = geography_from_store(store)
-    lads, changes = geo.lads, geo.changes
-    counts, release_id, source = load_counts(store)
-    votes = votes_on_vintage(counts, lads, changes, source=source, target=vm)
-    why = _why_absent(members, votes, lads, changes, vm)
-    named = members.rename(columns={"as_published": "name"})[["code", "name"]]
-    out = referendum_rollup(named, votes, release_id=release_id, network_name=network.name,
-                            reasons=why)
-    out.network_id, out.at, out.member_vintage = network.id, at, vm
-    used = changes.loc[(changes["year"] > source) & (changes["year"] <= vm), "release_id"]
-    out.releases = release_info(store, [release_id, *sorted(set(used.dropna()))])
-    out.notes.extend(membership_notes(network, at))
-    return out
-
-
-def _why_absent(members: pd.DataFrame, votes: pd.DataFrame, lads: pd.DataFrame,
-                changes: pd.DataFrame, vm: int) -> dict[str, str]:
-    """Why each member that is not a council of ``vm`` has no votes."""
-    from keycities.geography.mapping import successors
-
-    absent = members[~members["code"].isin(votes["area_code"])
-                     & ~members["code"].str.upper().str.startswith("N09")]
-    names = dict(zip(lads["code"], lads["name"], strict=False))
-    out = {}
-    for code in absent["code"]:
-        now = [c for c in successors(code, changes, vintage=vm) if c != code]
-        where = ("; on those boundaries its area is part of "
-                 + ", ".join(f"{names.get(c, c)} ({c})" for c in now)) if now else ""
-        out[code] = f"{code} is not a council on {vm} boundaries{where}"
-    return out

@@ -1,0 +1,134 @@
+"""Headline figures of a network from the evidence store.
+
+Loads each figure's slice (:mod:`keycities.store.queries`), maps it to the
+members' boundary vintage and hands it to
+:func:`~keycities.analysis.headline.core.summarise`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from keycities.analysis._members import (
+    check_members,
+    member_vintage,
+    membership_notes,
+    not_on_vintage,
+)
+from keycities.analysis._store import geography_from_store
+from keycities.analysis.headline.core import (
+    FIGURES,
+    Figure,
+    FigureSpec,
+    Headline,
+    denominators,
+    summarise,
+)
+from keycities.geography.areas import LAD_PREFIXES
+from keycities.geography.mapping import to_vintage
+from keycities.geography.tables import GeographyTables
+from keycities.network.register import Network
+from keycities.sources import catalog
+from keycities.store.queries import NoDataError, Slice, choose_slice, release_info, slice_values
+from keycities.store.store import Store
+
+
+def headline_from_store(store: Store, network: Network, *, at: dt.date,
+                        year: int | None = None,
+                        figures: tuple[FigureSpec, ...] = FIGURES) -> Headline:
+    """Headline figures of ``network`` on ``at`` from the evidence store.
+
+    Parameters
+    ----------
+    store
+        A built evidence store.
+    network
+        The network (built-in or a user's).
+    at
+        Membership date.
+    year
+        Reference year of the data; default the latest the store has for each figure.
+    """
+    members = network.members_at(at)
+    check_members(members, network.name, at)
+    vm = member_vintage(at)
+    geo = geography_from_store(store)
+    out = Headline(network.id, network.name, at, vm, members)
+
+    def compute() -> tuple[list[Figure], pd.DataFrame]:
+        pairs = [_figure_from_store(store, spec, members, geo, year=year, vm=vm)
+                 for spec in figures]
+        per_tables = [per for _, per in pairs]
+        return ([fig for fig, _ in pairs],
+                pd.concat(per_tables, ignore_index=True) if per_tables else pd.DataFrame())
+
+    # The figures depend on the date only through the member list and its vintage: dates
+    # with the same members share them (the web app is asked for many dates).
+    figs, per = store.memo(("headline", members.to_json(), vm, year, figures), compute)
+    out.figures.extend(figs)
+    out.member_values = per.copy()
+    ids = [f.release_id for f in out.figures if f.release_id]
+    out.releases = release_info(store, ids)
+    out.notes.extend(membership_notes(network, at, with_basis=True))
+    return out
+
+
+def _figure_from_store(store: Store, spec: FigureSpec, members: pd.DataFrame,
+                       geo: GeographyTables, *, year: int | None,
+                       vm: int) -> tuple[Figure, pd.DataFrame]:
+    try:
+        s = choose_slice(store, spec.measure, period=year, prefer_vintage=vm)
+    except NoDataError as exc:
+        label = spec.period_label.format(year=year) if year is not None else "—"
+        hint = "" if exc.measure_loaded else f" {_how_to_get(spec.measure)}"
+        fig = Figure(spec.key, spec.label, None, "", year, label,
+                     {name: None for name, _ in spec.shares}, None, None, len(members), 0,
+                     (), f"{exc}{hint}")
+        return fig, pd.DataFrame()
+    return figure_for_slice(store, spec, members, geo, s, vm=vm)
+
+
+def figure_for_slice(store: Store, spec: FigureSpec, members: pd.DataFrame,
+                     geo: GeographyTables, s: Slice, *, vm: int) -> tuple[Figure, pd.DataFrame]:
+    """One figure of ``members`` (on vintage ``vm``) from one slice of the store.
+
+    Returns
+    -------
+    (Figure, per-member table), as :func:`summarise`.
+    """
+    values = slice_values(store, s)
+    unit = str(values["unit"].iloc[0]) if len(values) else ""
+    lad_values = values[values["area_code"].str[:3].isin(LAD_PREFIXES)].copy()
+    lad_values["area_code"] = geo.recode_stale(lad_values["area_code"], s.geography_vintage)
+    xw = geo.crosswalk(s.geography_vintage, vm)
+    mapped = to_vintage(lad_values[["area_code", "value"]], xw, kind="count")
+    mapped = _explain_absent(members, mapped, geo.lads, geo.changes, vm)
+    dens = denominators(spec, values)
+    return summarise(spec, members, mapped, dens, unit=unit, period=s.period,
+                     release_id=s.release_id, geography_vintage=s.geography_vintage,
+                     names=geo.names)
+
+
+def _explain_absent(members: pd.DataFrame, mapped: pd.DataFrame, lads: pd.DataFrame,
+                    changes: pd.DataFrame, vm: int) -> pd.DataFrame:
+    """Add a row with the reason for each member that is not a district of ``vm``."""
+    absent = members[~members["code"].isin(mapped["area_code"])]
+    if absent.empty:
+        return mapped
+    names = dict(zip(lads["code"], lads["name"], strict=False))
+    rows = [{"area_code": code, "value": float("nan"),
+             "reason": not_on_vintage(code, changes, names, vm)} for code in absent["code"]]
+    return pd.concat([mapped, pd.DataFrame(rows)], ignore_index=True)
+
+
+def _how_to_get(measure: str) -> str:
+    """Which catalog releases carry a measure, and how to load them."""
+    ids = [r.id for m in catalog.all_source_modules()
+           if any(x.name == measure for x in getattr(m, "MEASURES", ()))
+           for s in m.SOURCES for r in s.releases]
+    if not ids:
+        return ""
+    return (f"It comes from {', '.join(ids)}: run `keycities build --mirror DIR` with a copy "
+            "of the official files, or `keycities build` where the official URLs are reachable.")

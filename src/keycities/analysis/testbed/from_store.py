@@ -1,0 +1,247 @@
+"""Testbeds from the evidence store: outcome panels, places, donor pools, evaluations.
+
+The one place where the testbed capability meets the store: every function
+here loads its inputs and hands them to a core that takes DataFrames
+(:mod:`~keycities.analysis.testbed.panel`, :mod:`~keycities.analysis.testbed.evaluate`,
+:mod:`~keycities.analysis.testbed.transfer`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import pandas as pd
+
+from keycities.analysis.places.features import Impute
+from keycities.analysis.places.from_store import lad_features_from_store, peers_from_store
+from keycities.analysis.testbed._panel_store import build_parts
+from keycities.analysis.testbed.evaluate import (
+    DEFAULT_RULES,
+    DonorRules,
+    TestbedDesign,
+    TestbedEvaluation,
+    design_panel,
+    evaluate_panel,
+)
+from keycities.analysis.testbed.inference import Progress
+from keycities.analysis.testbed.outcomes import get_outcome
+from keycities.analysis.testbed.panel import (
+    DEFAULT_VINTAGE,
+    DonorPool,
+    Panel,
+    donor_pool,
+    place_finder,
+)
+from keycities.analysis.testbed.synth import similar_donors
+from keycities.analysis.testbed.transfer import By, TransferResult, transfer_ranking
+from keycities.errors import Param, ParameterError
+from keycities.geography.names import Place, PlaceResolver
+from keycities.geography.tables import GeographyTables
+from keycities.geography.vintage import check_vintage
+from keycities.store.queries import geography_tables
+from keycities.store.store import Store
+
+
+def outcome_panel(store: Store, outcome: str, *, vintage: int | None = None,
+                  years: Iterable[int] | None = None, release: str | None = None) -> Panel:
+    """The annual panel of ``outcome`` for every LAD of ``vintage``, from the store.
+
+    See the module docstring for the formulation.
+
+    Parameters
+    ----------
+    store
+        A built evidence store.
+    outcome
+        A key of :data:`OUTCOMES`.
+    vintage
+        LAD boundary vintage of the panel; default the vintage of the newest
+        year's release.  Medians stay on the publisher's vintage.
+    years
+        Years wanted; default every year the store has.
+    release
+        Use only this release of the outcome's measure (one consistent
+        vintage of the series; for ``gva_per_head`` the GVA release).
+
+    Returns
+    -------
+    Panel
+
+    Raises
+    ------
+    KeycitiesError
+        Unknown outcome or release, a vintage outside the covered range, or no
+        data for the years asked.
+    """
+    spec = get_outcome(outcome)
+    if vintage is not None:
+        check_vintage(vintage)
+    want = None if years is None else sorted({int(y) for y in years})
+    return Panel(**build_parts(store, spec, vintage=vintage, want=want, release=release))
+
+
+def place_resolver(store: Store) -> PlaceResolver:
+    """A :class:`~keycities.geography.names.PlaceResolver` over the store's LADs and aliases."""
+    area, changes, aliases, weights = geography_tables(store)
+    geo = GeographyTables.from_rows(area, changes, weights)
+    return PlaceResolver(geo.lads, aliases, changes=geo.changes)
+
+
+def resolve_places(store: Store, names: Sequence[str], vintage: int | None) -> list[Place]:
+    """Places (codes, names or aliases: "Hull", "E08000032") as LADs of ``vintage``.
+
+    Raises
+    ------
+    keycities.errors.UnknownPlaceError, keycities.errors.AmbiguousPlaceError
+        With the closest names or the candidates.
+    keycities.geography.names.PlaceNotInVintageError
+        A place that is not a district of ``vintage`` (says what it became).
+    """
+    return place_resolver(store).resolve_many(list(names), vintage=vintage)
+
+
+def _store_places(store: Store, vintage: int) -> tuple[pd.DataFrame, Callable[[str], str]]:
+    """The LADs of ``vintage`` with centroids and regions (as the feature table has them),
+    and a resolver of any name, alias or code to one of them."""
+    places = lad_features_from_store(store, vintage=vintage, features=["population"]).places
+    resolver = place_resolver(store)
+    in_table = place_finder(places)
+
+    def find(query: str) -> str:
+        return in_table(resolver.resolve(query, vintage=vintage).code)
+
+    return places, find
+
+
+
+def donor_pool_from_store(store: Store, treated: Sequence[str], *, vintage: int | None = None,
+                          panel: Panel | pd.DataFrame | None = None, **rules: Any) -> DonorPool:
+    """:func:`~keycities.analysis.testbed.panel.donor_pool` over the LADs of ``vintage``.
+
+    The places are the LADs of ``vintage`` (default the panel's, else
+    :data:`~keycities.analysis.testbed.panel.DEFAULT_VINTAGE`) with centroids
+    and regions as the feature table has them; treated places and the rules'
+    places may be any name, alias or code.  ``rules`` are donor_pool's keywords.
+    """
+    v = vintage or (panel.vintage if isinstance(panel, Panel) else None) or DEFAULT_VINTAGE
+    places, find = _store_places(store, v)
+    return donor_pool(places, treated, panel=panel, vintage=v, find=find, **rules)
+
+
+def _resolve(store: Store, places: Sequence[str], vintage: int) -> list[str]:
+
+    return [p.code for p in resolve_places(store, places, vintage)]
+
+
+def _peer_codes(store: Store, treated: Sequence[str], k: int, vintage: int) -> list[str]:
+
+    out: set[str] = set()
+    for code in treated:
+        res = peers_from_store(store, code, vintage=vintage, k=k, perturbations=20)
+        out |= set(res.peers["code"])
+    return sorted(out - set(treated))
+
+
+def _inputs(store: Store, panel: Panel, starts: Mapping[str, int], rules: DonorRules
+            ) -> tuple[DonorPool, pd.DataFrame]:
+
+    treated = list(starts)
+    only = _peer_codes(store, treated, rules.peers, panel.vintage) if rules.peers else None
+    pool = donor_pool_from_store(store, treated, min_km=rules.min_km,
+                                 same_region=rules.same_region, only=only,
+                                 leave_out=rules.leave_out, panel=panel, vintage=panel.vintage)
+    if rules.similar and len(pool.donors) > rules.similar:
+        rows = panel.values.loc[[*treated, *pool.donors]]
+        keep = sorted({d for t, y in starts.items()
+                       for d in similar_donors(rows, t, y, rules.similar, exclude=treated)})
+        only = sorted(set(only or pool.donors) & set(keep))
+        pool = donor_pool_from_store(store, treated, min_km=rules.min_km,
+                                     same_region=rules.same_region, only=only,
+                                     leave_out=rules.leave_out, panel=panel,
+                                     vintage=panel.vintage)
+        pool = replace(pool, notes=(*pool.notes, f"Donors: the {rules.similar} places whose "
+                                    "pre-policy outcome path is closest to each testbed's "
+                                    "(their union), among those the other rules allow."))
+    if len(pool.donors) < 5:
+        set_rules = [Param(name) for name in ("min_km", "same_region", "peers", "similar")
+                     if getattr(rules, name)]
+        relax: list[str | Param] = []
+        for i, rule in enumerate(set_rules):
+            relax += [", " if 0 < i < len(set_rules) - 1 else " or " if i else "", rule]
+        raise ParameterError(f"Only {len(pool.donors)} comparison places are left after the "
+                             "donor rules", *([": relax ", *relax] if relax else []), ".")
+    values = panel.values.loc[[*treated, *pool.donors]]
+    return pool, values
+
+
+def evaluate_from_store(store: Store, outcome: str, starts: Mapping[str, int], *,
+                        rules: DonorRules = DEFAULT_RULES, vintage: int | None = None,
+                        with_did: bool = True, workers: int = 2,
+                        progress: Progress | None = None) -> TestbedEvaluation:
+    """Evaluate a pilot in ``starts`` (place name or code -> first policy year).
+
+    Parameters
+    ----------
+    store
+        A built evidence store.
+    outcome
+        An outcome key of :data:`keycities.analysis.testbed.panel.OUTCOMES`.
+    starts
+        Treated places and the first year of the policy in each (staggered allowed).
+    rules
+        Donor-pool rules (spillover exclusions, peers only).
+    vintage
+        LAD boundary vintage (default: the outcome's newest release's).
+    with_did
+        Also estimate difference-in-differences and the event study.
+    workers
+        Processes for the placebo loop.
+    progress
+        Called with (done, total) as placebo fits finish.
+
+    Returns
+    -------
+    TestbedEvaluation
+    """
+    panel = outcome_panel(store, outcome, vintage=vintage)
+    codes = _resolve(store, list(starts), panel.vintage)
+    by_code = {c: int(y) for c, y in zip(codes, starts.values(), strict=True)}
+    pool, values = _inputs(store, panel, by_code, rules)
+    return evaluate_panel(panel, pool, values, by_code, with_did=with_did, workers=workers,
+                          progress=progress)
+
+
+def design_from_store(store: Store, outcome: str, place: str, start: int, *,
+                      rules: DonorRules = DEFAULT_RULES, alpha: float = 0.05,
+                      effects: Sequence[float] | None = None, vintage: int | None = None,
+                      workers: int = 2, progress: Progress | None = None) -> TestbedDesign:
+    """Minimum detectable effect for a testbed ``place`` starting in ``start``.
+
+    Effects are injected into the real outcome from ``start`` on; ``start`` must
+    lie inside the years the store holds (choose a past year to see what would
+    have been detectable: the power of the design on real data).
+    """
+    panel = outcome_panel(store, outcome, vintage=vintage)
+    code = _resolve(store, [place], panel.vintage)[0]
+    pool, values = _inputs(store, panel, {code: start}, rules)
+    return design_panel(panel, pool, values, code, start, alpha=alpha, effects=effects,
+                        workers=workers, progress=progress)
+
+
+def transfer_from_store(store: Store, testbeds: Sequence[str], *, vintage: int = 2023,
+                        features: Sequence[str] | None = None,
+                        weights: Mapping[str, float] | str = "overall", k: int = 20,
+                        exclude: Sequence[str] = (), by: By = "nearest",
+                        impute: Impute = "median") -> TransferResult:
+    """:func:`transfer_ranking` over the LADs of ``vintage`` from the evidence store.
+
+    ``testbeds`` and ``exclude`` may be names, aliases or codes (resolved with
+    the store's place names).  See :func:`transfer_ranking` for the rest.
+    """
+    codes = [p.code for p in resolve_places(store, testbeds, vintage)]
+    left = [p.code for p in resolve_places(store, exclude, vintage)]
+    table = lad_features_from_store(store, vintage=vintage, impute=impute)
+    return transfer_ranking(table, codes, features=features, weights=weights, k=k,
+                            exclude=left, by=by)

@@ -1,0 +1,51 @@
+"""``keycities network``: who belonged to a network, and when."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from keycities.cli.options import (
+    AtOpt,
+    FormatOpt,
+    MirrorOpt,
+    NetworkArg,
+    StoreOpt,
+    context,
+)
+from keycities.cli.output import Format, print_frame
+from keycities.context import parse_date
+
+app = typer.Typer(help="Network membership: who belonged, and when.",
+                  no_args_is_help=True)
+
+
+@app.command("show")
+def network_show(
+    network: NetworkArg = "key-cities",
+    at: AtOpt = None, store: StoreOpt = None, mirror: MirrorOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Members of a network on a date, with when and why they count as members."""
+    from keycities.cli.reporting import members_payload
+
+    ctx = context(store, mirror)
+    net = ctx.network(network)
+    when = parse_date(at)
+    lads = ctx.geography[0].set_index("code")["name"].to_dict()
+    members, payload = members_payload(net, when, lads)
+    print_frame(members[["code", "name", "as_published", "joined", "left"]], fmt,
+                title=f"{net.name} on {when}: {len(members)} members", notes=payload["notes"],
+                payload=payload)
+
+
+@app.command("history")
+def network_history(
+    network: Annotated[str, typer.Argument(help="Network id or file.")] = "key-cities",
+    store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
+) -> None:
+    """Every membership with its join and leave dates and their bases."""
+    ctx = context(store, mirror)
+    df = ctx.network(network).memberships_frame().sort_values(["joined", "as_published"])
+    print_frame(df.reset_index(drop=True), fmt, title="Membership history")

@@ -1,0 +1,65 @@
+"""What every command shares: the error console, the common options, the store context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from keycities.analysis.places.params import PLACE_SET
+from keycities.cli.output import Format
+from keycities.context import Context
+from keycities.settings import Settings
+
+err = Console(stderr=True)
+
+
+StoreOpt = Annotated[Path | None, typer.Option(
+    "--store", help="Evidence store file [env: KEYCITIES_STORE].", show_default=False)]
+
+
+MirrorOpt = Annotated[Path | None, typer.Option(
+    "--mirror", help="Local mirror of the official files [env: KEYCITIES_MIRROR].",
+    show_default=False)]
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+NetworkArg = Annotated[str, typer.Argument(
+    help="'key-cities' or the path of a CSV/YAML network file.")]
+
+
+AtOpt = Annotated[str | None, typer.Option(
+    "--at", help="Membership date, YYYY-MM-DD (default today).", show_default=False)]
+
+
+PlacesOpt = Annotated[str, typer.Option(
+    "--places", help=f"{PLACE_SET.help}, or the path of a CSV of your own places (code, name, "
+    "lat, lon and numeric features).")]
+
+
+@contextmanager
+def progress(what: str) -> Iterator[None]:
+    """A spinner on stderr while ``what`` runs (only on a terminal)."""
+    if not err.is_terminal:
+        yield
+        return
+    with err.status(f"{what}…"):
+        yield
+
+
+def context(store: Path | None, mirror: Path | None, *, write: bool = False,
+             offline: bool | None = None) -> Context:
+    updates: dict[str, Any] = {}
+    if store is not None:
+        updates["store"] = store
+    if mirror is not None:
+        updates["mirror"] = mirror
+    if offline is not None and offline:
+        updates["offline"] = True
+    return Context(Settings().model_copy(update=updates), write=write)

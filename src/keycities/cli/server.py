@@ -1,0 +1,121 @@
+"""The web app and what it publishes: ``serve``, ``user``, ``export site``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from keycities.cli.options import (
+    MirrorOpt,
+    StoreOpt,
+    context,
+    err,
+)
+from keycities.context import parse_date
+from keycities.errors import KeycitiesError
+
+user_app = typer.Typer(help="Accounts of the web app (until one exists, it is read-only).",
+                       no_args_is_help=True)
+export_app = typer.Typer(help="Publish: the static evidence pack.", no_args_is_help=True)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (local only by default).")
+                    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
+    store: StoreOpt = None, mirror: MirrorOpt = None,
+) -> None:
+    """Serve the web app (pages, maps, charts) and its JSON API from the store, read-only."""
+    import uvicorn
+
+    from keycities.web import create_app
+
+    ctx = context(store, mirror)
+    err.print(f"keycities on http://{host}:{port}/ (JSON API under /api, documented at "
+              "/docs); Ctrl+C stops it.")
+    uvicorn.run(create_app(ctx.settings), host=host, port=port, log_level="warning")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="Account name (letters, digits, . _ @ -).")],
+    role: Annotated[str, typer.Option(help="viewer, editor or admin.")] = "editor",
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from standard input (for scripts).")
+    ] = False,
+    store: StoreOpt = None, mirror: MirrorOpt = None,
+) -> None:
+    """Create an account of the web app (the first admin, or any other)."""
+    from keycities.workspace.accounts import add_user, check_password
+    from keycities.workspace.db import Workspace
+
+    ctx = context(store, mirror)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    check_password(password)
+    ws = Workspace(ctx.settings.workspace_path)
+    try:
+        add_user(ws, name, password, role, by="command line")
+    finally:
+        ws.close()
+    typer.echo(f"Added {role} {name} to {ws.path}.")
+
+
+@user_app.command("list")
+def user_list(store: StoreOpt = None, mirror: MirrorOpt = None) -> None:
+    """The web app's accounts and their roles."""
+    from keycities.workspace.accounts import users
+    from keycities.workspace.db import Workspace
+
+    ctx = context(store, mirror)
+    ws = Workspace(ctx.settings.workspace_path)
+    rows = users(ws)
+    ws.close()
+    if not rows:
+        typer.echo("No accounts: the web app is read-only. Add one with "
+                   "`keycities user add NAME --role admin`.")
+    for r in rows:
+        typer.echo(f"{r['name']}\t{r['role']}" + ("\tdisabled" if r["disabled"] else ""))
+
+
+@export_app.command("site")
+def export_site_cmd(
+    folder: Annotated[Path, typer.Argument(help="Folder to write the pack to.")],
+    network: Annotated[str, typer.Option(help="Network of the home page (built-in id).")
+                       ] = "key-cities",
+    places: Annotated[str, typer.Option(
+        help="Place pages for 'all' districts, or only the network's 'members'.")] = "all",
+    force: Annotated[bool, typer.Option(help="Replace the folder if it exists.")] = False,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Pin the pack 'as published on' YYYY-MM-DD: the member register "
+        "as it stood then, with a manifest of the register and data releases.")] = None,
+    store: StoreOpt = None, mirror: MirrorOpt = None,
+) -> None:
+    """Write the web pages as a static site with CSV/XLSX/Parquet downloads beside them."""
+    from rich.progress import Progress
+
+    from keycities.export.site import export_site
+
+    if places not in ("all", "members"):
+        raise KeycitiesError(f"--places must be all or members, not {places!r}.")
+    ctx = context(store, mirror)
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("Writing pages", total=None)
+
+        def update(done: int, total: int, path: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"Writing {path}")
+
+        report = export_site(ctx.settings, folder, network=network,
+                             places=places,  # type: ignore[arg-type]
+                             force=force, progress=update,
+                             as_of=None if as_of is None else parse_date(as_of))
+    for s in report.skipped:
+        err.print(f"[yellow]skipped[/] {s}")
+    typer.echo(f"Wrote {report.pages} pages ({report.files:,} files, "
+               f"{report.bytes / 1e6:,.1f} MB) to {report.folder}; open "
+               f"{report.folder / 'index.html'}.")
