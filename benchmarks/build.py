@@ -25,7 +25,7 @@ TARGETS = {"full build": 60.0, "postcode profiles": 5.0}
 # Imports happen before the clock starts: the step is the work, not Python start-up
 # (start-up is inside the full-build figure).
 POSTCODE_STEP = (
-    "import time; from keycities.sources.postcodes import build_postcode_tables;"
+    "import time; from keycities.store.postcode_tables import build_postcode_tables;"
     "t=time.perf_counter(); build_postcode_tables(); print(time.perf_counter()-t)"
 )
 

@@ -2,7 +2,7 @@
 
 Every run starts a new interpreter (nothing cached in memory; the step keeps
 no cache on disk), imports :mod:`keycities.sources.postcodes` and calls
-:func:`~keycities.sources.postcodes.build_postcode_tables` once.  Reported
+:func:`~keycities.store.postcode_tables.build_postcode_tables` once.  Reported
 per run and as medians: seconds for the call alone, seconds for import plus
 call (what ``benchmarks/build.py`` times), and peak resident memory of the
 main process and of its background worker.  The ratio is median / target
@@ -27,7 +27,7 @@ TARGET_S = 5.0
 RUN = """
 import json, resource, time
 t0 = time.perf_counter()
-from keycities.sources.postcodes import build_postcode_tables
+from keycities.store.postcode_tables import build_postcode_tables
 t1 = time.perf_counter()
 out = build_postcode_tables(parallel={parallel})
 t2 = time.perf_counter()

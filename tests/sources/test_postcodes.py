@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from keycities.errors import HashMismatchError, KeycitiesError
 from keycities.sources import postcodes as pc
 from keycities.sources._package import package_data_sha256
+from keycities.store import postcode_tables
 
 NAN = float("nan")
 
@@ -192,7 +193,8 @@ def test_load_oac_names_gives_supergroups_and_groups(oac_dir: Path) -> None:
 
 @pytest.fixture
 def tables(postcode_dir: Path, oac_dir: Path) -> dict[str, pd.DataFrame]:
-    return pc.build_postcode_tables(postcode_dir=postcode_dir, oac_dir=oac_dir, parallel=False)
+    return postcode_tables.build_postcode_tables(postcode_dir=postcode_dir, oac_dir=oac_dir,
+                                                 parallel=False)
 
 
 def test_profile_counts_and_centroid(tables: dict[str, pd.DataFrame]) -> None:
@@ -242,7 +244,8 @@ def test_shares_are_of_unit_matched_postcodes(tables: dict[str, pd.DataFrame]) -
 
 def test_parallel_build_gives_the_same_tables(postcode_dir: Path, oac_dir: Path,
                                               tables: dict[str, pd.DataFrame]) -> None:
-    again = pc.build_postcode_tables(postcode_dir=postcode_dir, oac_dir=oac_dir, parallel=True)
+    again = postcode_tables.build_postcode_tables(postcode_dir=postcode_dir, oac_dir=oac_dir,
+                                                  parallel=True)
     for name, df in tables.items():
         pd.testing.assert_frame_equal(again[name], df)
 
@@ -250,13 +253,14 @@ def test_parallel_build_gives_the_same_tables(postcode_dir: Path, oac_dir: Path,
 def test_unnamed_class_is_an_error(postcode_dir: Path, oac_dir: Path) -> None:
     names = pc.load_oac_names(oac_dir)
     with pytest.raises(KeycitiesError, match=r"without a name: \['8', '8A'\]"):
-        pc.postcode_profiles(pc.load_postcodes(postcode_dir), pc.load_oac(oac_dir),
+        postcode_tables.postcode_profiles(pc.load_postcodes(postcode_dir), pc.load_oac(oac_dir),
                              names=names[~names["oac_code"].str.startswith("8")])
 
 
 def test_profiles_name_the_input_columns_they_need(oac_dir: Path) -> None:
     with pytest.raises(KeycitiesError, match=r"postcodes must have columns \['pcd', 'lad'"):
-        pc.postcode_profiles(pd.DataFrame({"pcd": ["AB1 0AA"]}), pc.load_oac(oac_dir),
+        postcode_tables.postcode_profiles(pd.DataFrame({"pcd": ["AB1 0AA"]}),
+                                          pc.load_oac(oac_dir),
                              names=pc.load_oac_names(oac_dir))
 
 
@@ -275,7 +279,7 @@ def test_shares_sum_to_one_and_counts_add_up(rows: list[tuple[str, str | None]])
     names = pd.DataFrame({"level": ["supergroup"] * 3 + ["group"] * 3,
                           "oac_code": ["1", "2", "8", "1A", "2B", "8A"],
                           "oac_name": list("abcdef")})
-    out = pc.postcode_profiles(postcodes, oac, names=names)
+    out = postcode_tables.postcode_profiles(postcodes, oac, names=names)
     prof, shares = out["postcode_profile"], out["oac_share"]
     assert prof["postcodes"].sum() == len(rows)
     assert prof["oac_matched"].sum() == len(oac)
@@ -296,7 +300,7 @@ SUPERGROUPS = {"1": "Rural residents", "2": "Cosmopolitans", "3": "Ethnicity cen
 
 @pytest.fixture(scope="module")
 def real() -> dict[str, pd.DataFrame]:
-    return pc.build_postcode_tables()
+    return postcode_tables.build_postcode_tables()
 
 
 def test_real_counts_match_the_release_notes(real: dict[str, pd.DataFrame]) -> None:

@@ -231,7 +231,7 @@ def test_cli_fetch_and_build_report_a_truncated_mirror_file(small_mirror: Path,
 def test_package_data_failing_its_hash_keeps_the_loaded_tables(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from keycities.sources import authorities
-    from keycities.sources import postcodes as pc
+    from keycities.store import postcode_tables
 
     settings_ = Settings(store=tmp_path / "k.duckdb", cache=tmp_path / "c", offline=True,
                          mirror=None)
@@ -244,7 +244,7 @@ def test_package_data_failing_its_hash_keeps_the_loaded_tables(
             raise HashMismatchError("the data files in /site-packages/x have sha256 0123…")
 
         monkeypatch.setattr(authorities, "read_package", damaged)
-        monkeypatch.setattr(pc, "build_postcode_tables", damaged)
+        monkeypatch.setattr(postcode_tables, "build_postcode_tables", damaged)
         report = build_store(s, settings_, only=["authorities", "postcodes"], force=True)
         failed = {o.source: o.message for o in report.by_status("failed")}
         assert set(failed) == {"authorities", "postcodes"}

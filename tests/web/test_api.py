@@ -179,7 +179,7 @@ def test_productivity_matches_the_analysis(client: TestClient, settings: Setting
 
 
 def test_claims_audit_matches_the_analysis(client: TestClient, built_store: Path) -> None:
-    from keycities.analysis.claims.audit import audit_from_store
+    from keycities.analysis.claims.from_store import audit_from_store
     from keycities.store.store import Store
 
     body = get(client, "/api/claims/audit")

@@ -35,7 +35,7 @@ def claims_audit(
         "--format", "-f", help="Output format; markdown gives a report.")] = ReportFormat.table,
 ) -> None:
     """Recompute every published claim and give it a verdict with reasons."""
-    from keycities.analysis.claims.audit import audit_from_store
+    from keycities.analysis.claims.from_store import audit_from_store
     from keycities.cli.reporting import print_audit
 
     ctx = context(store, mirror)

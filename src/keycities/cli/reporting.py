@@ -11,7 +11,6 @@ import pandas as pd
 from rich.console import Console
 
 from keycities._util.plain import jsonable
-from keycities.analysis.claims.audit import audit_markdown
 from keycities.analysis.claims.registry import Audit
 from keycities.analysis.headline.core import Headline
 from keycities.analysis.places.peers import PeerResult
@@ -19,6 +18,7 @@ from keycities.analysis.productivity.core import ProductivityResult, Sensitivity
 from keycities.analysis.referendum.core import ReferendumResult
 from keycities.analysis.twinning.twinning import TwinResult
 from keycities.cli.output import Format, format_number, print_frame
+from keycities.present.claims import audit_markdown
 
 SHORT = {"Great Britain": "GB", "United Kingdom": "UK", "UK less Extra-Regio": "UK*"}
 

