@@ -36,6 +36,11 @@ META_COLUMNS: tuple[str, ...] = ("indicator", "label", "subtitle", "unit", "meas
                                  "description", "caveats", "experimental")
 
 _INTERVAL = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:/P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?)?")
+#: Months a year-long period may start in and be written ``2023/24``: April
+#: (financial years) and August or September (academic years).  A year from
+#: any other month is written out ("February 2012 to January 2013"), because
+#: ``2012/13`` would be read as a financial year.
+_SPLIT_YEAR_MONTHS = (4, 8, 9)
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
 
@@ -92,19 +97,35 @@ class Period:
 
     @property
     def label(self) -> str:
-        """Plain English: ``2023``, ``2023/24``, ``2021 to 2023``, ``July 2023``,
-        ``30 September 2021``, ``April 2021 to March 2024``."""
+        """Plain English, as a person reads the period.
+
+        ``2023``, ``2021 to 2023`` (calendar years); ``2023/24`` (a year
+        starting in April, August or September: financial and academic
+        years); ``July 2023`` (a month); ``30 September 2021`` (a point in
+        time); ``April 2021 to March 2024`` and ``February 2012 to January
+        2013`` (other spans of whole months); ``15 May 2012 to 14 May 2013``
+        (spans that start mid-month or count days, such as the gas year).
+        """
         s, e = self.start, self.end
         if s == e:
-            return f"{s.day} {_MONTHS[s.month - 1]} {s.year}"
-        if (self.years, self.months, self.days) == (0, 1, 0) and s.day == 1:
-            return f"{_MONTHS[s.month - 1]} {s.year}"
-        if s.month == 1 and s.day == 1 and self.months == self.days == 0:
+            return _day(s)
+        if s.day != 1 or self.days:
+            return f"{_day(s)} to {_day(e)}"
+        if (self.years, self.months, self.days) == (0, 1, 0):
+            return _month(s)
+        if s.month == 1 and self.months == self.days == 0:
             return str(s.year) if self.years == 1 else f"{s.year} to {e.year}"
-        if s.day == 1 and self.years == 1 and self.months == self.days == 0:
+        if s.month in _SPLIT_YEAR_MONTHS and (self.years, self.months, self.days) == (1, 0, 0):
             return f"{s.year}/{str(e.year)[2:]}"
-        return (f"{_MONTHS[s.month - 1]} {s.year} to {_MONTHS[e.month - 1]} {e.year}"
-                if s.day == 1 else f"{s.isoformat()} to {e.isoformat()}")
+        return f"{_month(s)} to {_month(e)}"
+
+
+def _day(d: dt.date) -> str:
+    return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
+
+
+def _month(d: dt.date) -> str:
+    return f"{_MONTHS[d.month - 1]} {d.year}"
 
 
 def _month_days(year: int, month: int) -> int:
