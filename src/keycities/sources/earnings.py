@@ -130,7 +130,7 @@ SUBNATIONAL_RELEASE = Release(
     id="ons-subnational-indicators-2024-03",
     publisher="Office for National Statistics",
     title="Subnational indicators explorer: underlying publicly available datasets and "
-          "metadata, ninth release (sheets 'Weekly pay' and 'Active enterprises')",
+          "metadata, ninth release",
     url="https://www.ons.gov.uk/file?uri=/peoplepopulationandcommunity/wellbeing/datasets/"
         "subnationalindicatorsexplorerunderlyingpubliclyavailabledatasetsandmetadata/"
         "current/subnatindicators.xlsx",
