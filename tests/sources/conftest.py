@@ -11,7 +11,7 @@ import pytest
 import xlsxwriter
 
 from keycities.sources import age_structure, gva_industry, real_gdp, subnational
-from keycities.sources._indicator_frames import MirrorRead
+from keycities.sources._indicator import MirrorRead
 
 RawSheet = Callable[[str], pd.DataFrame]
 Workbook = Callable[[dict[str, pd.DataFrame]], Path]

@@ -10,11 +10,9 @@ import pandas as pd
 import pytest
 
 from keycities.sources import age_structure, gva_industry, real_gdp, subnational
-from keycities.sources._indicator import META_COLUMNS, VALUE_COLUMNS
+from keycities.sources._indicator import META_COLUMNS, VALUE_COLUMNS, IndicatorFrames, MirrorRead
 from keycities.sources._indicator_frames import (
-    IndicatorFrames,
     IndicatorMeta,
-    MirrorRead,
     cell_values,
     check_unique,
     lad_coverage,
@@ -99,7 +97,7 @@ def test_read_mirror_reports_missing_damaged_and_unreadable_files(tmp_path: Path
     got = read_mirror(tmp_path, releases, _reader)
     assert got.values["release_id"].tolist() == ["good"]
     assert list(got.meta.columns) == [*META_COLUMNS, "release_id"]
-    reasons = dict(got.failures)
+    reasons = dict(got.unread)
     assert set(reasons) == {str(tmp_path / "folder" / f"{n}.csv")
                             for n in ("bad", "damaged", "absent")}
     assert "no 'LA code' header" in reasons[str(tmp_path / "folder" / "bad.csv")]
@@ -124,7 +122,7 @@ def test_mirror_indicators_covering_300_districts(
         real_gdp_read: MirrorRead, age_read: MirrorRead, subnational_read: MirrorRead,
         industry_read: MirrorRead) -> None:
     reads = (real_gdp_read, age_read, subnational_read, industry_read)
-    assert [r.failures for r in reads] == [[], [], [], []]
+    assert [r.unread for r in reads] == [[], [], [], []]
     coverage = pd.concat([lad_coverage(r.values) for r in reads])
     wide = sorted(coverage[coverage >= 300].index)
     assert wide == sorted([t.indicator for t in real_gdp.TABLES]

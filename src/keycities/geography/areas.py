@@ -16,8 +16,12 @@ years with the change list (a change is the authority on when a code ended).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
+
+from keycities.geography.vintage import FIRST_VINTAGE, LAST_VINTAGE
 
 #: GSS prefixes of lower-tier local authorities: English unitaries, non-metropolitan
 #: districts, metropolitan districts, London boroughs; Welsh principal areas;
@@ -335,3 +339,44 @@ def areas_from_package() -> pd.DataFrame:
     }).reindex(columns=list(AREA_COLUMNS))
     rows = rows.astype({"vintage_start": "Int64", "vintage_end": "Int64"})
     return with_changes(_fill_geography(rows), package_changes())
+
+
+#: Scottish council areas recoded in 2018-2019 without a boundary change (ONS code history).
+SCOTTISH_RECODES: tuple[tuple[str, str, int], ...] = (
+    ("S12000015", "S12000047", 2018), ("S12000024", "S12000048", 2018),
+    ("S12000046", "S12000049", 2019), ("S12000044", "S12000050", 2019))
+
+
+def vintage_of_codes(codes: Iterable[str], changes: pd.DataFrame, *, year: int) -> int | None:
+    """The LAD boundary vintage a set of district codes is on.
+
+    The newest change (``changes``, plus :data:`SCOTTISH_RECODES`) whose new
+    code appears; failing that, the year before the oldest change whose old
+    code appears; failing that (no changed code: the districts are the same
+    over the covered vintages) ``year`` clipped to the covered vintages.
+    None when there is no district code at all.
+
+    Parameters
+    ----------
+    codes
+        Area codes of one period of a file (non-district codes are ignored).
+    changes
+        Change rows (``old_code``, ``new_code``, ``year``).
+    year
+        The period's year, used when no changed code tells.
+    """
+    lads = {c for c in codes if isinstance(c, str) and c[:3] in LAD_PREFIXES}
+    if not lads:
+        return None
+    new = dict(zip(changes["new_code"], changes["year"], strict=True))
+    old = dict(zip(changes["old_code"], changes["year"], strict=True))
+    for before, after, y in SCOTTISH_RECODES:
+        new.setdefault(after, y)
+        old.setdefault(before, y)
+    new_years = [int(new[c]) for c in lads if c in new]
+    if new_years:
+        return max(new_years)
+    old_years = [int(old[c]) for c in lads if c in old]
+    if old_years:
+        return max(min(old_years) - 1, FIRST_VINTAGE)
+    return min(max(year, FIRST_VINTAGE), LAST_VINTAGE)

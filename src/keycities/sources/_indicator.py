@@ -27,7 +27,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pandas as pd
 
 VALUE_COLUMNS: tuple[str, ...] = ("indicator", "area_code", "period", "value", "lower",
                                   "upper", "status", "note")
@@ -43,6 +48,39 @@ _INTERVAL = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:/P(?:(\d+)Y)?(?:(\d+)M)?(?:(\
 _SPLIT_YEAR_MONTHS = (4, 8, 9)
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
+
+
+class IndicatorFrames(NamedTuple):
+    """What an indicator reader returns for one release's file."""
+
+    values: pd.DataFrame
+    """Columns :data:`VALUE_COLUMNS` (a reader may add more, which it documents)."""
+    meta: pd.DataFrame
+    """Columns :data:`META_COLUMNS` (likewise)."""
+
+
+class MirrorRead(NamedTuple):
+    """Every release of a family read from a mirror.
+
+    Both frames carry a ``release_id`` column, so that a series can be taken
+    from one release: editions overlap and are never merged here.
+    """
+
+    values: pd.DataFrame
+    meta: pd.DataFrame
+    unread: list[tuple[str, str]]
+    """(file path in the mirror, reason) for each file that could not be read."""
+
+
+def tables_reader(read: Callable[[Any, Path], IndicatorFrames]
+                  ) -> Callable[[Any, Path], dict[str, pd.DataFrame]]:
+    """A reader of the store's two indicator tables from a reader of the two frames."""
+
+    def reader(release: Any, path: Path) -> dict[str, pd.DataFrame]:
+        frames = read(release, path)
+        return {"indicator_value": frames.values, "indicator": frames.meta}
+
+    return reader
 
 
 @dataclass(frozen=True, order=True)
@@ -139,4 +177,5 @@ def year_period(year: int, *, start_month: int = 1) -> str:
     return Period(dt.date(year, start_month, 1), years=1).iso
 
 
-__all__ = ["META_COLUMNS", "VALUE_COLUMNS", "Period", "year_period"]
+__all__ = ["META_COLUMNS", "VALUE_COLUMNS", "IndicatorFrames", "MirrorRead", "Period",
+           "tables_reader", "year_period"]

@@ -16,12 +16,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import astuple, dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from keycities.sources._indicator import META_COLUMNS, VALUE_COLUMNS, year_period
+from keycities.geography.areas import LAD_PREFIXES
+from keycities.sources._indicator import (
+    META_COLUMNS,
+    VALUE_COLUMNS,
+    IndicatorFrames,
+    MirrorRead,
+    year_period,
+)
 from keycities.sources._sheets import (
     SheetFormatError,
     _cell_text,
@@ -29,10 +35,6 @@ from keycities.sources._sheets import (
     year_columns,
 )
 from keycities.sources.base import Release, sha256_file
-
-#: GSS code prefixes of local authority districts (lower tier and unitary)
-#: in England, Wales, Scotland and Northern Ireland.
-LAD_PREFIXES: tuple[str, ...] = ("E06", "E07", "E08", "E09", "W06", "S12", "N09")
 
 #: Cell texts (stripped, case-folded) that stand for "no figure", and the
 #: status each gets.  ``-`` is ONS's "not applicable" (a growth rate for the
@@ -53,28 +55,6 @@ STATUS_MEANING: Mapping[str, str] = {
 RELEASE_COLUMN = "release_id"
 
 Reader = Callable[[Release, Path], "IndicatorFrames"]
-
-
-class IndicatorFrames(NamedTuple):
-    """What an indicator reader returns for one release's file."""
-
-    values: pd.DataFrame
-    """Columns :data:`~keycities.sources._indicator.VALUE_COLUMNS`."""
-    meta: pd.DataFrame
-    """Columns :data:`~keycities.sources._indicator.META_COLUMNS`."""
-
-
-class MirrorRead(NamedTuple):
-    """Every release of a family read from a mirror.
-
-    Both frames carry a ``release_id`` column, so that a series can be taken
-    from one release: editions overlap and are never merged here.
-    """
-
-    values: pd.DataFrame
-    meta: pd.DataFrame
-    failures: list[tuple[str, str]]
-    """(file, reason) for each catalogued file that could not be read."""
 
 
 @dataclass(frozen=True)

@@ -35,10 +35,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from keycities.sources._indicator import IndicatorFrames, MirrorRead, tables_reader
 from keycities.sources._indicator_frames import (
-    IndicatorFrames,
     IndicatorMeta,
-    MirrorRead,
     cell_values,
     check_unique,
     meta_frame,
@@ -53,7 +52,7 @@ from keycities.sources._sheets import (
     is_area_code,
     read_sheet,
 )
-from keycities.sources.base import Release
+from keycities.sources.base import Release, SimpleSource
 from keycities.sources.population import RELEASES as POPULATION_RELEASES
 
 READER_VERSION = "1"
@@ -240,3 +239,8 @@ def read_age_structure_mirror(mirror: Path) -> MirrorRead:
 
 __all__ = ["BANDS", "RELEASES", "SHEET", "TOP_AGE", "AgeBand", "age_columns", "band_meta",
            "mid_year", "parse_mye2", "read_age_structure", "read_age_structure_mirror"]
+
+
+SOURCES: tuple[SimpleSource, ...] = ()
+#: Read with the population workbooks (source ``population``), into the indicator tables.
+EXTRA_READERS = {r.id: tables_reader(read_age_structure) for r in POPULATION_RELEASES}

@@ -18,7 +18,7 @@ import hashlib
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, ClassVar, Literal, Protocol, runtime_checkable
@@ -27,13 +27,15 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from keycities.errors import HashMismatchError, KeycitiesError, SourceUnavailableError
+from keycities.sources._indicator import META_COLUMNS, VALUE_COLUMNS
 
 if sys.platform != "win32":
     import fcntl
 
 #: Tables a source can load into.  ``fact`` rows are
 #: (area_code, measure, period, value, unit); see :data:`READER_COLUMNS`.
-TableName = Literal["fact", "area", "change", "alias", "boundary"]
+TableName = Literal["fact", "area", "change", "alias", "boundary", "indicator",
+                    "indicator_value"]
 
 #: Columns a reader must return, per table (the store adds ``release_id``
 #: and the geography vintage; see :mod:`keycities.store.schema`).
@@ -44,7 +46,17 @@ READER_COLUMNS: dict[str, tuple[str, ...]] = {
     "change": ("old_code", "old_name", "new_code", "new_name", "type", "year"),
     "alias": ("alias", "code"),
     "boundary": ("code", "name", "geojson"),
+    "indicator": META_COLUMNS,
+    "indicator_value": VALUE_COLUMNS,
 }
+
+Rows = pd.DataFrame | Mapping[str, pd.DataFrame]
+"""What a reader returns: rows for its source's table, or rows for several tables
+(table name -> rows), all from one file and loaded together."""
+
+ExtraReader = Callable[["Release", Path], Mapping[str, pd.DataFrame]]
+"""Reads more tables from a release another source owns (e.g. the age structure
+from the population workbooks); see :func:`keycities.sources.catalog.extra_readers`."""
 
 Progress = Callable[[int, int | None], None]
 """Called with (bytes done, bytes total or None) while a file is fetched."""
@@ -141,14 +153,15 @@ class Source(Protocol):
     """A dataset: its releases and how to read one of their files.
 
     ``read`` is pure: given the release and the path of its verified file it
-    returns rows for ``table`` (without ``release_id``, which the store adds).
+    returns rows for ``table`` (without ``release_id``, which the store adds), or
+    rows for several tables (:data:`Rows`).
     """
 
     name: str
     table: TableName
     releases: tuple[Release, ...]
 
-    def read(self, release: Release, path: Path) -> pd.DataFrame: ...
+    def read(self, release: Release, path: Path) -> Rows: ...
 
 
 @dataclass(frozen=True)
@@ -158,12 +171,18 @@ class SimpleSource:
     name: str
     table: TableName
     releases: tuple[Release, ...]
-    reader: Callable[[Release, Path], pd.DataFrame]
+    reader: Callable[[Release, Path], Rows]
     description: str = ""
+    companions: Callable[[Release], tuple[Release, ...]] | None = None
+    """Files a release is read with (fetched beside it first, each its own release)."""
 
-    def read(self, release: Release, path: Path) -> pd.DataFrame:
+    def read(self, release: Release, path: Path) -> Rows:
         """Read ``path`` (the verified file of ``release``) into table rows."""
         return self.reader(release, path)
+
+    def companions_of(self, release: Release) -> tuple[Release, ...]:
+        """The releases fetched with ``release`` (none by default)."""
+        return self.companions(release) if self.companions is not None else ()
 
 
 # --------------------------------------------------------------------------- fetch

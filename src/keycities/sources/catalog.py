@@ -1,7 +1,10 @@
 """The catalog: every release the project knows, from every source module.
 
 Each module in :data:`SOURCE_MODULES` exposes ``SOURCES`` (a tuple of
-:class:`~keycities.sources.base.Source`) and may expose ``MEASURES``.
+:class:`~keycities.sources.base.Source`, possibly empty) and may expose
+``MEASURES`` and ``EXTRA_READERS``: release id -> reader of more tables from a
+release another module's source owns (the age structure from the population
+workbooks, real GDP from the regional accounts), loaded with that release.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from functools import cache
 from types import ModuleType
 
 from keycities.errors import KeycitiesError
-from keycities.sources.base import Release, Source
+from keycities.sources.base import ExtraReader, Release, Source
 
 SOURCE_MODULES: tuple[str, ...] = (
     "keycities.sources.lookups",
@@ -23,6 +26,11 @@ SOURCE_MODULES: tuple[str, ...] = (
     "keycities.sources.business_counts",
     "keycities.sources.imd",
     "keycities.sources.earnings",
+    "keycities.sources.age_structure",
+    "keycities.sources.real_gdp",
+    "keycities.sources.subnational",
+    "keycities.sources.gva_industry",
+    "keycities.sources.els",
 )
 
 
@@ -44,11 +52,27 @@ def sources() -> tuple[Source, ...]:
     return tuple(out)
 
 
+@cache
+def _extra_readers() -> dict[str, tuple[tuple[str, ExtraReader], ...]]:
+    out: dict[str, list[tuple[str, ExtraReader]]] = {}
+    for module in all_source_modules():
+        version = str(getattr(module, "READER_VERSION", "1"))
+        for release_id, reader in getattr(module, "EXTRA_READERS", {}).items():
+            out.setdefault(release_id, []).append((version, reader))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def extra_readers(release_id: str) -> tuple[tuple[str, ExtraReader], ...]:
+    """(reader version, reader) of every extra reader of a release, in module order."""
+    return _extra_readers().get(release_id, ())
+
+
 def releases() -> tuple[Release, ...]:
-    """Every release of every source (a release may serve several sources)."""
+    """Every release of every source, with the files read beside them."""
     seen: dict[str, Release] = {}
     for s in sources():
-        for r in s.releases:
+        companions = getattr(s, "companions_of", lambda _r: ())
+        for r in (x for rel in s.releases for x in (rel, *companions(rel))):
             if r.id in seen and seen[r.id] != r:
                 raise ValueError(f"release {r.id!r} declared twice, differently")
             seen[r.id] = r

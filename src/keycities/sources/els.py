@@ -39,15 +39,20 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import NamedTuple
 
 import pandas as pd
 
 from keycities.errors import HashMismatchError, KeycitiesError, SourceUnavailableError
 from keycities.sources._els_catalog import ABSENT, COMMIT, FILES, SNAPSHOT, ElsFile
 from keycities.sources._els_read import META_EXTRA, VALUE_EXTRA, ElsFormatError, read_files
-from keycities.sources._indicator import META_COLUMNS, VALUE_COLUMNS
-from keycities.sources.base import OGL, Notice, Release, sha256_file
+from keycities.sources._indicator import (
+    META_COLUMNS,
+    VALUE_COLUMNS,
+    IndicatorFrames,
+    MirrorRead,
+    tables_reader,
+)
+from keycities.sources.base import OGL, Notice, Release, SimpleSource, sha256_file
 
 #: Folder of the ELS files in a mirror.
 FOLDER = "ons_explore_local_statistics"
@@ -55,22 +60,6 @@ PUBLISHER = "Office for National Statistics"
 REPOSITORY = "https://github.com/ONSdigital/explore-local-statistics-data"
 RAW = f"https://raw.githubusercontent.com/ONSdigital/explore-local-statistics-data/{COMMIT}/"
 METADATA_SUFFIX = "-metadata"
-
-
-class IndicatorFrames(NamedTuple):
-    """What an indicator reader returns: the values and the metadata frames."""
-
-    values: pd.DataFrame
-    meta: pd.DataFrame
-
-
-class MirrorRead(NamedTuple):
-    """Everything read from a mirror, with ``release_id`` on every row, and what was not."""
-
-    values: pd.DataFrame
-    meta: pd.DataFrame
-    unread: list[tuple[str, str]]
-    """(file path in the mirror, reason) for each file that could not be read."""
 
 
 def _release_id(path: str) -> str:
@@ -269,3 +258,18 @@ def _frame(parts: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
 __all__ = ["ABSENT", "COMMIT", "FOLDER", "METADATA_RELEASES", "RELEASES", "SNAPSHOT",
            "ElsFormatError", "IndicatorFrames", "MirrorRead", "all_releases", "find_release",
            "metadata_release", "read_mirror", "read_release"]
+
+
+READER_VERSION = "1"
+
+SOURCES: tuple[SimpleSource, ...] = (
+    SimpleSource(
+        name="els",
+        table="indicator_value",
+        releases=RELEASES,
+        reader=tables_reader(read_release),
+        description="ONS Explore Local Statistics: about ninety local indicators with their "
+                    "metadata and 95% confidence intervals.",
+        companions=lambda release: (metadata_release(release),),
+    ),
+)

@@ -33,17 +33,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from keycities.sources._indicator import IndicatorFrames, MirrorRead, tables_reader
 from keycities.sources._indicator_frames import (
-    IndicatorFrames,
     IndicatorMeta,
-    MirrorRead,
     check_unique,
     meta_frame,
     read_mirror,
     wide_values,
 )
 from keycities.sources._sheets import ITL_TO_GSS, SheetFormatError, _cell_text, find_header_row
-from keycities.sources.base import Release
+from keycities.sources.base import Release, SimpleSource
 
 READER_VERSION = "1"
 
@@ -255,3 +254,14 @@ def read_gva_industry_mirror(mirror: Path) -> MirrorRead:
 __all__ = ["BASES", "LINES", "RELEASES", "TABLES", "IndustryTable", "indicator_id",
            "line_meta", "parse_industry_table", "read_gva_industry", "read_gva_industry_mirror",
            "sic_line"]
+
+
+SOURCES: tuple[SimpleSource, ...] = (
+    SimpleSource(
+        name="gva_industry",
+        table="indicator_value",
+        releases=RELEASES,
+        reader=tables_reader(read_gva_industry),
+        description="ONS regional GVA(B) by industry (SIC sections), ITL1-3 regions.",
+    ),
+)

@@ -44,10 +44,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from keycities.sources._indicator import IndicatorFrames, MirrorRead, tables_reader
 from keycities.sources._indicator_frames import (
-    IndicatorFrames,
     IndicatorMeta,
-    MirrorRead,
     check_unique,
     meta_frame,
     read_mirror,
@@ -59,7 +58,7 @@ from keycities.sources._sheets import (
     find_header_row,
     read_sheet,
 )
-from keycities.sources.base import Release
+from keycities.sources.base import Release, SimpleSource
 from keycities.sources.gva import LA_CODE_LABELS, LA_RELEASES
 
 READER_VERSION = "1"
@@ -260,3 +259,8 @@ def read_real_gdp_mirror(mirror: Path) -> MirrorRead:
 
 __all__ = ["REFERENCE_YEAR", "RELEASES", "TABLES", "GdpTable", "check_table_title",
            "parse_gdp_table", "read_real_gdp", "read_real_gdp_mirror", "table_meta"]
+
+
+SOURCES: tuple[SimpleSource, ...] = ()
+#: Read with the regional accounts' LA releases (source ``gva_la``), into the indicator tables.
+EXTRA_READERS = {r.id: tables_reader(read_real_gdp) for r in LA_RELEASES}

@@ -27,11 +27,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from keycities.sources._indicator import Period, year_period
-from keycities.sources._indicator_frames import (
+from keycities.sources._indicator import (
     IndicatorFrames,
-    IndicatorMeta,
     MirrorRead,
+    Period,
+    tables_reader,
+    year_period,
+)
+from keycities.sources._indicator_frames import (
+    IndicatorMeta,
     cell_values,
     check_unique,
     meta_frame,
@@ -46,7 +50,7 @@ from keycities.sources._sheets import (
     is_area_code,
     read_sheet,
 )
-from keycities.sources.base import Release
+from keycities.sources.base import Release, SimpleSource
 from keycities.sources.earnings import SUBNATIONAL_RELEASE
 
 READER_VERSION = "1"
@@ -424,3 +428,8 @@ def read_subnational_mirror(mirror: Path) -> MirrorRead:
 __all__ = ["DICTIONARY_SHEET", "RELEASES", "SHEETS", "SKIPPED", "SheetSpec", "data_dictionary",
            "parse_metric_sheet", "parse_period", "read_subnational", "read_subnational_mirror",
            "sheet_labels", "sheet_meta"]
+
+
+SOURCES: tuple[SimpleSource, ...] = ()
+#: Read with the subnational indicators workbook (source ``subnational_indicators``).
+EXTRA_READERS = {SUBNATIONAL_RELEASE.id: tables_reader(read_subnational)}

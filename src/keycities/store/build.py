@@ -18,7 +18,9 @@ both hashes and what to do, and its previously loaded rows stay in the store.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
 
 from keycities.errors import HashMismatchError, KeycitiesError, SourceUnavailableError
 from keycities.settings import Settings
@@ -79,7 +81,7 @@ def build_store(store: Store, settings: Settings, *, only: Sequence[str] | None 
             for r in s.releases]
     for i, (src, rel) in enumerate(plan, start=1):
         say(f"[{i}/{len(plan)}] {src.name}: {rel.id}")
-        version = _reader_version(src.name)
+        version = _reader_version(src.name, rel.id)
         if not force and done.get(rel.id) == (rel.sha256, version):
             report.outcomes.append(Outcome(src.name, rel, "unchanged"))
             continue
@@ -108,11 +110,14 @@ def _loaded_keys(store: Store) -> dict[str, tuple[str, str]]:
             zip(df["id"], df["sha256"], df["reader_version"], strict=True)}
 
 
-def _reader_version(source_name: str) -> str:
+def _reader_version(source_name: str, release_id: str) -> str:
+    """The source's reader version, with those of any extra readers of the release."""
+    version = "1"
     for module in catalog.all_source_modules():
         if any(s.name == source_name for s in module.SOURCES):
-            return str(getattr(module, "READER_VERSION", "1"))
-    return "1"
+            version = str(getattr(module, "READER_VERSION", "1"))
+    extra = "".join(f"+{v}" for v, _ in catalog.extra_readers(release_id))
+    return version + extra
 
 
 def _load_one(store: Store, settings: Settings, fetch_from: Sequence[Fetcher], src: Source,
@@ -120,7 +125,10 @@ def _load_one(store: Store, settings: Settings, fetch_from: Sequence[Fetcher], s
     name = src.name
     t = time.perf_counter()
     notes: list[str] = []
+    companions: tuple[Release, ...] = getattr(src, "companions_of", lambda _r: ())(rel)
     try:
+        for other in companions:  # read beside the main file: fetched first
+            fetch_release(other, settings.cache, fetch_from, notice=notes.append)
         path = fetch_release(rel, settings.cache, fetch_from, notice=notes.append)
     except SourceUnavailableError as exc:
         return Outcome(name, rel, "missing", message=str(exc), seconds=time.perf_counter() - t)
@@ -131,8 +139,12 @@ def _load_one(store: Store, settings: Settings, fetch_from: Sequence[Fetcher], s
         return Outcome(name, rel, "failed", message=str(exc), seconds=time.perf_counter() - t)
     try:
         rows = src.read(rel, path)
-        n = store.load_release(rel, source=name, table=src.table, rows=rows,
-                               reader_version=version)
+        tables: dict[str, pd.DataFrame] = (dict(rows) if isinstance(rows, Mapping)
+                                           else {str(src.table): rows})
+        for _version, reader in catalog.extra_readers(rel.id):
+            tables.update(reader(rel, path))
+        n = store.load_release(rel, source=name, table=src.table, rows=tables,
+                               reader_version=version, also=companions)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the build
         msg = f"could not read {path.name}: {exc.__class__.__name__}: {exc} {_kept(had)}"
         return Outcome(name, rel, "failed", message=msg, seconds=time.perf_counter() - t)

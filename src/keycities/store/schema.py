@@ -20,6 +20,14 @@ alias
     alias, code
 boundary
     code, name, geojson (geometry as GeoJSON text, WGS84 lon/lat)
+indicator
+    one row per indicator and release: label, unit, source, caveats
+    (:data:`keycities.sources._indicator.META_COLUMNS`)
+indicator_value
+    one row per indicator, area and period (an ISO 8601 interval, with its
+    first and last day), value and published 95% interval; the store adds the
+    LAD boundary vintage of each period's codes
+    (:func:`keycities.geography.areas.vintage_of_codes`)
 
 ``release_history`` keeps one row per load of a release (its id, file hash, reader
 version, time and rows), never deleted: which version of every release was in
@@ -28,7 +36,7 @@ force on a date, for exports pinned "as published on" that date.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 DDL: dict[str, str] = {
     "release": """
@@ -126,6 +134,37 @@ DDL: dict[str, str] = {
             oac_name VARCHAR NOT NULL,
             postcodes BIGINT NOT NULL,
             share DOUBLE NOT NULL,
+            release_id VARCHAR NOT NULL
+        )""",
+    "indicator": """
+        CREATE TABLE IF NOT EXISTS indicator (
+            indicator VARCHAR NOT NULL,
+            label VARCHAR NOT NULL,
+            subtitle VARCHAR,
+            unit VARCHAR,
+            measure VARCHAR,
+            decimals INTEGER,
+            source_org VARCHAR,
+            source_date DATE,
+            source_url VARCHAR,
+            description VARCHAR,
+            caveats VARCHAR,
+            experimental BOOLEAN,
+            release_id VARCHAR NOT NULL
+        )""",
+    "indicator_value": """
+        CREATE TABLE IF NOT EXISTS indicator_value (
+            indicator VARCHAR NOT NULL,
+            area_code VARCHAR NOT NULL,
+            geography_vintage INTEGER,
+            period VARCHAR NOT NULL,
+            period_start DATE NOT NULL,
+            period_end DATE NOT NULL,
+            value DOUBLE,
+            lower DOUBLE,
+            upper DOUBLE,
+            status VARCHAR,
+            note VARCHAR,
             release_id VARCHAR NOT NULL
         )""",
     "split_weight": """

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar, cast
@@ -18,7 +18,8 @@ import duckdb
 import pandas as pd
 
 from keycities.errors import KeycitiesError, StoreNotBuiltError
-from keycities.sources.base import READER_COLUMNS, Release
+from keycities.sources.base import READER_COLUMNS, Release, Rows
+from keycities.store._indicator_rows import indicator_rows, indicator_value_rows
 from keycities.store.schema import DDL, SCHEMA_VERSION
 
 T = TypeVar("T")
@@ -171,20 +172,39 @@ class Store:
             con.execute("COMMIT")
             return result
 
-    def load_release(self, release: Release, *, source: str, table: str, rows: pd.DataFrame,
-                     reader_version: str) -> int:
-        """Replace every row of ``release`` in ``table`` with ``rows``; record provenance."""
-        rows = _with_release_columns(release, table, rows)
+    def load_release(self, release: Release, *, source: str, table: str, rows: Rows,
+                     reader_version: str, also: Sequence[Release] = ()) -> int:
+        """Replace every row of ``release`` in ``table`` with ``rows``; record provenance.
+
+        ``rows`` may hold rows for several tables (table name -> rows), all
+        replaced in the same transaction; ``also`` are releases read with this
+        one (a metadata file beside a data file), recorded as loaded with it.
+        """
+        tables = dict(rows) if isinstance(rows, Mapping) else {table: rows}
+        prepared = {t: self._prepare(release, t, r) for t, r in tables.items()}
 
         def _load(con: duckdb.DuckDBPyConnection) -> int:
-            con.execute(f"DELETE FROM {table} WHERE release_id = ?", [release.id])  # noqa: S608
-            con.register("_incoming", rows)
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")  # noqa: S608
-            con.unregister("_incoming")
-            _record_release(con, release, source, reader_version, len(rows))
-            return len(rows)
+            n = 0
+            for name, frame in prepared.items():
+                con.execute(f"DELETE FROM {name} WHERE release_id = ?", [release.id])  # noqa: S608
+                con.register("_incoming", frame)
+                con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _incoming")  # noqa: S608
+                con.unregister("_incoming")
+                n += len(frame)
+            _record_release(con, release, source, reader_version, n)
+            for other in also:
+                _record_release(con, other, source, reader_version, 0)
+            return n
 
         return self.write(_load)
+
+    def _prepare(self, release: Release, table: str, rows: pd.DataFrame) -> pd.DataFrame:
+        if table == "indicator_value":
+            changes = self.table("change")
+            return indicator_value_rows(release, rows, changes if len(changes) else None)
+        if table == "indicator":
+            return indicator_rows(release, rows)
+        return _with_release_columns(release, table, rows)
 
     def replace_derived(self, table: str, rows: pd.DataFrame, release_ids: Sequence[str],
                         *, releases: Sequence[tuple[Release, str, str]] = ()) -> int:

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keycities.analysis.testbed.did import MIN_CLUSTERS, did, event_study
+from keycities.analysis.testbed._did_sample import MIN_CLUSTERS
+from keycities.analysis.testbed.did import did, event_study
 from keycities.errors import KeycitiesError
 
 EFFECT = 0.05
