@@ -172,7 +172,7 @@ def network_show(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Members of a network on a date, with when and why they count as members."""
-    from keycities.cli.reporting import members_payload
+    from keycities.present.payloads import members_payload
 
     ctx = _context(store, mirror)
     net = ctx.network(network)

@@ -2,7 +2,7 @@
 
 Each takes its form's parameters (the same names as the JSON API and the
 CLI options), validates them through the analysis code, and returns a
-:class:`~keycities.web.pages.Page`.  Quick work (the productivity gap, LAD
+:class:`~keycities.web.page.Page`.  Quick work (the productivity gap, LAD
 twinning, the transfer ranking) runs in the request; slow work (twinning
 postcode districts or sectors, synthetic control with its placebo loops, the
 minimum detectable effect) runs as a background :class:`~keycities.web.jobs.Job`
@@ -23,20 +23,34 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from keycities._util.plain import jsonable
+from keycities.analysis.places.place_sets import default_contrast, offered_features
+from keycities.analysis.productivity.from_store import productivity_from_store
+from keycities.analysis.testbed.evaluate import (
+    DonorRules,
+    design_from_store,
+    evaluate_from_store,
+)
+from keycities.analysis.testbed.transfer import transfer_ranking
+from keycities.analysis.twinning.twinning import (
+    GB,
+    TwinSpec,
+    inputs_from_features,
+    twin,
+    twin_from_store,
+)
 from keycities.context import parse_date
-from keycities.errors import KeycitiesError
+from keycities.errors import KeycitiesError, ParameterError
 from keycities.present.figures import SpecFigure, bar_figure, line_figure
+from keycities.store.store import Store
+from keycities.web.jobs import Report
 from keycities.web.maps import Line
-from keycities.web.pages import MapSpec, Page, Table
-
-if TYPE_CHECKING:
-    from keycities.web.app import Resources
-    from keycities.web.jobs import Report
+from keycities.web.page import MapSpec, Page, Table
+from keycities.web.resources import PLACE_VINTAGE, Resources
 
 MAX_TREATED = 10
 """Treated places one web evaluation may take (the CLI has no limit)."""
@@ -51,8 +65,6 @@ def web_field(name: str) -> str:
 def web_wording() -> Iterator[None]:
     """Word a :class:`~keycities.errors.ParameterError` raised inside with the
     web's field names, not the CLI's options."""
-    from keycities.errors import ParameterError
-
     try:
         yield
     except ParameterError as exc:
@@ -61,8 +73,6 @@ def web_wording() -> Iterator[None]:
 
 def productivity_page(res: Resources, params: dict[str, Any]) -> Page:
     """The productivity-gap calculator with per-member contributions and a cumulative chart."""
-    from keycities.analysis.productivity.from_store import productivity_from_store
-
     p = dict(params)
     net = res.network(p.pop("network", "key-cities") or "key-cities")
     at = p.pop("at", None)
@@ -100,9 +110,6 @@ def productivity_page(res: Resources, params: dict[str, Any]) -> Page:
 def _twin_spec(res: Resources, p: dict[str, Any]) -> tuple[Any, str]:
     """The spec of the query ``p`` and its place set, checked as far as it can be without
     the place set itself (its feature names come from the cached LAD table)."""
-    from keycities.analysis.places.place_sets import default_contrast, offered_features
-    from keycities.analysis.twinning.twinning import TwinSpec
-
     places = p.get("places") or "lad"
     if places not in ("lad", "district", "sector"):
         raise KeycitiesError(f"places must be lad, district or sector, not {places!r}.")
@@ -141,8 +148,6 @@ TWIN_ADVICE = {
 
 def twin_page(res: Resources, params: dict[str, Any], *, owner: str = "") -> Page:
     """Twinning: the pairs, their map and the optimality certificate."""
-    from keycities.analysis.twinning.twinning import GB, inputs_from_features, twin
-
     spec, places = _twin_spec(res, params)
     countries = None if params.get("uk") else GB
     page = Page(path="twin", template="twin.html", title="Twinning", query=dict(params))
@@ -222,17 +227,12 @@ def parse_treated(text: str) -> dict[str, int]:
 
 def testbeds_page(res: Resources, params: dict[str, Any], *, owner: str = "") -> Page:
     """A testbed evaluation (background job), its design and where it transfers next."""
-    from keycities.analysis.testbed.evaluate import DonorRules
-    from keycities.analysis.testbed.transfer import transfer_ranking
-
     page = Page(path="testbeds", template="testbeds.html", title="Testbeds",
                 query=dict(params))
     treated = params.get("treated")
     if not treated:
         return page
     starts = parse_treated(str(treated))
-    from keycities.web.pages import PLACE_VINTAGE
-
     with res.ready:  # unknown or ambiguous names fail here, as 404/409, not in the job
         codes = [res.context.resolver.resolve(name, vintage=PLACE_VINTAGE).code
                  for name in starts]
@@ -278,9 +278,6 @@ def testbeds_page(res: Resources, params: dict[str, Any], *, owner: str = "") ->
 def twin_work(report: Report, store_path: str, spec: Any, places: str,
               countries: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """Twin postcode places (in the worker process): the payload and the GeoJSON."""
-    from keycities.analysis.twinning.twinning import twin_from_store
-    from keycities.store.store import Store
-
     what = "districts" if places == "lad" else f"postcode {places}s"
     report(0.05, f"building the features of the {what}")
     with Store(store_path, read_only=True) as store, web_wording():
@@ -292,9 +289,6 @@ def twin_work(report: Report, store_path: str, spec: Any, places: str,
 def testbed_work(report: Report, store_path: str, outcome: str, starts: dict[str, int],
                  rules: Any, design: bool) -> dict[str, Any]:
     """Evaluate a testbed (in the worker process), and its design when asked: plain data."""
-    from keycities.analysis.testbed.evaluate import design_from_store, evaluate_from_store
-    from keycities.store.store import Store
-
     with Store(store_path, read_only=True) as store, web_wording():
         report(0.02, "building the outcome panel and the donor pool")
         ev = evaluate_from_store(store, outcome, starts, rules=rules, workers=1,
