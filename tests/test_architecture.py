@@ -8,6 +8,7 @@ Development section shows the same contract.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from importlinter import api as importlinter_api
 ROOT = Path(__file__).parents[1]
 PACKAGE = ROOT / "src" / "keycities"
 MAX_LINES = 600
+SQL = re.compile(r"\bSELECT\b.+\bFROM\b|\bINSERT INTO\b|\bDELETE FROM\b|\bCREATE TABLE\b|"
+                 r"\bUPDATE \w+ SET\b", re.S)
 
 
 def _modules() -> list[Path]:
@@ -98,23 +101,35 @@ def test_no_sql_outside_the_store() -> None:
         if name.startswith(("keycities.store", "keycities.workspace")):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                text = node.value.upper()
-                if "SELECT " in text and " FROM " in text:
-                    offenders.append(f"{name} line {node.lineno}")
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and (
+                    SQL.search(node.value)):
+                offenders.append(f"{name} line {node.lineno}")
     assert not offenders, "SQL outside store/: " + ", ".join(offenders)
 
 
+def _block_start(lines: list[str], line: int) -> int:
+    """The first line (1-based) of the run of import statements holding ``line``."""
+    k = line
+    while k > 1:
+        above = lines[k - 2].strip()
+        if above.startswith(("from ", "import ")) or above.endswith(",") or above == ")":
+            k -= 1
+            continue
+        break
+    return k
+
+
 def test_imports_inside_functions_say_why() -> None:
-    """An import inside a function defers a slow import, and a comment says so."""
+    """An import inside a function defers a slow import (or one only some paths need),
+    and a comment just above the imports (within a few lines), or on the line, says so."""
     offenders = []
     for path in _modules():
         lines = path.read_text(encoding="utf-8").splitlines()
         for mod, line, inner in _package_imports(path):
             if not inner or not mod.startswith("keycities"):
                 continue
-            around = " ".join(lines[max(0, line - 2):line])
-            if "#" not in around:
+            start = _block_start(lines, line)
+            if not any("#" in x for x in lines[max(0, start - 5):line]):
                 offenders.append(f"{_name(path)} line {line}: {mod}")
     assert not offenders, ("imports inside functions without a comment saying why:\n"
                            + "\n".join(offenders))

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from keycities._util.version import VERSION
+
 if TYPE_CHECKING:
     from keycities.api import build, headline, network_members, resolve_place
 
 __all__ = ["build", "headline", "network_members", "resolve_place"]
-__version__ = "0.1.0"
+__version__ = VERSION
 
 
 def __getattr__(name: str) -> Any:

@@ -48,6 +48,7 @@ def build(*, settings: Settings | None = None, only: list[str] | None = None,
         One row per release: source, release, status (loaded, unchanged,
         missing, failed), rows, seconds, message.
     """
+    # deferred: loaded when called, so `import keycities` stays light
     from keycities.store.build import build_store
     from keycities.store.staging import staged
 
@@ -75,6 +76,7 @@ def headline(network: str = "key-cities", *, at: str | dt.date | None = None,
         One row per figure.  ``.attrs["headline"]`` holds the full result
         (per-member values, mapping notes, releases).
     """
+    # deferred: loaded when called, so `import keycities` stays light
     from keycities.analysis.headline.from_store import headline_from_store
 
     ctx = _ctx(settings)

@@ -8,7 +8,11 @@ from functools import cached_property
 
 import pandas as pd
 
+from keycities._util.numbers import iso_date
+from keycities.errors import KeycitiesError
+from keycities.geography.areas import areas_from_package, lad_table
 from keycities.geography.names import PlaceResolver
+from keycities.geography.tables import GeographyTables
 from keycities.network.loader import get_network
 from keycities.network.register import Network
 from keycities.settings import Settings
@@ -22,7 +26,6 @@ AUTHORITIES_RELEASE_ID = _AUTHORITIES.id
 @dataclass
 class Context:
     """Lazily opened store and geography for one command or API call."""
-
     settings: Settings = field(default_factory=Settings)
     write: bool = False
 
@@ -47,8 +50,6 @@ class Context:
     def geography(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """(LAD table, change rows, alias rows): from the store when built, else
         from the package-shipped names alone."""
-        from keycities.geography.areas import areas_from_package, lad_table
-        from keycities.geography.tables import GeographyTables
 
         if self.has_store():
             area = self.store.table("area")
@@ -83,8 +84,6 @@ def parse_date(value: str | dt.date | None) -> dt.date:
         return dt.date.today()
     if isinstance(value, dt.date):
         return value
-    from keycities._util.numbers import iso_date
-    from keycities.errors import KeycitiesError
 
     try:
         return iso_date(value)

@@ -109,7 +109,7 @@ def _tool() -> ModuleType:
 
 
 def test_generated_catalog_is_up_to_date(mirror: Path) -> None:
-    generated = Path(els.__file__).with_name("_els_catalog.py").read_text(encoding="utf-8")
+    generated = (Path(els.__file__).parent / "data" / "els_files.csv").read_text(encoding="utf-8")
     assert _tool().render(mirror) == generated, (
-        "src/keycities/sources/_els_catalog.py is stale: run "
+        "src/keycities/sources/data/els_files.csv is stale: run "
         ".venv/bin/python tools/els_catalog.py $KEYCITIES_MIRROR")

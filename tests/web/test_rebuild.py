@@ -51,7 +51,7 @@ def test_the_app_opens_a_rebuilt_store_and_forgets_the_old_results(
 
 
 def test_a_result_computed_while_the_cache_is_emptied_is_not_kept() -> None:
-    from keycities.web.app import Memo
+    from keycities.web.resources import Memo
 
     calls: list[int] = []
 

@@ -35,6 +35,7 @@ def claims_audit(
         "--format", "-f", help="Output format; markdown gives a report.")] = ReportFormat.table,
 ) -> None:
     """Recompute every published claim and give it a verdict with reasons."""
+    # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
     from keycities.analysis.claims.from_store import audit_from_store
     from keycities.cli.reporting import print_audit
 

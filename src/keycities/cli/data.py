@@ -16,7 +16,7 @@ from keycities.cli.options import (
 )
 from keycities.cli.output import Format, print_frame
 from keycities.errors import KeycitiesError
-from keycities.geography.areas import PACKAGE_VINTAGE
+from keycities.geography.areas import PACKAGE_VINTAGE, areas_in_vintage
 from keycities.geography.vintage import check_vintage
 
 
@@ -28,6 +28,7 @@ def fetch(
     store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
 ) -> None:
     """Download the official files (or copy them from a mirror), verifying each hash."""
+    # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
     from keycities.cli.fetching import fetch_all
 
     ctx = context(store, mirror, offline=offline)
@@ -47,6 +48,7 @@ def build(
     store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
 ) -> None:
     """Build or update the evidence store from every available release."""
+    # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
     from keycities.cli.building import run_build
 
     ctx = context(store, mirror, write=True, offline=offline)
@@ -65,6 +67,7 @@ def build(
 def sources_cmd(store: StoreOpt = None, mirror: MirrorOpt = None,
                 fmt: FormatOpt = Format.table) -> None:
     """List the catalog: every release, where it comes from, and whether it is loaded."""
+    # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
     from keycities.cli.fetching import catalog_frame
 
     ctx = context(store, mirror)
@@ -88,8 +91,6 @@ def places(
         df = pd.DataFrame([vars(place)])
         print_frame(df, fmt, title=f"{query!r}")
         return
-    from keycities.geography.areas import areas_in_vintage
-
     lads = ctx.geography[0]
     if not ctx.has_official_areas():
         if vintage is not None and vintage < PACKAGE_VINTAGE:

@@ -33,6 +33,7 @@ def headline_cmd(
     store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
 ) -> None:
     """Network totals and shares of GB/UK: population, jobs, GVA, businesses."""
+    # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
     from keycities.cli.reporting import print_headline
 
     ctx = context(store, mirror)
@@ -49,6 +50,7 @@ def referendum_cmd(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """EU referendum 2016 results of a network's members, votes added up, against GB and UK."""
+    # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
     from keycities.analysis.referendum.from_store import referendum_from_store
     from keycities.cli.reporting import print_referendum
 
@@ -87,6 +89,7 @@ def productivity_cmd(
     store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
 ) -> None:
     """What raising members' productivity to a benchmark would add: per member and in total."""
+    # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
     from keycities.analysis.productivity.from_store import (
         productivity_from_store,
         sensitivity_from_store,

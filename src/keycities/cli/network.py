@@ -28,7 +28,8 @@ def network_show(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Members of a network on a date, with when and why they count as members."""
-    from keycities.cli.reporting import members_payload
+    # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
+    from keycities.present.payloads import members_payload
 
     ctx = context(store, mirror)
     net = ctx.network(network)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from keycities.analysis.places.params import PRESET
 from keycities.analysis.twinning.spec import DIFFERENT, MAX_KM, MODE
 from keycities.cli.options import (
     AtOpt,
@@ -26,7 +27,7 @@ def peers_cmd(
     place: Annotated[str, typer.Argument(help="A place name or GSS code (2023 boundaries).")],
     k: Annotated[int, typer.Option(help="How many peers.")] = 15,
     preset: Annotated[str, typer.Option(
-        help="Feature weights: overall, economic or demographic.")] = "overall",
+        help=PRESET.help)] = "overall",
     exclude_network: Annotated[str | None, typer.Option(
         help="Leave out the members of this network (id or file) on --at.")] = None,
     at: AtOpt = None,
@@ -37,6 +38,7 @@ def peers_cmd(
     store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
 ) -> None:
     """Nearest-neighbour peer group of a place, with each feature's part and its stability."""
+    # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
     import numpy as np
 
     from keycities.analysis.places.from_store import place_features
@@ -97,6 +99,7 @@ def twin_cmd(
     store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
 ) -> None:
     """Pair councils across divides (bridge) or alike (bond), optimally, with a certificate."""
+    # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
     from keycities.analysis.places.params import is_csv
     from keycities.analysis.twinning.from_store import twin_from_store
     from keycities.analysis.twinning.spec import GB, twin_spec

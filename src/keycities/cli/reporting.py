@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +18,9 @@ from keycities.analysis.referendum.core import ReferendumResult
 from keycities.analysis.twinning.twinning import TwinResult
 from keycities.cli.output import Format, format_number, print_frame
 from keycities.present.claims import audit_markdown
+from keycities.present.payloads import headline_payload
 
 SHORT = {"Great Britain": "GB", "United Kingdom": "UK", "UK less Extra-Regio": "UK*"}
-
-
-def headline_payload(h: Headline) -> dict[str, Any]:
-    """Everything about a headline result, as plain data."""
-    return {
-        "network": h.network_id, "name": h.network_name, "at": h.at,
-        "member_vintage": h.member_vintage, "members": h.members,
-        "figures": [vars(f) for f in h.figures], "member_values": h.member_values,
-        "releases": h.releases, "notes": h.notes,
-    }
 
 
 def print_headline(h: Headline, fmt: Format) -> None:
@@ -126,6 +116,7 @@ def print_productivity(result: ProductivityResult, fmt: Format) -> None:
     """Print the per-member uplift table with its Total row, and the notes (formula
     first).  CSV has every column and the Total row last (kind 'total'); JSON is
     the whole payload; the table leaves out codes and marks estimates with '*'."""
+    # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
     from rich.table import Table
 
     from keycities.analysis.productivity.core import pounds
@@ -255,17 +246,3 @@ def print_twins(result: TwinResult, fmt: Format, *, members: frozenset[str]) -> 
                  for r in un.to_dict(orient="records"))
     print_frame(shown, Format.table, title=f"Twins: {len(shown)} pairs", notes=notes,
                 console=Console())
-
-
-def members_payload(net: Any, when: Any, names: Mapping[Any, str]) -> tuple[pd.DataFrame,
-                                                                         dict[str, Any]]:
-    """A network's members on ``when`` (with names) and the payload of ``network show``."""
-    members = net.members_at(when)
-    members.insert(1, "name", [names.get(c, "") for c in members["code"]])
-    notes = [f"{n.date.year}: {n.text}" for n in net.notes]
-    snap = net.snapshot_at(when)
-    if snap:
-        notes.insert(0, f"List of document {snap.document}: {snap.title}, in force from "
-                        f"{snap.in_force}. {snap.basis}")
-    return members, {"network": net.id, "name": net.name, "at": when, "count": len(members),
-                     "data": members, "notes": notes}

@@ -29,6 +29,7 @@ def serve(
     store: StoreOpt = None, mirror: MirrorOpt = None,
 ) -> None:
     """Serve the web app (pages, maps, charts) and its JSON API from the store, read-only."""
+    # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
     import uvicorn
 
     from keycities.web import create_app
@@ -49,6 +50,7 @@ def user_add(
     store: StoreOpt = None, mirror: MirrorOpt = None,
 ) -> None:
     """Create an account of the web app (the first admin, or any other)."""
+    # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
     from keycities.workspace.accounts import add_user, check_password
     from keycities.workspace.db import Workspace
 
@@ -69,6 +71,7 @@ def user_add(
 @user_app.command("list")
 def user_list(store: StoreOpt = None, mirror: MirrorOpt = None) -> None:
     """The web app's accounts and their roles."""
+    # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
     from keycities.workspace.accounts import users
     from keycities.workspace.db import Workspace
 
@@ -97,6 +100,7 @@ def export_site_cmd(
     store: StoreOpt = None, mirror: MirrorOpt = None,
 ) -> None:
     """Write the web pages as a static site with CSV/XLSX/Parquet downloads beside them."""
+    # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
     from rich.progress import Progress
 
     from keycities.export.site import export_site

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from keycities.analysis.places.params import PRESET
 from keycities.analysis.testbed.outcomes import OUTCOME_HELP
 from keycities.cli.options import (
     FormatOpt,
@@ -43,6 +44,7 @@ SimilarOpt = Annotated[int | None, typer.Option(
 
 def _rules(min_km: float | None, same_region: bool, peers: int | None,
            similar: int | None) -> Any:
+    # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
     from keycities.analysis.testbed.evaluate import DonorRules
 
     return DonorRules(min_km=min_km, same_region=same_region, peers=peers,
@@ -75,6 +77,7 @@ def testbed_evaluate(
     store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
 ) -> None:
     """Evaluate a pilot: synthetic control with placebo inference, DiD and event study."""
+    # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
     from keycities.analysis.testbed.evaluate import parse_starts
     from keycities.analysis.testbed.from_store import evaluate_from_store
     from keycities.present.testbed import evaluation_charts, save_charts
@@ -117,6 +120,7 @@ def testbed_design(
     store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
 ) -> None:
     """Minimum detectable effect of a testbed, by injecting effects into the real data."""
+    # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
     from keycities.analysis.testbed.from_store import design_from_store
 
     ctx = context(store, mirror)
@@ -138,10 +142,11 @@ def testbed_transfer(
     testbeds: Annotated[list[str], typer.Argument(help="The testbed places (names or codes).")],
     k: Annotated[int, typer.Option(help="How many places to rank.")] = 20,
     preset: Annotated[str, typer.Option(
-        help="Feature weights: overall, economic or demographic.")] = "overall",
+        help=PRESET.help)] = "overall",
     store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
 ) -> None:
     """Where a policy piloted in the testbeds would most plausibly work next, with reasons."""
+    # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
     from keycities.analysis.testbed.from_store import transfer_from_store
 
     ctx = context(store, mirror)

@@ -1,6 +1,6 @@
 """The static evidence pack: the web app's pages as files a secretariat can publish.
 
-:func:`export_site` builds the same :class:`~keycities.web.pages.Page` objects as
+:func:`export_site` builds the same :class:`~keycities.web.page.Page` objects as
 the running app and renders them with relative links, so the folder can be
 put on any web server or opened from disk.  Beside each page's ``index.html``
 are its payload (``page.json``) and every table it shows as CSV, XLSX and
@@ -26,8 +26,23 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from keycities.errors import KeycitiesError
+from keycities.errors import KeycitiesError, StoreNotBuiltError
+from keycities.present.tables import table_bytes
 from keycities.settings import Settings
+from keycities.store.queries import releases_in_force
+from keycities.web.page import page_html
+from keycities.web.pages import (
+    claims_page,
+    compare_page,
+    data_page,
+    network_page,
+    place_page,
+    places_page,
+)
+from keycities.web.params import ProductivityQuery, TwinQuery, query_params
+from keycities.web.render import FORMATS, Links
+from keycities.web.resources import Resources
+from keycities.web.tools import productivity_page, testbeds_page, twin_page
 
 Progress = Callable[[int, int, str], None]
 """(pages done, pages in all, the page being written)."""
@@ -99,21 +114,6 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
         When ``folder`` exists and ``force`` is not given, the store is not built, or
         (with ``as_of``) its data releases changed after that day.
     """
-    from keycities.present.tables import table_bytes
-    from keycities.web.app import Resources
-    from keycities.web.pages import (
-        claims_page,
-        compare_page,
-        data_page,
-        network_page,
-        place_page,
-        places_page,
-    )
-    from keycities.web.render import FORMATS, Links
-    from keycities.web.routes import ProductivityQuery, TwinQuery, query_params
-    from keycities.web.tools import productivity_page, testbeds_page, twin_page
-    from keycities.web.views import page_html
-
     folder = Path(folder)
     if folder.exists() and not force:
         raise KeycitiesError(f"{folder} exists: choose another folder or pass --force to "
@@ -122,8 +122,6 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
     res = Resources(settings, as_of=pin)
     try:
         if not res.context.has_store():
-            from keycities.errors import StoreNotBuiltError
-
             raise StoreNotBuiltError(f"No evidence store at {settings.store}: run "
                                      "`keycities build` first.")
         if pin is not None:
@@ -193,8 +191,6 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
 
 def _check_releases_then(res: Any, as_of: dt.date | None, pin: str) -> None:
     """Refuse to pin a pack to a date when the store's data is not what it was then."""
-    from keycities.store.queries import releases_in_force
-
     _, differences = releases_in_force(res.store, dt.datetime.fromisoformat(pin))
     if differences:
         shown = differences[:8] + ([f"and {len(differences) - 8} more."]

@@ -11,6 +11,7 @@ import datetime as dt
 
 import pandas as pd
 
+from keycities.geography.areas import areas_from_package
 from keycities.sources._package import PackageData, verify_data
 from keycities.sources.base import OGL, Release
 
@@ -46,7 +47,6 @@ def read_package() -> pd.DataFrame:
     HashMismatchError
         The installed package's data differ from the pinned release.
     """
-    from keycities.geography.areas import areas_from_package
 
     verify_data(RELEASE, PACKAGE)
     return areas_from_package()

@@ -41,14 +41,3 @@ class Measure:
         return self.kind == "count"
 
 
-def registry() -> dict[str, Measure]:
-    """All measures declared by the source modules, by name."""
-    from keycities.sources.catalog import all_source_modules
-
-    out: dict[str, Measure] = {}
-    for module in all_source_modules():
-        for m in getattr(module, "MEASURES", ()):
-            if m.name in out and out[m.name] != m:
-                raise ValueError(f"measure {m.name!r} declared twice, differently")
-            out[m.name] = m
-    return out

@@ -24,7 +24,7 @@ import pandas as pd
 
 from keycities.errors import HashMismatchError, KeycitiesError, SourceUnavailableError
 from keycities.settings import Settings
-from keycities.sources import catalog
+from keycities.sources import authorities, catalog
 from keycities.sources.base import (
     Fetcher,
     HttpFetcher,
@@ -162,8 +162,6 @@ def _kept(had: bool) -> str:
 
 def _load_package_areas(store: Store, done: dict[str, tuple[str, str]],
                         force: bool) -> Outcome:
-    from keycities.sources import authorities
-
     rel = authorities.RELEASE
     if not force and done.get(rel.id) == (rel.sha256, authorities.READER_VERSION):
         return Outcome("authorities", rel, "unchanged")

@@ -17,6 +17,8 @@ from collections.abc import Callable
 import duckdb
 import pandas as pd
 
+from keycities.geography.areas import lad_changes
+from keycities.geography.weights import parts_from_changes, postcode_split_weights
 from keycities.store.report import Outcome
 from keycities.store.store import Store
 
@@ -76,8 +78,7 @@ def _inputs_key(store: Store) -> str:
 
 def _split_weights(store: Store, postcodes: pd.DataFrame | None, *, force: bool,
                    observer: Callable[[str], None]) -> Outcome:
-    from keycities.geography.areas import lad_changes
-    from keycities.geography.weights import parts_from_changes, postcode_split_weights
+    # deferred: the postcode reader loads pyarrow, msgpack and brotli
     from keycities.sources import postcodes as pc
 
     rel = pc.ONSPD_RELEASE

@@ -207,12 +207,6 @@ def oac_shares(store: Store, level: str) -> pd.DataFrame:
                        "FROM oac_share WHERE level = ?", [level])
 
 
-def boundaries(store: Store, vintage: int) -> pd.DataFrame:
-    """code, name, geojson, release_id of the boundaries of ``vintage``."""
-    return store.query("SELECT code, name, geojson, release_id FROM boundary "
-                       "WHERE geography_vintage = ?", [vintage])
-
-
 def totals(store: Store, release_id: str, measures: Sequence[str]) -> dict[str, float]:
     """Sum of each measure over every area of a release (e.g. the UK's referendum votes)."""
     df = store.query(
@@ -231,3 +225,21 @@ def area_series(store: Store, code: str, measure: str, *,
     if periods is not None:
         df = df[df["period"].isin(list(periods))]
     return df.reset_index(drop=True)
+
+
+def area_series_from(store: Store, code: str, measure: str,
+                     release_ids: Sequence[str]) -> pd.DataFrame:
+    """year, value, release of one area's measure from ``release_ids`` only, oldest first
+    (a period in several of them appears once for each)."""
+    return store.query(
+        "SELECT period AS year, value, release_id AS release FROM fact "
+        "WHERE area_code = ? AND measure = ? AND release_id IN "
+        f"({', '.join('?' for _ in release_ids)}) ORDER BY period",
+        [code, measure, *release_ids])
+
+
+def boundaries(store: Store, vintage: int) -> pd.DataFrame:
+    """code, name, geojson, release_id of every boundary of ``vintage``, by code."""
+    return store.query(
+        "SELECT code, name, geojson, release_id FROM boundary "
+        "WHERE geography_vintage = ? ORDER BY code", [vintage])

@@ -11,30 +11,24 @@ shows the new register at once.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote, urlparse
 
+import pandas as pd
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from keycities.errors import KeycitiesError
 from keycities.network.register import BUILTIN
-from keycities.web.app import Resources
-from keycities.web.pages import Page, Table
+from keycities.web.page import Page, Table, page_html
+from keycities.web.params import Res
 from keycities.web.render import Links
-from keycities.web.routes import Res
+from keycities.web.resources import Resources
+from keycities.web.session import COOKIE, current
 from keycities.workspace import accounts, edits
 from keycities.workspace.accounts import AuthError, Session
 
-COOKIE = "kc_session"
-
 router = APIRouter(include_in_schema=False)
-
-
-def current(request: Request) -> Session | None:
-    """The request's live session, if any."""
-    res: Resources = request.app.state.resources
-    return accounts.session(res.workspace, request.cookies.get(COOKIE))
 
 
 def _same_origin(request: Request) -> bool:
@@ -58,8 +52,6 @@ def require(request: Request, role: str, csrf: str | None) -> Session:
 
 
 def _render(request: Request, res: Resources, page: Page) -> HTMLResponse:
-    from keycities.web.views import page_html
-
     resp = HTMLResponse(page_html(res, page, Links(here=page.path), session=current(request)))
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -212,8 +204,6 @@ def delete_proposal(request: Request, res: Res, pid: int,
 def history(request: Request, res: Res) -> HTMLResponse:
     """Every change: who, when, what before and after; revert buttons for editors."""
     changes = res.workspace.changes(limit=500)
-    import pandas as pd
-
     frame = pd.DataFrame([{"id": c.id, "at": c.at[:19].replace("T", " "), "user": c.user,
                            "change": c.summary, "before": json.dumps(c.before),
                            "after": json.dumps(c.after),
@@ -270,10 +260,3 @@ def admin_set_user(request: Request, res: Res, name: Annotated[str, Path(max_len
     accounts.set_user(res.workspace, name, by=s.user.name, role=role or None,
                       disabled={"yes": True, "no": False}.get(disabled))
     return _back("/admin/users")
-
-
-def session_context(session: Session | None) -> dict[str, Any]:
-    """What templates know about the signed-in user."""
-    if session is None:
-        return {"user": None, "csrf": ""}
-    return {"user": session.user, "csrf": session.csrf}

@@ -33,7 +33,7 @@ SKIP = ("/api/jobs/", "/static/")
 
 
 class ResponseStore(OrderedDict[str, tuple[int, list[Any], bytes]]):
-    """The cached responses (emptied by :meth:`keycities.web.app.Resources.changed`).
+    """The cached responses (emptied by :meth:`keycities.web.resources.Resources.changed`).
 
     ``generation`` counts the times it was emptied.
     """

@@ -1,87 +1,32 @@
-"""The pages' payloads: one :class:`Page` per view, feeding HTML, JSON and the export.
+"""The reading pages: network, place, places, compare, claims, data.
 
-Every page builder takes the application's :class:`~keycities.web.app.Resources`
-and the page's parameters and returns a :class:`Page`: plain data (the same
-payloads as the JSON API), the tables shown (each downloadable as CSV, XLSX
-and Parquet), the charts (Vega-Lite, rendered to SVG) and the maps.  The HTML
-route, ``?format=json``, the table downloads and ``keycities export site``
-all start from the same :class:`Page` (STYLE.md #10).
-
-This module holds the reading pages (network, place, compare, claims, data);
-:mod:`keycities.web.tools` the calculators (productivity, twinning, testbeds).
+Every page builder takes the application's
+:class:`~keycities.web.resources.Resources` and the page's parameters and
+returns a :class:`~keycities.web.page.Page` (plain data, tables, charts and
+maps) that feeds the HTML, the JSON and the static export alike.
+:mod:`keycities.web.tools` holds the calculators (productivity, twinning,
+testbeds).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from keycities._util.plain import jsonable
+from keycities.analysis.places.peers import peers
 from keycities.context import parse_date
 from keycities.errors import KeycitiesError
-from keycities.present.charts import Figure
-from keycities.present.figures import SpecFigure, bar_figure, indexed, line_figure
-from keycities.web.jobs import Job
-from keycities.web.maps import Line
-
-if TYPE_CHECKING:
-    from keycities.web.app import Resources
-
-PLACE_VINTAGE = 2023
-"""Boundary vintage of place pages, peers and maps (the newest the store's features use)."""
+from keycities.present.figures import bar_figure, indexed, line_figure
+from keycities.present.payloads import members_payload
+from keycities.web.page import MapSpec, Page, Table
+from keycities.web.resources import PLACE_VINTAGE, Resources
 
 SERIES = (("population", "Population"), ("gva_current_prices", "GVA"),
           ("gva_per_filled_job", "GVA per filled job"))
 """Outcomes drawn on place and compare pages."""
-
-
-@dataclass
-class MapSpec:
-    """What a map shows; drawn by :func:`keycities.web.maps.map_svg` with the page's links."""
-
-    title: str
-    description: str
-    highlight: dict[str, str] = field(default_factory=dict)
-    labels: dict[str, str] = field(default_factory=dict)
-    lines: list[Line] = field(default_factory=list)
-    zoom_to: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Table:
-    """A table shown on a page; ``link`` names the column of LAD codes to link from."""
-
-    frame: pd.DataFrame
-    caption: str
-    link: str | None = None
-
-
-@dataclass
-class Page:
-    """Everything one view shows (see the module docstring)."""
-
-    path: str
-    template: str
-    title: str
-    query: dict[str, Any] = field(default_factory=dict)
-    data: dict[str, Any] = field(default_factory=dict)
-    tables: dict[str, Table] = field(default_factory=dict)
-    figures: dict[str, Figure | SpecFigure] = field(default_factory=dict)
-    maps: dict[str, MapSpec] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    job: Job | None = None
-
-    def payload(self) -> dict[str, Any]:
-        """The page as plain JSON: its data, tables, charts (spec + table) and notes."""
-        return jsonable({
-            "page": self.path, "title": self.title, "query": self.query, "data": self.data,
-            "tables": {k: {"caption": t.caption, "rows": t.frame} for k, t in self.tables.items()},
-            "charts": {k: f.payload() for k, f in self.figures.items()},
-            "notes": self.notes, "job": self.job.payload() if self.job else None})
 
 
 # ------------------------------------------------------------------ network
@@ -89,8 +34,6 @@ class Page:
 
 def network_page(res: Resources, network_id: str, at: dt.date | None = None) -> Page:
     """The network: headline figures with sources, member map, membership over time."""
-    from keycities.cli.reporting import members_payload
-
     net = res.network(network_id)
     when = parse_date(at)
     head = res.headline(network_id, when, None)
@@ -151,8 +94,6 @@ def _series(res: Resources, outcome: str, codes: list[str]) -> pd.DataFrame:
 
 def place_page(res: Resources, code: str) -> Page:
     """A local authority district: profile, series, OAC mix, referendum, peers, twin."""
-    from keycities.analysis.places.peers import peers
-
     features = res.features()
     if code not in features.values.index:
         raise KeycitiesError(f"No place page for {code}: place pages cover the local "

@@ -1,6 +1,6 @@
 """From a page's payload to HTML: templates, links, number formats, charts as SVG.
 
-One payload, many outputs (STYLE.md #10): a :class:`~keycities.web.pages.Page`
+One payload, many outputs (STYLE.md #10): a :class:`~keycities.web.page.Page`
 holds plain data, tables, figures and maps; this module turns it into HTML
 for the running app or for the static evidence pack.  The two differ only in
 their :class:`Links`: the app links to ``/place/E06000047?...``, the pack to
@@ -30,10 +30,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pandas as pd
+import vl_convert as vlc
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-import keycities
+from keycities._util.version import VERSION
+from keycities.analysis.places.params import PLACE_SET
+from keycities.analysis.productivity.params import BENCHMARK, MEASURE, PATH
+from keycities.analysis.testbed.outcomes import OUTCOMES
+from keycities.analysis.twinning.spec import MODE
 from keycities.web.jobs import WorkerProcess
 
 FORMATS = ("csv", "xlsx", "parquet")
@@ -147,8 +152,6 @@ def code_of(suggestion: str) -> str:
 
 def draw_svg(spec_json: str) -> str:
     """A Vega-Lite spec (JSON text) drawn as SVG by vl-convert, in this process."""
-    import vl_convert as vlc
-
     svg: str = vlc.vegalite_to_svg(json.loads(spec_json))
     # vl-convert writes a fixed size; let CSS scale it to the column.
     return svg.replace("<svg ", '<svg role="presentation" aria-hidden="true" ', 1)
@@ -208,6 +211,11 @@ def chart_svg(spec: Mapping[str, Any]) -> Markup:
 # ------------------------------------------------------------------------ templates
 
 
+#: The closed sets of options the pages offer, declared once in the analysis packages.
+CHOICES = {"benchmark": BENCHMARK, "measure": MEASURE, "path": PATH, "places": PLACE_SET,
+           "mode": MODE}
+
+
 @dataclass
 class Renderer:
     """The Jinja environment of the pages (autoescaping, our filters)."""
@@ -219,8 +227,8 @@ class Renderer:
                                autoescape=select_autoescape(["html"]),
                                trim_blocks=True, lstrip_blocks=True)
         self.env.filters.update(num=num, pct=pct, money=money, cell=cell, code_of=code_of)
-        self.env.globals.update(version=keycities.__version__, chart_svg=chart_svg,
-                                FORMATS=FORMATS)
+        self.env.globals.update(version=VERSION, chart_svg=chart_svg,
+                                FORMATS=FORMATS, choices=CHOICES, outcomes=OUTCOMES)
 
     def render(self, template: str, **context: Any) -> str:
         """Render ``template`` with ``context``."""

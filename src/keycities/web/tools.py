@@ -2,7 +2,7 @@
 
 Each takes its form's parameters (the same names as the JSON API and the
 CLI options), validates them through the analysis code, and returns a
-:class:`~keycities.web.pages.Page`.  Quick work (the productivity gap, LAD
+:class:`~keycities.web.page.Page`.  Quick work (the productivity gap, LAD
 twinning, the transfer ranking) runs in the request; slow work (twinning
 postcode districts or sectors, synthetic control with its placebo loops, the
 minimum detectable effect) runs as a background :class:`~keycities.web.jobs.Job`
@@ -23,20 +23,29 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from keycities._util.plain import jsonable
+from keycities.analysis.places.params import PLACE_SETS
+from keycities.analysis.places.place_sets import offered_features
+from keycities.analysis.productivity.from_store import productivity_from_store
+from keycities.analysis.testbed.evaluate import DonorRules
+from keycities.analysis.testbed.from_store import design_from_store, evaluate_from_store
+from keycities.analysis.testbed.transfer import transfer_ranking
+from keycities.analysis.twinning.from_store import twin_from_store
+from keycities.analysis.twinning.spec import GB, TwinSpec, twin_spec
+from keycities.analysis.twinning.twinning import inputs_from_features, twin
 from keycities.context import parse_date
-from keycities.errors import KeycitiesError
+from keycities.errors import KeycitiesError, ParameterError
 from keycities.present.figures import SpecFigure, bar_figure, line_figure
+from keycities.present.testbed import evaluation_charts
+from keycities.store.store import Store
+from keycities.web.jobs import Report
 from keycities.web.maps import Line
-from keycities.web.pages import MapSpec, Page, Table
-
-if TYPE_CHECKING:
-    from keycities.web.app import Resources
-    from keycities.web.jobs import Report
+from keycities.web.page import MapSpec, Page, Table
+from keycities.web.resources import PLACE_VINTAGE, Resources
 
 MAX_TREATED = 10
 """Treated places one web evaluation may take (the CLI has no limit)."""
@@ -51,8 +60,6 @@ def web_field(name: str) -> str:
 def web_wording() -> Iterator[None]:
     """Word a :class:`~keycities.errors.ParameterError` raised inside with the
     web's field names, not the CLI's options."""
-    from keycities.errors import ParameterError
-
     try:
         yield
     except ParameterError as exc:
@@ -61,8 +68,6 @@ def web_wording() -> Iterator[None]:
 
 def productivity_page(res: Resources, params: dict[str, Any]) -> Page:
     """The productivity-gap calculator with per-member contributions and a cumulative chart."""
-    from keycities.analysis.productivity.from_store import productivity_from_store
-
     p = dict(params)
     net = res.network(p.pop("network", "key-cities") or "key-cities")
     at = p.pop("at", None)
@@ -97,17 +102,12 @@ def productivity_page(res: Resources, params: dict[str, Any]) -> Page:
 # ------------------------------------------------------------------ twinning
 
 
-def _twin_spec(res: Resources, p: dict[str, Any]) -> tuple[Any, str]:
+def _twin_spec(res: Resources, p: dict[str, Any]) -> tuple[TwinSpec, str]:
     """The spec of the query ``p`` and its place set, checked as far as it can be without
     the place set itself (its feature names come from the cached LAD table)."""
-    from keycities.analysis.places.params import default_contrast
-    from keycities.analysis.places.place_sets import offered_features
-    from keycities.analysis.twinning.spec import TwinSpec
-
     places = p.get("places") or "lad"
-    if places not in ("lad", "district", "sector"):
+    if places not in PLACE_SETS:
         raise KeycitiesError(f"places must be lad, district or sector, not {places!r}.")
-    mode = p.get("mode") or "bridge"
     members: frozenset[str] = frozenset()
     if p.get("network"):
         if places != "lad":
@@ -115,15 +115,12 @@ def _twin_spec(res: Resources, p: dict[str, Any]) -> tuple[Any, str]:
                                  "districts (places=lad).")
         members = frozenset(res.network(p["network"]).members_at(
             parse_date(p.get("at")))["code"])
-    contrast = p.get("contrast") or ",".join(default_contrast(places))
-    similar = p.get("similar") or ("population" if places == "lad" else "")
-    spec = TwinSpec(
-        mode=mode,  # type: ignore[arg-type]  # checked by the query model
-        contrast=tuple(f for f in contrast.split(",") if f and mode != "bond"),
-        similar=tuple(f for f in similar.split(",") if f and mode != "bridge"),
-        min_km=p.get("min_km"), max_km=p.get("max_km"), different=p.get("different"),
-        network=members,
-        network_rule=("within" if p.get("within") else "cross") if p.get("network") else None)
+    with web_wording():
+        spec = twin_spec(places=places, mode=p.get("mode") or "bridge",
+                         contrast=p.get("contrast") or None, similar=p.get("similar") or None,
+                         min_km=p.get("min_km"), max_km=p.get("max_km"),
+                         different=p.get("different"), members=members,
+                         within=bool(p.get("within")) if p.get("network") else None)
     with web_wording():
         spec.check(offered_features(places, res.features().features))
     return spec, places
@@ -142,9 +139,6 @@ TWIN_ADVICE = {
 
 def twin_page(res: Resources, params: dict[str, Any], *, owner: str = "") -> Page:
     """Twinning: the pairs, their map and the optimality certificate."""
-    from keycities.analysis.twinning.spec import GB
-    from keycities.analysis.twinning.twinning import inputs_from_features, twin
-
     spec, places = _twin_spec(res, params)
     countries = None if params.get("uk") else GB
     page = Page(path="twin", template="twin.html", title="Twinning", query=dict(params))
@@ -224,17 +218,12 @@ def parse_treated(text: str) -> dict[str, int]:
 
 def testbeds_page(res: Resources, params: dict[str, Any], *, owner: str = "") -> Page:
     """A testbed evaluation (background job), its design and where it transfers next."""
-    from keycities.analysis.testbed.evaluate import DonorRules
-    from keycities.analysis.testbed.transfer import transfer_ranking
-
     page = Page(path="testbeds", template="testbeds.html", title="Testbeds",
                 query=dict(params))
     treated = params.get("treated")
     if not treated:
         return page
     starts = parse_treated(str(treated))
-    from keycities.web.pages import PLACE_VINTAGE
-
     with res.ready:  # unknown or ambiguous names fail here, as 404/409, not in the job
         codes = [res.context.resolver.resolve(name, vintage=PLACE_VINTAGE).code
                  for name in starts]
@@ -280,9 +269,6 @@ def testbeds_page(res: Resources, params: dict[str, Any], *, owner: str = "") ->
 def twin_work(report: Report, store_path: str, spec: Any, places: str,
               countries: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """Twin postcode places (in the worker process): the payload and the GeoJSON."""
-    from keycities.analysis.twinning.from_store import twin_from_store
-    from keycities.store.store import Store
-
     what = "districts" if places == "lad" else f"postcode {places}s"
     report(0.05, f"building the features of the {what}")
     with Store(store_path, read_only=True) as store, web_wording():
@@ -294,10 +280,6 @@ def twin_work(report: Report, store_path: str, spec: Any, places: str,
 def testbed_work(report: Report, store_path: str, outcome: str, starts: dict[str, int],
                  rules: Any, design: bool) -> dict[str, Any]:
     """Evaluate a testbed (in the worker process), and its design when asked: plain data."""
-    from keycities.analysis.testbed.from_store import design_from_store, evaluate_from_store
-    from keycities.present.testbed import evaluation_charts
-    from keycities.store.store import Store
-
     with Store(store_path, read_only=True) as store, web_wording():
         report(0.02, "building the outcome panel and the donor pool")
         ev = evaluate_from_store(store, outcome, starts, rules=rules, workers=1,

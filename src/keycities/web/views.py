@@ -2,7 +2,7 @@
 
 Every page answers ``?format=json`` with its payload and
 ``?table=NAME&format=csv|xlsx|parquet`` with one of its tables, from the same
-:class:`~keycities.web.pages.Page` that the HTML is rendered from.  Finished
+:class:`~keycities.web.page.Page` that the HTML is rendered from.  Finished
 pages are cached by URL (the store is read-only while the app runs); a page
 whose background job is still running is not.
 """
@@ -10,82 +10,41 @@ whose background job is still running is not.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from keycities.analysis.testbed.outcomes import get_outcome
 from keycities.errors import KeycitiesError
 from keycities.present.tables import MEDIA, table_bytes
-from keycities.web.app import Resources
-from keycities.web.maps import map_svg
+from keycities.web.page import Page, page_html
 from keycities.web.pages import (
-    Page,
     claims_page,
     compare_page,
     data_page,
     network_page,
     place_page,
+    places_page,
 )
-from keycities.web.render import FORMATS, Links, table_html
-from keycities.web.routes import (
+from keycities.web.params import (
     AtQuery,
+    Format,
     NetworkPath,
     PlacePath,
     ProductivityQuery,
     Res,
+    TableName,
     TwinQuery,
     query_params,
 )
-from keycities.workspace.accounts import Session
+from keycities.web.render import Links
+from keycities.web.resources import PLACE_VINTAGE, Resources
+from keycities.web.session import current, owner
+from keycities.web.tools import productivity_page, testbeds_page, twin_page
 
 router = APIRouter(tags=["pages"])
-
-Format = Annotated[Literal["html", "json", "csv", "xlsx", "parquet"], Query(
-    description="html (default), json (the page's payload), or a table's download format "
-    "(with `table`).")]
-TableName = Annotated[str | None, Query(max_length=50, description="With a download format: "
-                                        "which of the page's tables.")]
-
-
-def page_html(res: Resources, page: Page, links: Links, *,
-              session: Session | None = None) -> str:
-    """Render ``page`` to HTML with ``links`` (the app's or the static pack's), for the
-    signed-in ``session`` if any (its name, sign-out and editing forms)."""
-    from keycities.web.auth import session_context
-
-    maps = {}
-    for name, spec in page.maps.items():
-        maps[name] = map_svg(res.shapes(), title=spec.title, description=spec.description,
-                             highlight=spec.highlight, labels=spec.labels,
-                             links={c: links.page(f"place/{c}") for c in spec.highlight},
-                             lines=spec.lines, zoom_to=spec.zoom_to)
-    tables = {}
-    for name, t in page.tables.items():
-        codes: list[str] = (list(t.frame[t.link].astype(str)) if t.link and t.link in t.frame
-                            else [])
-        tables[name] = table_html(t.frame, caption=t.caption,
-                                  links={c: links.page(f"place/{c}") for c in codes},
-                                  link_column=t.link)
-    return res.renderer.render(page.template, page=page, links=links, maps=maps,
-                               tables=tables, query=page.query, networks=_networks(),
-                               **session_context(session))
-
-
-def _networks() -> list[str]:
-    from keycities.network.register import BUILTIN
-
-    return list(BUILTIN)
-
-
-def owner(request: Request) -> str:
-    """Who a background job belongs to: the signed-in user, else the client's address."""
-    from keycities.web.auth import current
-
-    s = current(request)
-    if s is not None:
-        return f"user:{s.user.name}"
-    return f"client:{request.client.host if request.client else 'unknown'}"
 
 
 def respond(request: Request, res: Resources, build: Callable[[], Page],
@@ -106,8 +65,6 @@ def respond(request: Request, res: Resources, build: Callable[[], Page],
         response = Response(body, media_type=MEDIA[fmt], headers={
             "Content-Disposition": f'attachment; filename="{table}.{fmt}"'})
     else:
-        from keycities.web.auth import current
-
         response = HTMLResponse(page_html(res, page, Links(here=page.path),
                                           session=current(request)))
     if page.job is not None and page.job.status != "done":
@@ -125,8 +82,6 @@ def home() -> RedirectResponse:
 def network_pick(network: Annotated[str, Query(max_length=100)] = "key-cities",
                  at: AtQuery = None) -> RedirectResponse:
     """The network picker's form: go to the chosen network's page."""
-    from urllib.parse import quote
-
     return RedirectResponse(f"/network/{quote(network)}" + (f"?at={at}" if at else ""),
                             status_code=303)
 
@@ -141,8 +96,6 @@ def network(request: Request, res: Res, network: NetworkPath, at: AtQuery = None
 @router.get("/place", include_in_schema=False)
 def place_search(res: Res, q: Annotated[str, Query(max_length=200)] = "") -> Response:
     """The place box: go to the place page of what was typed."""
-    from keycities.web.pages import PLACE_VINTAGE
-
     if not q.strip():
         return RedirectResponse("/places", status_code=303)
     with res.ready:
@@ -154,8 +107,6 @@ def place_search(res: Res, q: Annotated[str, Query(max_length=200)] = "") -> Res
 def place(request: Request, res: Res, query: PlacePath, format: Format = "html",
           table: TableName = None) -> Response:
     """A local authority district: profile, series, OAC mix, referendum, peers, twin."""
-    from keycities.web.pages import PLACE_VINTAGE
-
     with res.ready:
         code = res.context.resolver.resolve(query, vintage=PLACE_VINTAGE).code
     if code != query:
@@ -168,8 +119,6 @@ def place(request: Request, res: Res, query: PlacePath, format: Format = "html",
 def places(request: Request, res: Res, format: Format = "html",
            table: TableName = None) -> Response:
     """Every local authority district with a page, by region."""
-    from keycities.web.pages import places_page
-
     return respond(request, res, lambda: places_page(res), format, table)
 
 
@@ -204,8 +153,6 @@ def data(request: Request, res: Res, format: Format = "html",
 def productivity(request: Request, res: Res, q: Annotated[ProductivityQuery, Query()],
                  format: Format = "html", table: TableName = None) -> Response:
     """What raising members' productivity to a benchmark would add (the calculator)."""
-    from keycities.web.tools import productivity_page
-
     params = query_params(q)
     return respond(request, res, lambda: productivity_page(res, params), format, table)
 
@@ -215,8 +162,6 @@ def twin(request: Request, res: Res, q: Annotated[TwinQuery, Query()],
          format: Format = "html", table: TableName = None) -> Response:
     """Optimal twinning with a map of the pairs and the certificate (postcode districts and
     sectors run in the background, with progress)."""
-    from keycities.web.tools import twin_page
-
     params = query_params(q)
     return respond(request, res, lambda: twin_page(res, params, owner=owner(request)), format,
                    table)
@@ -238,9 +183,6 @@ def testbeds(
     format: Format = "html", table: TableName = None,
 ) -> Response:
     """Synthetic control with placebo inference (in the background), design, transfer."""
-    from keycities.analysis.testbed.outcomes import get_outcome
-    from keycities.web.tools import testbeds_page
-
     get_outcome(outcome)
     params = {k: v for k, v in {"treated": treated, "outcome": outcome, "similar": similar,
                                 "min_km": min_km, "design": design or None}.items()
@@ -263,5 +205,3 @@ def job(res: Res, job_id: Annotated[str, Path(
                              "reload the page that started it).")
     return found.payload()
 
-
-__all__ = ["FORMATS", "page_html", "respond", "router"]

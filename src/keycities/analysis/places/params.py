@@ -37,3 +37,8 @@ def default_contrast(places: str | Path) -> tuple[str, ...]:
     if str(places) in ("district", "sector"):
         return tuple(f"oac_{k}" for k in range(1, 9))
     return ()
+
+
+Preset = Literal["overall", "economic", "demographic"]
+PRESET: Choice[Preset] = Choice(Preset, "weight preset",
+                                "Feature weights: overall, economic or demographic.")

@@ -49,11 +49,12 @@ import pandas as pd
 
 from keycities._util.plain import jsonable
 from keycities.analysis.places.features import FeatureTable
+from keycities.analysis.places.params import Preset
 from keycities.errors import KeycitiesError
 from keycities.geography.mapping import predecessors, successors
 
 #: Weight presets: feature patterns given equal weight (fnmatch patterns on feature keys).
-PRESETS: dict[str, tuple[str, ...]] = {
+PRESETS: dict[Preset, tuple[str, ...]] = {
     "overall": ("*",),
     "economic": ("gva_per_job", "gva_per_head", "earnings", "imd_score"),
     "demographic": ("oac_*", "population", "postcode_density", "leave_share"),

@@ -64,8 +64,8 @@ from keycities.analysis.productivity.params import (
     BENCHMARK,
     PATH,
     SENSITIVITY_BENCHMARKS,
+    ConvergencePath,
     Measure,
-    Path,
 )
 from keycities.errors import KeycitiesError
 
@@ -127,7 +127,7 @@ class Scenario:
     ``g`` and whether members above the benchmark subtract."""
 
     horizon: int = 10
-    path: Path = "immediate"
+    path: ConvergencePath = "immediate"
     converge_years: int | None = None
     growth: float = 0.0
     negative: bool = False

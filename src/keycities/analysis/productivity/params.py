@@ -31,9 +31,9 @@ BASIS: Choice[Basis] = Choice(
     "totals: total GVA / total filled jobs (or hours), unsmoothed, as the issue defines it; "
     "smoothed: from ONS's smoothed ratios, like for like with the members' figures.")
 
-Path = Literal["immediate", "linear", "exponential"]
-PATH: Choice[Path] = Choice(Path, "convergence path",
+ConvergencePath = Literal["immediate", "linear", "exponential"]
+PATH: Choice[ConvergencePath] = Choice(ConvergencePath, "convergence path",
                             "Convergence: immediate, linear or exponential.")
 
 __all__ = ["BASIS", "BENCHMARK", "MEASURE", "PATH", "SENSITIVITY_BENCHMARKS", "Basis",
-           "Benchmark", "Measure", "Path"]
+           "Benchmark", "ConvergencePath", "Measure"]

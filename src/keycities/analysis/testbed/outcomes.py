@@ -38,29 +38,37 @@ class Outcome:
     denominator: str | None = None
     derived: bool = False
     scale: float = 1.0
+    short: str = ""
+    """A short label for lists and select boxes (default the label)."""
+
+    @property
+    def short_label(self) -> str:
+        """The short label, or the label."""
+        return self.short or self.label
 
 
 OUTCOMES: dict[str, Outcome] = {o.key: o for o in (
     Outcome("gva_per_filled_job", "gva_per_filled_job",
             "GVA per filled job (current prices, smoothed)", "£ per filled job", True, "ratio",
-            "filled_jobs"),
+            "filled_jobs", short="GVA per filled job"),
     Outcome("gva_per_hour_worked", "gva_per_hour_worked",
             "GVA per hour worked (current prices, smoothed)", "£ per hour", True, "ratio",
-            "hours_worked_weekly"),
+            "hours_worked_weekly", short="GVA per hour worked"),
     Outcome("filled_jobs", "filled_jobs", "Filled jobs (workplace)", "filled jobs", True,
-            "count"),
+            "count", short="Filled jobs"),
     Outcome("gva_current_prices", "gva_current_prices",
-            "GVA (balanced), current basic prices", "£ million", True, "count"),
+            "GVA (balanced), current basic prices", "£ million", True, "count", short="GVA"),
     Outcome("gva_per_head", "gva_current_prices",
             "GVA per head (balanced GVA / mid-year population)", "£ per person", True, "ratio",
-            "population", derived=True, scale=1e6),
+            "population", derived=True, scale=1e6, short="GVA per head"),
     Outcome("population", "population", "Population (mid-year estimate)", "persons", True,
-            "count"),
+            "count", short="Population"),
     Outcome("earnings_median_annual_residence_ft", "earnings_median_annual_residence_ft",
             "Median gross annual earnings, full-time, by residence (ASHE)", "£ per year", True,
-            "median"),
+            "median", short="Median earnings"),
     Outcome("house_price_median", "house_price_median",
-            "Median house price paid, year to September", "£", True, "median"),
+            "Median house price paid, year to September", "£", True, "median",
+            short="Median house price"),
 )}
 
 OUTCOME_HELP = "Annual outcome: " + ", ".join(OUTCOMES) + "."

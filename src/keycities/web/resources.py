@@ -1,18 +1,11 @@
-"""The web application: a FastAPI factory over a read-only evidence store.
+"""What one application keeps: the store, the geography, and the results slow to build.
 
-:func:`create_app` builds one application per :class:`~keycities.settings.Settings`
-(there is no module-level app or connection).  The application opens the store
-read-only on first use and keeps, per application, the connection and the
-tables that are slow to build (the place features behind peers and twinning, the
-claims audit, results already computed for the same parameters).
-
-Errors: every :class:`~keycities.errors.KeycitiesError` becomes JSON
-``{"error": message}`` (or an HTML page, for a page) with a 4xx status (403
-not allowed, 404 for unknown places and networks, 409 for an ambiguous place
-name, 429 for too many logins or a second job, 422 otherwise), except a store
-that is not built, a source that is unavailable or a full job queue, which are
-the server's state rather than the request's fault: 503.  FastAPI's own
-validation errors keep their 422.
+A :class:`Resources` belongs to one application (made by
+:func:`keycities.web.factory.create_app`; there is no module-level app or
+connection) or to one static export.  It opens the store read-only on first
+use and keeps the connection and the tables that are slow to build (the place
+features behind peers and twinning, the claims audit, results already
+computed for the same parameters), each a :class:`Memo`.
 """
 
 from __future__ import annotations
@@ -21,42 +14,40 @@ import datetime as dt
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 import pandas as pd
-from fastapi import FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-import keycities
 from keycities._util.plain import jsonable
+from keycities.analysis.claims.from_store import audit_from_store
+from keycities.analysis.headline.from_store import headline_from_store
+from keycities.analysis.places.from_store import place_features
+from keycities.analysis.places.params import default_contrast
+from keycities.analysis.testbed.from_store import outcome_panel
+from keycities.analysis.twinning.spec import GB, TwinSpec
+from keycities.analysis.twinning.twinning import inputs_from_features, twin
 from keycities.context import Context
-from keycities.errors import (
-    AmbiguousPlaceError,
-    KeycitiesError,
-    SourceUnavailableError,
-    StoreNotBuiltError,
-    UnknownPlaceError,
-)
+from keycities.errors import KeycitiesError, StoreNotBuiltError
+from keycities.geography.areas import COUNTRIES
 from keycities.network.register import BUILTIN, Network
+from keycities.present.payloads import headline_payload
 from keycities.settings import Settings
+from keycities.store.queries import area_series_from, boundaries
 from keycities.store.store import Store
-from keycities.web.cache import ResponseCache, ResponseStore, SecurityHeaders
-from keycities.web.jobs import Jobs
-from keycities.web.render import Renderer
+from keycities.web.cache import ResponseStore
+from keycities.web.jobs import WORKER, Jobs
+from keycities.web.maps import shapes_from_boundaries
+from keycities.web.render import SVG_WORKER, Renderer
 from keycities.workspace.db import Workspace
+from keycities.workspace.edits import edited, register_at
 
-DESCRIPTION = (
-    "Open evidence about networks of UK places (built first for the Key Cities). "
-    "Every figure comes from a release listed by `/api/releases`."
-)
+PLACE_VINTAGE = 2023
+"""Boundary vintage of place pages, peers and maps (the newest the store's features use)."""
+
+ENGLAND = COUNTRIES["E"][0]
+"""England's GSS code (its series is drawn beside a place's productivity)."""
 
 
 class UnknownNetworkError(KeycitiesError, LookupError):
@@ -213,8 +204,6 @@ class Resources:
     def network(self, network_id: str) -> Network:
         """A built-in network with its register as edited in the workspace (files on the
         server are not reachable from the web)."""
-        from keycities.workspace.edits import edited, register_at
-
         if network_id not in BUILTIN:
             raise UnknownNetworkError(network_id)
         shipped = self.context.network(network_id)
@@ -238,29 +227,20 @@ class Resources:
             return self.context.store.loaded_releases()
 
     def _features(self) -> Any:
-        from keycities.analysis.places.from_store import place_features
-
         with self.ready:
             return place_features(self.context.store, "lad")
 
     def _audit(self) -> dict[str, Any]:
-        from keycities.analysis.claims.from_store import audit_from_store
-
         with self.ready:
             return jsonable(audit_from_store(self.context.store).payload())
 
     def _headline(self, network_id: str, at: dt.date, year: int | None) -> dict[str, Any]:
-        from keycities.analysis.headline.from_store import headline_from_store
-        from keycities.cli.reporting import headline_payload
-
         net = self.network(network_id)
         with self.ready:
             result = headline_from_store(self.context.store, net, at=at, year=year)
         return jsonable(headline_payload(result))
 
     def _panel(self, outcome: str) -> Any:
-        from keycities.analysis.testbed.from_store import outcome_panel
-
         with self.ready:
             return outcome_panel(self.context.store, outcome)
 
@@ -269,21 +249,12 @@ class Resources:
         panel = self.panel(outcome)
         releases = list(panel.sources["release_id"].unique())
         with self.ready:
-            df = self.context.store.query(
-                "SELECT period AS year, value, release_id AS release FROM fact "
-                "WHERE area_code = 'E92000001' AND measure = ? AND release_id IN "
-                f"({', '.join('?' for _ in releases)}) ORDER BY period",
-                [panel.outcome, *releases])
+            df = area_series_from(self.context.store, ENGLAND, panel.outcome, releases)
         return df.drop_duplicates("year", keep="last").reset_index(drop=True)
 
     def _shapes(self) -> Any:
-        from keycities.web.maps import shapes_from_boundaries
-        from keycities.web.pages import PLACE_VINTAGE
-
         with self.ready:
-            rows = self.context.store.query(
-                "SELECT code, name, geojson, release_id FROM boundary "
-                "WHERE geography_vintage = ? ORDER BY code", [PLACE_VINTAGE])
+            rows = boundaries(self.context.store, PLACE_VINTAGE)
         if rows.empty:
             raise StoreNotBuiltError(f"The store has no {PLACE_VINTAGE} LAD boundaries: "
                                      "run `keycities build` with the boundary files.")
@@ -291,10 +262,6 @@ class Resources:
 
     def _lad_twins(self) -> dict[str, Any]:
         """Every GB LAD's suggested twin: bridge on the default contrast, >= 150 km apart."""
-        from keycities.analysis.places.params import default_contrast
-        from keycities.analysis.twinning.spec import GB, TwinSpec
-        from keycities.analysis.twinning.twinning import inputs_from_features, twin
-
         spec = TwinSpec(mode="bridge", contrast=tuple(default_contrast("lad")), min_km=150)
         result = twin(inputs_from_features(self.features(), countries=GB), spec)
         return {"pairs": result.pairs, "spec": "bridge twinning of all GB districts on "
@@ -313,137 +280,9 @@ class Resources:
 
     def close(self) -> None:
         """Close the store connection and stop the job pool and its worker process."""
-        from keycities.web.jobs import WORKER
-        from keycities.web.render import SVG_WORKER
-
         self.jobs.shutdown()
         WORKER.stop()
         SVG_WORKER.stop()
         self.workspace.close()
         with self.ready:
             self.context.close()
-
-
-def status_of(exc: KeycitiesError) -> int:
-    """The HTTP status of a user error (see the module docstring)."""
-    from keycities.web.jobs import JobsBusyError, OneJobAtATimeError
-    from keycities.workspace.accounts import TooManyAttemptsError
-
-    if isinstance(exc, StoreNotBuiltError | SourceUnavailableError | JobsBusyError):
-        return 503
-    if isinstance(exc, TooManyAttemptsError | OneJobAtATimeError):
-        return 429
-    if isinstance(exc, PermissionError):
-        return 403
-    if isinstance(exc, AmbiguousPlaceError):
-        return 409
-    if isinstance(exc, LookupError):
-        return 404
-    return 422
-
-
-def error_body(exc: KeycitiesError) -> dict[str, Any]:
-    """``{"error": message}``, plus the suggestions or candidates of a place query."""
-    body: dict[str, Any] = {"error": str(exc)}
-    if isinstance(exc, UnknownPlaceError):
-        body["suggestions"] = exc.suggestions
-    if isinstance(exc, AmbiguousPlaceError):
-        body["candidates"] = exc.candidates
-    return body
-
-
-def wants_html(request: Request) -> bool:
-    """True for a page request (not ``/api``, not ``?format=json``)."""
-    return not request.url.path.startswith("/api") and request.query_params.get(
-        "format", "html") == "html"
-
-
-def error_page(request: Request, body: dict[str, Any], status: int) -> HTMLResponse:
-    """A user error as an HTML page with the same message as the JSON."""
-    from keycities.web.pages import Page
-    from keycities.web.render import Links
-
-    titles = {403: "Not allowed", 404: "Not found", 409: "Which one?",
-              429: "Too many requests", 503: "Not available yet"}
-    page = Page(path=request.url.path.strip("/"), template="error.html",
-                title=titles.get(status, "That cannot be done"), data=body)
-    from keycities.web.views import page_html
-
-    res: Resources = request.app.state.resources
-    return HTMLResponse(page_html(res, page, Links(here=page.path)), status_code=status)
-
-
-async def _keycities_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, KeycitiesError)
-    if wants_html(request):
-        return error_page(request, error_body(exc), status_of(exc))
-    return JSONResponse(error_body(exc), status_code=status_of(exc))
-
-
-async def _validation_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
-    if wants_html(request):
-        parts = [f"{'.'.join(str(x) for x in e['loc'][1:])}: {e['msg']}" for e in exc.errors()]
-        return error_page(request, {"error": "Invalid parameters. " + "; ".join(parts)}, 422)
-    return await request_validation_exception_handler(request, exc)
-
-
-class DropEmptyQuery:
-    """Drop empty query parameters (``?min_km=``) that HTML forms send for blank fields,
-    so that a blank field means "default", as it does in the CLI."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("query_string"):
-            pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-            kept = [(k, v) for k, v in pairs if v != ""]
-            if len(kept) != len(pairs):
-                scope = {**scope, "query_string": urlencode(kept).encode("latin-1")}
-        await self.app(scope, receive, send)
-
-
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The keycities web application.
-
-    Parameters
-    ----------
-    settings
-        Where the store is (default: from the environment).  The store is
-        opened read-only on the first request that needs it.
-
-    Returns
-    -------
-    fastapi.FastAPI
-        The application; its JSON API is under ``/api`` and documented at
-        ``/openapi.json`` and ``/docs``.
-    """
-    from keycities.web.auth import router as auth_router
-    from keycities.web.routes import router
-    from keycities.web.views import router as pages
-
-    resources = Resources(settings or Settings())
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from keycities.web.render import SVG_WORKER
-
-        SVG_WORKER.start()
-        yield
-        resources.close()
-
-    app = FastAPI(title="keycities", version=keycities.__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
-    app.state.resources = resources
-    app.add_exception_handler(KeycitiesError, _keycities_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.include_router(router, prefix="/api")
-    app.include_router(pages)
-    app.mount("/static", StaticFiles(packages=[("keycities.web", "static")]), name="static")
-    app.include_router(auth_router)
-    app.add_middleware(ResponseCache, store=resources.responses,
-                       check=resources.follow_rebuild)
-    app.add_middleware(DropEmptyQuery)
-    app.add_middleware(SecurityHeaders)
-    return app

@@ -1,0 +1,105 @@
+"""What routes take: the application's resources and the parameters shared by routes.
+
+Each parameter is declared once, as an ``Annotated`` alias or a query model,
+with its bounds and its help text (shown in ``/openapi.json``), and used by
+the JSON API, the pages and the static export alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from keycities._util.plain import jsonable
+from keycities.analysis.places.params import PLACE_SET, PlaceSetName
+from keycities.analysis.productivity.params import (
+    BASIS,
+    BENCHMARK,
+    MEASURE,
+    PATH,
+    Basis,
+    Benchmark,
+    ConvergencePath,
+    Measure,
+)
+from keycities.analysis.twinning.spec import DIFFERENT, MAX_KM, MODE, Different, Mode
+from keycities.web.resources import Resources
+
+
+def resources_of(request: Request) -> Resources:
+    """The resources of the application serving ``request``."""
+    res: Resources = request.app.state.resources
+    return res
+
+
+Res = Annotated[Resources, Depends(resources_of)]
+NetworkPath = Annotated[str, Path(description="A built-in network id, e.g. 'key-cities'.",
+                                  max_length=100)]
+EARLIEST, LATEST = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
+"""The membership dates the web accepts (the CLI takes any)."""
+AtQuery = Annotated[dt.date | None, Query(
+    ge=EARLIEST, le=LATEST, description="Membership date, YYYY-MM-DD, 1990 to 2100 "
+    "(default today).")]
+YearQuery = Annotated[int | None, Query(
+    ge=1990, le=2100, description="Data year (default: the latest each figure has).")]
+PlacePath = Annotated[str, Path(description="A place name or GSS code.", max_length=200)]
+Format = Annotated[Literal["html", "json", "csv", "xlsx", "parquet"], Query(
+    description="html (default), json (the page's payload), or a table's download format "
+    "(with `table`).")]
+TableName = Annotated[str | None, Query(max_length=50, description="With a download format: "
+                                        "which of the page's tables.")]
+
+
+class TwinQuery(BaseModel):
+    """Twinning parameters (as ``keycities twin``)."""
+
+    places: PlaceSetName = Field(
+        "lad", description=f"{PLACE_SET.help} (postcode places run in the background: poll "
+        "`/api/jobs/{id}`).")
+    mode: Mode = Field("bridge", description=MODE.help)
+    contrast: str | None = Field(None, max_length=500, description="Features to contrast, "
+                                 "comma-separated (default leave_share,gva_per_job,earnings).")
+    similar: str | None = Field(None, max_length=500, description="Features to keep alike, "
+                                "comma-separated (default population).")
+    min_km: float | None = Field(None, ge=0, le=MAX_KM, description="Pairs at least this far "
+                                 "apart.")
+    max_km: float | None = Field(None, ge=0, le=MAX_KM, description="Pairs at most this far "
+                                 "apart.")
+    different: Different | None = Field(None, description=DIFFERENT.help)
+    network: str | None = Field(None, max_length=100, description="A built-in network whose "
+                                "members on `at` are paired.")
+    at: dt.date | None = Field(None, ge=EARLIEST, le=LATEST, description="Membership date, "
+                               "YYYY-MM-DD, 1990 to 2100 (default today).")
+    within: bool = Field(False, description="With `network`: pair members with each other "
+                         "(default: with non-members).")
+    uk: bool = Field(False, description="Include Northern Ireland (default GB).")
+
+
+class ProductivityQuery(BaseModel):
+    """Productivity-gap parameters (as ``keycities productivity``)."""
+
+    network: str = Field("key-cities", max_length=100, description="A built-in network id.")
+    at: dt.date | None = Field(None, ge=EARLIEST, le=LATEST, description="Membership date, "
+                               "YYYY-MM-DD, 1990 to 2100 (default today).")
+    year: int | None = Field(None, ge=1990, le=2100, description="Base year (default: the "
+                             "latest).")
+    measure: Measure = Field("job", description=MEASURE.help)
+    benchmark: Benchmark = Field("england", description=BENCHMARK.help)
+    benchmark_basis: Basis = Field("totals", description=BASIS.help)
+    region: str | None = Field(None, max_length=100, description="The region, with "
+                               "benchmark=region (e.g. 'North West').")
+    horizon: int = Field(10, ge=1, le=100, description="Years to add up.")
+    path: ConvergencePath = Field("immediate", description=PATH.help)
+    converge_years: int | None = Field(None, ge=1, le=100, description="Years to close the "
+                                       "gap (default the horizon).")
+    growth: float = Field(0.0, ge=-0.5, le=0.5, description="Yearly growth g, e.g. 0.02.")
+    negative: bool = Field(False, description="Members above the benchmark count negative "
+                           "(default zero).")
+
+
+def query_params(model: BaseModel) -> dict[str, Any]:
+    """A query model's values (defaults filled in), as plain data."""
+    return jsonable(model.model_dump())
