@@ -15,7 +15,7 @@ from keycities.cli.options import (
     err,
 )
 from keycities.context import parse_date
-from keycities.errors import KeycitiesError
+from keycities.export.params import PACK_PLACES
 
 user_app = typer.Typer(help="Accounts of the web app (until one exists, it is read-only).",
                        no_args_is_help=True)
@@ -92,7 +92,7 @@ def export_site_cmd(
     network: Annotated[str, typer.Option(help="Network of the home page (built-in id).")
                        ] = "key-cities",
     places: Annotated[str, typer.Option(
-        help="Place pages for 'all' districts, or only the network's 'members'.")] = "all",
+        help=PACK_PLACES.help)] = "all",
     force: Annotated[bool, typer.Option(help="Replace the folder if it exists.")] = False,
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="Pin the pack 'as published on' YYYY-MM-DD: the member register "
@@ -105,8 +105,7 @@ def export_site_cmd(
 
     from keycities.export.site import export_site
 
-    if places not in ("all", "members"):
-        raise KeycitiesError(f"--places must be all or members, not {places!r}.")
+    pages = PACK_PLACES.check(places, f"--places must be all or members, not {places!r}.")
     ctx = context(store, mirror)
     with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("Writing pages", total=None)
@@ -115,7 +114,7 @@ def export_site_cmd(
             bar.update(task, completed=done, total=total, description=f"Writing {path}")
 
         report = export_site(ctx.settings, folder, network=network,
-                             places=places,  # type: ignore[arg-type]
+                             places=pages,
                              force=force, progress=update,
                              as_of=None if as_of is None else parse_date(as_of))
     for s in report.skipped:

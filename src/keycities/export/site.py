@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from keycities.errors import KeycitiesError, StoreNotBuiltError
+from keycities.export.params import PackPlaces
 from keycities.present.tables import table_bytes
 from keycities.settings import Settings
 from keycities.store.queries import releases_in_force
@@ -74,7 +75,7 @@ def _write(path: Path, data: bytes | str) -> None:
 
 
 def export_site(settings: Settings, folder: Path, *, network: str = "key-cities",
-                places: Literal["all", "members"] = "all", force: bool = False,
+                places: PackPlaces = "all", force: bool = False,
                 as_of: dt.date | None = None,
                 progress: Progress | None = None) -> SiteReport:
     """Write the evidence pack to ``folder``.

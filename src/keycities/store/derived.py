@@ -1,7 +1,8 @@
 """Tables derived from package-shipped data: postcode profiles and split weights.
 
 * ``postcode_profile`` / ``oac_share`` from the ONS Postcode Directory and the
-  2011 OAC (:mod:`keycities.store.postcode_tables`);
+  2011 OAC (:mod:`keycities.store.postcode_tables`), and the postcode districts
+  and sectors (``postcode_place`` and its OAC shares and notes);
 * ``split_weight``: for each former LAD that is now part of a merged one, its
   number of postcodes (point-in-polygon against the generalised boundaries of
   2016 and 2021), the stated weight for apportioning a merged area's figure
@@ -55,13 +56,15 @@ def build_derived(store: Store, done: dict[str, tuple[str, str]], *, force: bool
     if force or not current:
         observer("postcodes: profiles from the ONS Postcode Directory and OAC 2011")
         t = time.perf_counter()
-        tables = postcode_tables.build_postcode_tables(keep_postcodes=True)
+        tables = postcode_tables.build_postcode_tables(keep_postcodes=True, with_places=True)
         postcodes = tables.pop("postcodes")
         n = store.replace_derived("postcode_profile", tables["postcode_profile"],
                                   [pc.ONSPD_RELEASE.id],
                                   releases=[(pc.ONSPD_RELEASE, "postcodes", pc.READER_VERSION)])
         store.replace_derived("oac_share", tables["oac_share"], [pc.OAC_RELEASE.id],
                               releases=[(pc.OAC_RELEASE, "postcodes", pc.READER_VERSION)])
+        for name in ("postcode_place", "postcode_place_oac", "postcode_place_note"):
+            store.replace_derived(name, tables[name], [pc.ONSPD_RELEASE.id, pc.OAC_RELEASE.id])
         out.append(Outcome("postcodes", pc.ONSPD_RELEASE, "loaded", rows=n,
                            seconds=time.perf_counter() - t))
     else:

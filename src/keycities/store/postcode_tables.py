@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from keycities.errors import KeycitiesError
 from keycities.sources.base import Release
+from keycities.sources.postcode_places import place_tables
 from keycities.sources.postcodes import (
     BRITISH_GRID,
     IRISH_GRID,
@@ -154,7 +155,8 @@ def _verified_tree_arrays(directory: Path | None) -> tuple[np.ndarray, np.ndarra
 
 def build_postcode_tables(*, parallel: bool = True, postcode_dir: Path | None = None,
                           oac_dir: Path | None = None,
-                          keep_postcodes: bool = False) -> dict[str, pd.DataFrame]:
+                          keep_postcodes: bool = False,
+                          with_places: bool = False) -> dict[str, pd.DataFrame]:
     """Rows for the ``postcode_profile`` and ``oac_share`` tables from the packages.
 
     The installed packages' data are first checked against the pinned
@@ -172,6 +174,10 @@ def build_postcode_tables(*, parallel: bool = True, postcode_dir: Path | None = 
     keep_postcodes
         Also return the postcode table itself under ``"postcodes"`` (the
         build reuses it for split weights instead of decoding it twice).
+    with_places
+        Also return the postcode districts and sectors (``postcode_place``,
+        ``postcode_place_oac`` and ``postcode_place_note`` rows, see
+        :func:`place_set_tables`).
 
     Returns
     -------
@@ -198,7 +204,30 @@ def build_postcode_tables(*, parallel: bool = True, postcode_dir: Path | None = 
     else:
         tree = _verified_tree_arrays(oac_dir)
         postcodes = load_postcodes(postcode_dir)
-    tables = postcode_profiles(postcodes, oac_frame(*tree), names=load_oac_names(oac_dir))
+    oac, names = oac_frame(*tree), load_oac_names(oac_dir)
+    tables = postcode_profiles(postcodes, oac, names=names)
+    if with_places:
+        tables |= place_set_tables(postcodes, oac, names)
     if keep_postcodes:
         tables["postcodes"] = postcodes
     return tables
+
+
+def place_set_tables(postcodes: pd.DataFrame, oac: pd.DataFrame,
+                     names: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Postcode districts and sectors as store rows: profile, OAC shares and notes.
+
+    See :func:`keycities.sources.postcode_places.place_tables`; the place and
+    note rows carry the postcode directory's release id, the OAC rows the
+    OAC's.
+    """
+    places, shares, notes = [], [], []
+    for level in ("district", "sector"):
+        p, o, n = place_tables(level, postcodes=postcodes, oac=oac, names=names)
+        places.append(p.assign(release_id=ONSPD_RELEASE.id))
+        shares.append(o)
+        notes.append(pd.DataFrame({"level": level, "position": range(len(n)), "note": n,
+                                   "release_id": ONSPD_RELEASE.id}))
+    return {"postcode_place": pd.concat(places, ignore_index=True),
+            "postcode_place_oac": pd.concat(shares, ignore_index=True),
+            "postcode_place_note": pd.concat(notes, ignore_index=True)}

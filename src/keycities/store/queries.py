@@ -207,6 +207,29 @@ def oac_shares(store: Store, level: str) -> pd.DataFrame:
                        "FROM oac_share WHERE level = ?", [level])
 
 
+def postcode_place_set(store: Store, level: str
+                       ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """(places, OAC shares, notes) of the postcode districts or sectors, by code.
+
+    Raises
+    ------
+    KeycitiesError
+        When the store has none (it predates them, or the build failed).
+    """
+    places = store.query("SELECT * EXCLUDE (release_id) FROM postcode_place WHERE level = ? "
+                         "ORDER BY code", [level])
+    if places.empty:
+        raise KeycitiesError(f"The store has no postcode {level}s: run `keycities build "
+                             "postcodes` (they are made from the package-shipped postcode "
+                             "directory).")
+    oac = store.query("SELECT * FROM postcode_place_oac WHERE level IN ('supergroup', 'group') "
+                      "AND code IN (SELECT code FROM postcode_place WHERE level = ?) "
+                      "ORDER BY code, level, oac_code", [level])
+    notes = store.query("SELECT note FROM postcode_place_note WHERE level = ? ORDER BY position",
+                        [level])
+    return places, oac, [str(n) for n in notes["note"]]
+
+
 def totals(store: Store, release_id: str, measures: Sequence[str]) -> dict[str, float]:
     """Sum of each measure over every area of a release (e.g. the UK's referendum votes)."""
     df = store.query(

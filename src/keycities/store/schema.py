@@ -20,6 +20,10 @@ alias
     alias, code
 boundary
     code, name, geojson (geometry as GeoJSON text, WGS84 lon/lat)
+postcode_place, postcode_place_oac, postcode_place_note
+    postcode districts and sectors (``level``) with their profile, OAC shares and
+    notes, derived from the package data at build time
+    (:mod:`keycities.sources.postcode_places`)
 indicator
     one row per indicator and release: label, unit, source, caveats
     (:data:`keycities.sources._indicator.META_COLUMNS`)
@@ -134,6 +138,42 @@ DDL: dict[str, str] = {
             oac_name VARCHAR NOT NULL,
             postcodes BIGINT NOT NULL,
             share DOUBLE NOT NULL,
+            release_id VARCHAR NOT NULL
+        )""",
+    "postcode_place": """
+        CREATE TABLE IF NOT EXISTS postcode_place (
+            code VARCHAR NOT NULL,
+            name VARCHAR NOT NULL,
+            level VARCHAR NOT NULL,
+            postcodes BIGINT NOT NULL,
+            postcodes_with_grid BIGINT NOT NULL,
+            easting DOUBLE,
+            northing DOUBLE,
+            grid VARCHAR,
+            lon DOUBLE,
+            lat DOUBLE,
+            main_lad VARCHAR,
+            main_lad_share DOUBLE,
+            lads BIGINT,
+            oac_matched BIGINT NOT NULL,
+            oac_coverage DOUBLE,
+            release_id VARCHAR NOT NULL
+        )""",
+    "postcode_place_oac": """
+        CREATE TABLE IF NOT EXISTS postcode_place_oac (
+            code VARCHAR NOT NULL,
+            level VARCHAR NOT NULL,
+            oac_code VARCHAR NOT NULL,
+            oac_name VARCHAR NOT NULL,
+            postcodes BIGINT NOT NULL,
+            share DOUBLE NOT NULL,
+            release_id VARCHAR NOT NULL
+        )""",
+    "postcode_place_note": """
+        CREATE TABLE IF NOT EXISTS postcode_place_note (
+            level VARCHAR NOT NULL,
+            position INTEGER NOT NULL,
+            note VARCHAR NOT NULL,
             release_id VARCHAR NOT NULL
         )""",
     "indicator": """

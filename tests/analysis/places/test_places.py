@@ -15,15 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from keycities.analysis.places.postcodes import (
-    OAC_COLUMNS,
-    PLACE_COLUMNS,
-    PlaceFileError,
-    PlaceSet,
-    postcode_places,
-)
+from keycities.analysis.places.postcodes import PlaceFileError, PlaceSet, postcode_places
 from keycities.errors import KeycitiesError
 from keycities.sources import postcodes as pcs
+from keycities.sources.postcode_places import OAC_COLUMNS, PLACE_COLUMNS
 
 NAN = float("nan")
 

@@ -35,11 +35,14 @@ from keycities.analysis.places.place_sets import (
     load_places_csv,
     postcode_features,
 )
-from keycities.analysis.places.postcodes import Level, postcode_places
+from keycities.analysis.places.postcodes import PlaceSet
 from keycities.errors import KeycitiesError
 from keycities.geography.areas import LAD_PREFIXES, areas_in_vintage
 from keycities.geography.mapping import ratio_to_vintage, to_vintage
 from keycities.geography.spatial import area_km2
+from keycities.sources.postcode_places import Level
+from keycities.sources.postcodes import OAC_RELEASE, ONSPD_RELEASE
+from keycities.store import queries
 from keycities.store.queries import (
     boundaries,
     choose_slice,
@@ -366,7 +369,14 @@ def place_features(store: Store | None, places: str | Path = "lad", *, vintage: 
     lad = lad_features_from_store(store, vintage=POSTCODE_VINTAGE,
                                   features=[*LENT_FEATURES, "oac"], impute=impute)
     level: Level = "district" if places == "district" else "sector"
-    return postcode_features(lad, postcode_places(level), impute=impute)
+    return postcode_features(lad, postcode_place_set(store, level), impute=impute)
+
+
+def postcode_place_set(store: Store, level: Level) -> PlaceSet:
+    """The postcode districts or sectors the store holds (built from the package data)."""
+    places, oac, notes = queries.postcode_place_set(store, level)
+    releases = (ONSPD_RELEASE.id, OAC_RELEASE.id)
+    return PlaceSet(level, places, oac, releases, notes)
 
 
 

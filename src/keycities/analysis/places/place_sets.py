@@ -36,11 +36,7 @@ import pandas as pd
 
 from keycities._util.numbers import NumberError, parse_number
 from keycities.analysis.places.features import FeatureTable, Impute, standardise
-from keycities.analysis.places.postcodes import (
-    CSV_REQUIRED,
-    PlaceFileError,
-    PlaceSet,
-)
+from keycities.analysis.places.postcodes import CSV_REQUIRED, PlaceFileError, PlaceSet
 from keycities.errors import KeycitiesError
 from keycities.network.loader import (
     by_line,
