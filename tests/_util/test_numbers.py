@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keycities._util.numbers import NumberError, iso_date, parse_number
+from keycities._util.numbers import NumberError, iso_date, parse_number, parse_percent
 
 PROPERTY = settings(max_examples=50, deadline=None, derandomize=True, database=None)
 
@@ -90,3 +91,17 @@ def test_every_front_end_refuses_a_compact_date(tmp_path: Path) -> None:
         load_network(path, resolver=None)  # type: ignore[arg-type]
     assert any(p.startswith("line 2:") and "'2020-W01-1' is not a date" in p
                for p in info.value.problems), info.value.problems
+
+
+@pytest.mark.parametrize(("text", "fraction"), [
+    ("2", 0.02), ("2%", 0.02), (" -0.5% ", -0.005), ("0", 0.0), ("10", 0.1), ("0.02%", 0.0002)])
+def test_percent_as_people_write_it(text: str, fraction: float) -> None:
+    assert parse_percent(text, low=-10, high=10) == pytest.approx(fraction)
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("0.02", "looks like a fraction: write 2 (or 2%) for 2% a year"),
+    ("-40", "is outside -10% to 10%"), ("40%", "is outside"), ("two", "is not a number")])
+def test_percent_refuses_what_is_likely_a_slip(text: str, says: str) -> None:
+    with pytest.raises(NumberError, match=re.escape(says)):
+        parse_percent(text, low=-10, high=10)

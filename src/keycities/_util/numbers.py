@@ -82,6 +82,37 @@ def _why_not(cell: str) -> str:
             "e.g. 1234.5 or 1.2e-3")
 
 
+def parse_percent(text: str, *, low: float, high: float) -> float:
+    """A percentage as a person writes it (``2``, ``2%``, ``-0.5%``), as a fraction.
+
+    A bare number is read as a percentage (``2`` is 2%).  A bare number
+    between -1 and 1 other than 0 (``0.02``) is refused, since it is most
+    likely a fraction meant as a percentage: write ``2`` for 2%, or ``0.02%``
+    if that is meant.
+
+    Parameters
+    ----------
+    text
+        What was typed.
+    low, high
+        The accepted range, in percent.
+
+    Raises
+    ------
+    NumberError
+        Saying why and what to write.
+    """
+    cell = text.strip()
+    marked = cell.endswith("%")
+    value = parse_number(cell[:-1] if marked else cell)
+    if not marked and value != 0 and abs(value) < 1:
+        raise NumberError(f"looks like a fraction: write {value * 100:g} (or {value * 100:g}%) "
+                          f"for {value * 100:g}% a year, or {cell}% if you mean {cell}%")
+    if not low <= value <= high:
+        raise NumberError(f"is outside {low:g}% to {high:g}%")
+    return value / 100
+
+
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 

@@ -6,9 +6,13 @@ from typing import Annotated
 
 import typer
 
+from keycities._util.numbers import NumberError, parse_percent
 from keycities.analysis.productivity.params import (
     BASIS,
     BENCHMARK,
+    DEFAULT_BASIS,
+    GROWTH_HELP,
+    GROWTH_PERCENT,
     MEASURE,
     PATH,
     SENSITIVITY_BENCHMARKS,
@@ -23,6 +27,7 @@ from keycities.cli.options import (
 )
 from keycities.cli.output import Format
 from keycities.context import parse_date
+from keycities.errors import KeycitiesError
 
 
 def headline_cmd(
@@ -68,7 +73,7 @@ def productivity_cmd(
     benchmark: Annotated[str, typer.Option(
         help=BENCHMARK.help)] = "england",
     benchmark_basis: Annotated[str, typer.Option(
-        help=BASIS.help)] = "totals",
+        help=BASIS.help)] = DEFAULT_BASIS,
     region: Annotated[str | None, typer.Option(
         help="The region, with --benchmark region (e.g. 'North West').")] = None,
     horizon: Annotated[int, typer.Option(help="Years to add up.")] = 10,
@@ -76,10 +81,7 @@ def productivity_cmd(
         help=PATH.help)] = "immediate",
     converge_years: Annotated[int | None, typer.Option(
         help="Years to close the gap (linear/exponential; default the horizon).")] = None,
-    growth: Annotated[float, typer.Option(
-        help="Yearly growth g, e.g. 0.02: the benchmark and the cash value of every gap grow "
-             "at g a year, so year t's uplift is multiplied by (1 + g)^t; the annual uplift "
-             "stays in base-year prices.")] = 0.0,
+    growth: Annotated[str, typer.Option(help=GROWTH_HELP)] = "0",
     negative: Annotated[bool, typer.Option(
         help="Members above the benchmark count negative (default: zero).")] = False,
     sensitivity: Annotated[bool, typer.Option(
@@ -96,11 +98,15 @@ def productivity_cmd(
     )
     from keycities.cli.reporting import print_productivity, print_sensitivity
 
+    try:
+        g = parse_percent(growth, low=GROWTH_PERCENT[0], high=GROWTH_PERCENT[1])
+    except NumberError as exc:
+        raise KeycitiesError(f"--growth {growth!r} {exc}.") from exc
     ctx = context(store, mirror)
     net, when = ctx.network(network), parse_date(at)
     if sensitivity:
         result = sensitivity_from_store(
-            ctx.store, net, at=when, year=year, converge_years=converge_years, growth=growth,
+            ctx.store, net, at=when, year=year, converge_years=converge_years, growth=g,
             negative=negative, region=region,
             benchmarks=(*SENSITIVITY_BENCHMARKS, *(("region",) if region else ())))
         result.notes.insert(0, "With --sensitivity the single-scenario options --measure, "
@@ -113,4 +119,4 @@ def productivity_cmd(
     print_productivity(productivity_from_store(
         ctx.store, net, at=when, year=year, measure=measure, benchmark=benchmark,
         region=region, benchmark_basis=benchmark_basis, horizon=horizon, path=path,
-        converge_years=converge_years, growth=growth, negative=negative), fmt)
+        converge_years=converge_years, growth=g, negative=negative), fmt)

@@ -10,7 +10,7 @@ import pandas as pd
 from rich.console import Console
 
 from keycities._util.plain import jsonable
-from keycities.analysis.claims.registry import Audit
+from keycities.analysis.claims.registry import VERDICTS, Audit
 from keycities.analysis.headline.core import Headline
 from keycities.analysis.places.peers import PeerResult
 from keycities.analysis.productivity.core import ProductivityResult, Sensitivity
@@ -83,7 +83,7 @@ def print_audit(audit: Audit, fmt: str) -> None:
         return
     counts = df["verdict"].value_counts().to_dict()
     title = ("Claims audit: " + ", ".join(f"{counts.get(v, 0)} {v}" for v in
-                                          ("reproduced", "differs", "cannot be checked")))
+                                          VERDICTS))
     notes = [f"{c}: {r}" for c, r in zip(df["claim"], df["reasons"], strict=True) if r]
     notes.append("`keycities claims audit --format markdown` writes the full report.")
     shown = df[["claim", "claimed", "ours", "verdict", "basis"]].rename(

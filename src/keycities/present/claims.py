@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from keycities.analysis.claims.registry import Audit, Finding, fmt
+from keycities.analysis.claims.registry import VERDICTS, Audit, Finding, fmt
 
 
 def audit_markdown(audit: Audit) -> str:
@@ -16,7 +16,7 @@ def audit_markdown(audit: Audit) -> str:
         "",
         f"{len(df)} claims from the Key Cities' documents, recomputed by keycities from "
         "official statistics: " + ", ".join(f"{counts.get(v, 0)} {v}" for v in
-                                           ("reproduced", "differs", "cannot be checked")) + ".",
+                                           VERDICTS) + ".",
         "",
         "| claim | document | claimed | ours (closest) | verdict |",
         "|---|---|---|---|---|",
@@ -35,7 +35,7 @@ def _finding_markdown(f: Finding) -> list[str]:
            f"> {c.wording}", "",
            f"*Document {f.document.id}, {f.document.title} ({f.document.date_basis}).*", "",
            f"- Claimed: **{fmt(c.value, c.unit)}** ({c.qualifier}, to the nearest "
-           f"{fmt(c.precision, c.unit)})"]
+           f"{fmt(c.precision, c.unit)}); read as {f.reading}"]
     if f.ours is not None:
         out.append(f"- Ours for the latest year the document could have used: "
                    f"{fmt(f.ours.value, c.unit)} — {f.ours.label}")

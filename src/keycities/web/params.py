@@ -18,6 +18,8 @@ from keycities.analysis.places.params import PLACE_SET, PlaceSetName
 from keycities.analysis.productivity.params import (
     BASIS,
     BENCHMARK,
+    DEFAULT_BASIS,
+    GROWTH_PERCENT,
     MEASURE,
     PATH,
     Basis,
@@ -88,14 +90,15 @@ class ProductivityQuery(BaseModel):
                              "latest).")
     measure: Measure = Field("job", description=MEASURE.help)
     benchmark: Benchmark = Field("england", description=BENCHMARK.help)
-    benchmark_basis: Basis = Field("totals", description=BASIS.help)
+    benchmark_basis: Basis = Field(DEFAULT_BASIS, description=BASIS.help)
     region: str | None = Field(None, max_length=100, description="The region, with "
                                "benchmark=region (e.g. 'North West').")
     horizon: int = Field(10, ge=1, le=100, description="Years to add up.")
     path: ConvergencePath = Field("immediate", description=PATH.help)
     converge_years: int | None = Field(None, ge=1, le=100, description="Years to close the "
                                        "gap (default the horizon).")
-    growth: float = Field(0.0, ge=-0.5, le=0.5, description="Yearly growth g, e.g. 0.02.")
+    growth: float = Field(0.0, ge=GROWTH_PERCENT[0], le=GROWTH_PERCENT[1],
+                          description="Yearly growth in % a year, e.g. 2 for 2%.")
     negative: bool = Field(False, description="Members above the benchmark count negative "
                            "(default zero).")
 

@@ -36,7 +36,7 @@ from markupsafe import Markup, escape
 
 from keycities._util.version import VERSION
 from keycities.analysis.places.params import PLACE_SET
-from keycities.analysis.productivity.params import BENCHMARK, MEASURE, PATH
+from keycities.analysis.productivity.params import BASIS, BENCHMARK, MEASURE, PATH
 from keycities.analysis.testbed.outcomes import OUTCOMES
 from keycities.analysis.twinning.spec import MODE
 from keycities.web.jobs import WorkerProcess
@@ -213,7 +213,7 @@ def chart_svg(spec: Mapping[str, Any]) -> Markup:
 
 #: The closed sets of options the pages offer, declared once in the analysis packages.
 CHOICES = {"benchmark": BENCHMARK, "measure": MEASURE, "path": PATH, "places": PLACE_SET,
-           "mode": MODE}
+           "mode": MODE, "basis": BASIS}
 
 
 @dataclass

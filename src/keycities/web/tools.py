@@ -71,6 +71,7 @@ def productivity_page(res: Resources, params: dict[str, Any]) -> Page:
     p = dict(params)
     net = res.network(p.pop("network", "key-cities") or "key-cities")
     at = p.pop("at", None)
+    p["growth"] = float(p.get("growth") or 0.0) / 100  # the page takes % a year
     result = res.run(productivity_from_store, res.store, net, at=parse_date(at), **p)
     pay: dict[str, Any] = result.payload()
     page = Page(path="productivity", template="productivity.html",

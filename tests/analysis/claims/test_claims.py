@@ -14,6 +14,7 @@ from keycities.analysis.claims.registry import (
     membership_hits,
     membership_reason,
     parse_claims,
+    reading,
     within,
 )
 from keycities.errors import KeycitiesError
@@ -28,7 +29,9 @@ def claim(value: float, qualifier: str = "exact", precision: float = 0.1,
 @pytest.mark.parametrize(("claimed", "ours", "qualifier", "precision", "ok"), [
     (5.5, 5.54, "exact", 0.1, True), (5.5, 5.56, "exact", 0.1, False),
     (5.5, 5.59, "over", 0.1, True), (5.5, 5.49, "over", 0.1, False),
-    (5.5, 5.60, "over", 0.1, False), (0.07, 0.0749, "around", 0.01, True),
+    # "over" is a lower bound (issue 15, point 5): 5.60 and 5.65 million are "over 5.5 million".
+    (5.5, 5.60, "over", 0.1, True), (5.5, 5.65, "over", 0.1, True),
+    (0.07, 0.0749, "around", 0.01, True),
     (0.07, 0.0751, "around", 0.01, False),
 ])
 def test_within_rounding(claimed: float, ours: float, qualifier: str, precision: float,
@@ -121,7 +124,7 @@ def test_audit_on_the_mirror(built_store: Path) -> None:
     with Store(built_store, read_only=True) as store:
         audit = audit_from_store(store)
     verdicts = {f.claim.id: f for f in audit.findings}
-    assert all(f.verdict in ("reproduced", "differs", "cannot be checked")
+    assert all(f.verdict in ("reproduced", "consistent", "differs", "cannot be checked")
                for f in audit.findings)
     assert all(f.reasons for f in audit.findings)
     assert verdicts["d002-uk-leave-share"].verdict == "reproduced"
@@ -143,6 +146,22 @@ def test_over_claims_prefer_a_figure_inside_the_tolerance() -> None:
     verdict, _, closest, reasons = judge(c, cands, reference_period=2017)
     assert verdict == "reproduced" and closest is not None and closest.value == 122_380
     assert "rounded down" in reasons[0]
+
+
+def test_over_claims_are_read_as_a_lower_bound_and_say_so() -> None:
+    # "Over 5.5 million" against 5.65m and "over £122.3bn" against £123.2bn were DIFFERS.
+    for value, ours, precision, unit in ((5_500_000, 5_650_000, 100_000, "persons"),
+                                         (122_300, 123_200, 100, "£ million")):
+        c = claim(value, qualifier="over", precision=precision, unit=unit)
+        verdict, _, closest, reasons = judge(c, [Candidate(ours, 2019, "a", "2019 (a)")],
+                                             reference_period=2019)
+        assert verdict == "consistent" and closest is not None and closest.value == ours
+        assert "read as a lower bound" in reasons[0] and "does not pin" in reasons[0]
+        assert reading(c).startswith("a lower bound")
+    below = claim(5_500_000, qualifier="over", precision=100_000)
+    assert judge(below, [Candidate(5_400_000, 2019, "a", "2019")],
+                 reference_period=2019)[0] == "differs"
+    assert reading(claim(5_500_000, precision=100_000)) == "a figure rounded to the nearest 100,000"
 
 
 def test_a_coarse_claim_says_it_cannot_date_its_data() -> None:

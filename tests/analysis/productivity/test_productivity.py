@@ -328,7 +328,7 @@ def _store_value(store: Any, release: str, measure: str, code: str, year: int) -
 
 
 @pytest.mark.mirror
-def test_england_default_benchmark_is_total_gva_over_total_jobs(built_store: Path,
+def test_england_benchmark_on_both_bases_and_the_default_is_like_for_like(built_store: Path,
                                                                mirror: Path) -> None:
     from keycities.analysis.productivity.from_store import productivity_from_store
     from keycities.network.register import builtin_network
@@ -343,11 +343,13 @@ def test_england_default_benchmark_is_total_gva_over_total_jobs(built_store: Pat
                              "E92000001", 2019)
         jobs = _store_value(store, "ons-productivity-itl-2024-06", "filled_jobs",
                             "E92000001", 2019)
-        res = productivity_from_store(store, net, at=at, year=2019)
-        smoothed = productivity_from_store(store, net, at=at, year=2019,
-                                           benchmark_basis="smoothed")
+        res = productivity_from_store(store, net, at=at, year=2019, benchmark_basis="totals")
+        # The headline compares like with like (issue 15, point 6): smoothed by default.
+        smoothed = productivity_from_store(store, net, at=at, year=2019)
     assert gva_m == 1_716_439.0 and round(jobs) == 29_014_719
-    assert res.benchmark.basis == "totals"
+    assert res.benchmark.basis == "totals" and smoothed.benchmark.basis == "smoothed"
+    assert smoothed.alternative["basis"] == "totals"
+    assert smoothed.alternative["annual_uplift"] == pytest.approx(res.annual_uplift)
     assert res.benchmark.value == pytest.approx(gva_m * 1e6 / jobs, rel=1e-6)  # £59,157.5
     assert smoothed.benchmark.value == pytest.approx(published_smoothed, abs=0.01)
     assert set(res.releases["id"]) == {"ons-productivity-la-2024-06",
@@ -476,7 +478,7 @@ def _cli(store: Path, *args: str) -> str:
 
 @pytest.mark.mirror
 def test_cli_table_has_a_total_row_and_no_codes(built_store: Path) -> None:
-    out = _cli(built_store)
+    out = _cli(built_store, "--benchmark-basis", "totals")
     table = out.split("•")[0]
     total = next(line for line in table.splitlines() if "Total" in line)
     assert "£30.13bn" in total and "£301.34bn" in total and "3,041,782" in total
@@ -486,7 +488,8 @@ def test_cli_table_has_a_total_row_and_no_codes(built_store: Path) -> None:
 
 @pytest.mark.mirror
 def test_cli_csv_ends_with_the_total_row(built_store: Path) -> None:
-    rows = list(csv.DictReader(io.StringIO(_cli(built_store, "--format", "csv"))))
+    rows = list(csv.DictReader(io.StringIO(_cli(built_store, "--format", "csv",
+                                                 "--benchmark-basis", "totals"))))
     assert len(rows) == 27 and [r["kind"] for r in rows].count("total") == 1
     assert rows[-1]["kind"] == "total" and rows[-1]["name"] == "Total"
     assert rows[-1]["annual_uplift"] == "30133663953"
@@ -507,3 +510,28 @@ def test_cli_sensitivity_says_what_it_varies(built_store: Path) -> None:
                                            r["horizon"]) == ("job", "england", "smoothed",
                                                              "immediate", 10))
     assert row["cumulative_bn"] == pytest.approx(276.885987268)  # full precision in JSON
+
+
+@pytest.mark.mirror
+def test_the_headline_compares_like_with_like_and_every_input_counts(built_store: Path) -> None:
+    """Issue 15, point 6: smoothed members against a smoothed benchmark by default, the
+    unsmoothed figure beside it with its reason; growth as people write it, bounded, and
+    an input that changes no figure says so."""
+    import json as _json
+
+    body = _json.loads(_cli(built_store, "--format", "json", "--growth", "2"))
+    assert body["benchmark"]["basis"] == "smoothed"
+    assert body["totals"]["annual_uplift_bn"] == pytest.approx(27.69, abs=0.01)
+    assert body["other_basis"]["basis"] == "totals"
+    assert body["other_basis"]["annual_uplift"] / 1e9 == pytest.approx(30.13, abs=0.01)
+    assert body["options"]["growth"] == pytest.approx(0.02)
+    assert any("Growth of 2% a year changes" in n for n in body["notes"])
+    assert any("unsmoothed total GVA" in n for n in body["notes"])  # the other basis' reason
+    from typer.testing import CliRunner
+
+    from keycities.cli import app
+
+    for typed, says in (("0.02", "looks like a fraction"), ("-40", "outside -10% to 10%")):
+        r = CliRunner().invoke(app, ["productivity", "--store", str(built_store), "--growth",
+                                     typed])
+        assert r.exit_code != 0 and says in str(r.exception)

@@ -91,7 +91,7 @@ def _add_implied_year_reasons(store: Store, findings: list[Finding]) -> None:
                 continue
             text = _implied_year(store, f_count, f_share, code)
             for f in (f_count, f_share):
-                if text and f.verdict == "differs":
+                if text and f.verdict in ("differs", "consistent"):
                     f.reasons.insert(1, text)
 
 
@@ -293,7 +293,7 @@ def _reference_uplift(store: Store, geo: GeographyTables, doc: Document, claim: 
     base = doc.date.year - METRICS["jobs"].lag
     try:
         res = productivity_from_store(store, builtin_network("key-cities"), at=REFERENCE_AT,
-                                      year=base, horizon=horizon)
+                                      year=base, horizon=horizon, benchmark_basis="totals")
     except NoDataError:
         return ""
     total = res.payload()["totals"]

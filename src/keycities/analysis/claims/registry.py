@@ -25,14 +25,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import pandas as pd
 import yaml
 
 from keycities.errors import KeycitiesError
 
-Verdict = Literal["reproduced", "differs", "cannot be checked"]
+Verdict = Literal["reproduced", "consistent", "differs", "cannot be checked"]
+"""``consistent``: a claim worded as a lower bound ("over X") that our figure exceeds
+by more than the claim's rounding (the wording holds; the exact figure is not implied)."""
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
 Qualifier = Literal["exact", "over", "around", "by-year"]
 
 
@@ -99,6 +102,22 @@ class Finding:
     def gap(self) -> float | None:
         """Our closest figure minus the claimed value."""
         return None if self.closest is None else self.closest.value - self.claim.value
+
+    @property
+    def reading(self) -> str:
+        """How the claim's wording was read when it was judged."""
+        return reading(self.claim)
+
+
+def reading(claim: Claim) -> str:
+    """The reading of a claim's wording that its verdict applies, in words."""
+    if claim.qualifier == "over":
+        return (f"a lower bound: 'over {fmt(claim.value, claim.unit)}' holds for any figure "
+                "above it")
+    step = fmt(claim.precision, claim.unit)
+    if claim.qualifier == "by-year":
+        return f"a cumulative total, rounded to the nearest {step}"
+    return f"a figure rounded to the nearest {step}"
 
 
 # ---------------------------------------------------------------------- metrics
@@ -196,13 +215,20 @@ def within(claimed: float, ours: float, qualifier: Qualifier, precision: float) 
 
     ``exact`` and ``around``: the claim is our figure rounded to ``precision``
     (``|ours - claimed| <= precision / 2``; "around" claims state a coarser
-    precision).  ``over``: the claim is our figure rounded *down*
-    (``claimed <= ours < claimed + precision``).  ``by-year`` (a cumulative
-    total up to a year) is judged like ``exact``.
+    precision).  ``over``: the wording is a lower bound, so any figure at or
+    above it is consistent (``ours >= claimed``); :func:`tight` says whether it
+    is also the figure rounded *down*.  ``by-year`` (a cumulative total up to a
+    year) is judged like ``exact``.
     """
     if qualifier == "over":
-        return claimed <= ours < claimed + precision
+        return ours >= claimed
     return abs(ours - claimed) <= precision / 2 + 1e-12
+
+
+def tight(claimed: float, ours: float, precision: float) -> bool:
+    """Whether a lower-bound claim is our figure rounded down (``claimed <= ours <
+    claimed + precision``): the claim then reproduces the figure, not only holds."""
+    return claimed <= ours < claimed + precision
 
 
 def judge(claim: Claim, candidates: list[Candidate], *, reference_period: int | None,
@@ -230,11 +256,17 @@ def judge(claim: Claim, candidates: list[Candidate], *, reference_period: int | 
     inside = [c for c in candidates
               if within(claim.value, c.value, claim.qualifier, claim.precision)]
     # The closest figure inside the tolerance wins: for "over" claims a figure just
-    # below the claimed value can be closer yet outside it.
+    # below the claimed value can be closer yet outside it.  A lower bound holds for
+    # the figure of the year the document most likely used, when that one is inside.
     closest = min(inside or candidates, key=lambda c: abs(c.value - claim.value))
+    if claim.qualifier == "over" and ours in inside and not tight(
+            claim.value, closest.value, claim.precision):
+        closest = ours
     if inside:
-        return "reproduced", ours, closest, reproduced_reasons(claim, candidates, inside,
-                                                               closest)
+        verdict: Verdict = "reproduced"
+        if claim.qualifier == "over" and not tight(claim.value, closest.value, claim.precision):
+            verdict = "consistent"
+        return verdict, ours, closest, reproduced_reasons(claim, candidates, inside, closest)
     periods = sorted({c.period for c in candidates if c.period is not None})
     span = f" ({periods[0]}–{periods[-1]})" if periods else ""
     reasons = [f"closest of {len(candidates)} years/releases searched{span}: {closest.label}"]
@@ -296,10 +328,18 @@ def membership_reason(hits: dict[str, dict[str, str]], claim_id: str) -> str:
 def reproduced_reasons(claim: Claim, candidates: list[Candidate], inside: list[Candidate],
                        closest: Candidate) -> list[str]:
     """Why a claim counts as reproduced, and how strongly."""
-    rule = ("rounded down" if claim.qualifier == "over" else "rounded")
-    out = [f"{closest.label} gives {fmt(closest.value, claim.unit)}, which {rule} to the "
-           f"nearest {fmt(claim.precision, claim.unit)} is the claimed "
-           f"{fmt(claim.value, claim.unit)}"]
+    ours, claimed, step = (fmt(closest.value, claim.unit), fmt(claim.value, claim.unit),
+                           fmt(claim.precision, claim.unit))
+    if claim.qualifier != "over":
+        out = [f"{closest.label} gives {ours}, which rounded to the nearest {step} is the "
+               f"claimed {claimed}"]
+    elif tight(claim.value, closest.value, claim.precision):
+        out = [f"read as a lower bound, 'over {claimed}' holds: {closest.label} gives {ours}, "
+               f"which rounded down to the nearest {step} is the claimed {claimed}"]
+    else:
+        out = [f"read as a lower bound, 'over {claimed}' holds: {closest.label} gives {ours}, "
+               f"above it by {fmt(closest.value - claim.value, claim.unit)} (more than the "
+               f"claim's {step} rounding, so the claim does not pin the figure down)"]
     if len(inside) == len(candidates) > 1:
         periods = sorted({c.period for c in candidates if c.period is not None})
         out.append(f"every year and release searched ({periods[0]}–{periods[-1]}) is within "
@@ -358,7 +398,7 @@ class Audit:
             "claim": f.claim.id, "document": f.claim.document, "wording": f.claim.wording,
             "claimed": fmt(f.claim.value, f.claim.unit),
             "ours": fmt(f.closest.value if f.closest else None, f.claim.unit),
-            "verdict": f.verdict,
+            "verdict": f.verdict, "reading": f.reading,
             "basis": f.closest.label if f.closest else "",
             "reasons": "; ".join(f.reasons + ([f.reference] if f.reference else [])),
         } for f in self.findings])
@@ -384,7 +424,7 @@ def _finding_payload(f: Finding) -> dict[str, Any]:
         "metric": f.claim.metric, "claimed": f.claim.value, "unit": f.claim.unit,
         "qualifier": f.claim.qualifier, "precision": f.claim.precision,
         "network": f.claim.network, "members_unknown": f.claim.members_unknown,
-        "verdict": f.verdict, "ours_at_reference_year": cand(f.ours),
+        "verdict": f.verdict, "reading": f.reading, "ours_at_reference_year": cand(f.ours),
         "closest": cand(f.closest), "gap": f.gap, "reasons": f.reasons,
         "reference": f.reference,
     }

@@ -62,6 +62,7 @@ from keycities._util.plain import jsonable
 from keycities.analysis.productivity.params import (
     BASIS,
     BENCHMARK,
+    GROWTH_PERCENT,
     PATH,
     SENSITIVITY_BENCHMARKS,
     ConvergencePath,
@@ -121,6 +122,19 @@ class Benchmark:
     basis: str = "given"
 
 
+def check_growth(growth: float) -> None:
+    """Raise a readable error unless yearly growth is within :data:`~.params.GROWTH_PERCENT`."""
+    low, high = GROWTH_PERCENT
+    if not (math.isfinite(growth) and low <= growth * 100 <= high):
+        raise KeycitiesError(f"Yearly growth must be between {low:g}% and {high:g}% a year "
+                             f"(got {growth * 100:g}%).")
+
+
+def growth_text(growth: float) -> str:
+    """Yearly growth in words: 'no growth' or 'growth 2% a year'."""
+    return "no growth" if growth == 0 else f"growth {growth * 100:.4g}% a year"
+
+
 @dataclass(frozen=True)
 class Scenario:
     """How the gap closes: horizon ``H``, path, years ``N`` (default ``H``), growth
@@ -138,9 +152,9 @@ class Scenario:
         return None if self.path == "immediate" else (self.converge_years or self.horizon)
 
     def describe(self) -> str:
-        """E.g. 'linear over 10 years, growth 0'."""
+        """E.g. 'linear over 10 years, growth 2% a year' or '..., no growth'."""
         how = self.path if self.n is None else f"{self.path} over {self.n} years"
-        return f"{how}, growth {self.growth:g}"
+        return f"{how}, {growth_text(self.growth)}"
 
 
 @dataclass

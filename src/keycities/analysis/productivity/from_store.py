@@ -29,6 +29,7 @@ from keycities.analysis.productivity.core import (
     Sensitivity,
     benchmark_codes,
     check_basis,
+    check_growth,
     implied_weeks,
     member_inputs,
     path_shares,
@@ -41,6 +42,7 @@ from keycities.analysis.productivity.notes import (
 )
 from keycities.analysis.productivity.params import (
     BASIS,
+    DEFAULT_BASIS,
     MEASURE,
     PATH,
     SENSITIVITY_BENCHMARKS,
@@ -65,7 +67,7 @@ GVA_PARTS = ("gva_per_filled_job_unsmoothed", "filled_jobs")
 def productivity_from_store(store: Store, network: Network, *, at: dt.date,
                             year: int | None = None, measure: str = "job",
                             benchmark: str = "england", region: str | None = None,
-                            benchmark_basis: str = "totals", horizon: int = 10,
+                            benchmark_basis: str = DEFAULT_BASIS, horizon: int = 10,
                             path: str = "immediate", converge_years: int | None = None,
                             growth: float = 0.0, negative: bool = False
                             ) -> ProductivityResult:
@@ -73,9 +75,10 @@ def productivity_from_store(store: Store, network: Network, *, at: dt.date,
 
     ``year`` is the data's base year (default the latest); ``measure`` 'job'
     (GVA per filled job) or 'hour' (GVA per hour worked); ``benchmark_basis``
-    'totals' (default: total GVA / total labour, unsmoothed, as the issue
-    defines it) or 'smoothed' (from the published smoothed ratios, like for
-    like with the members); the other options as in
+    'smoothed' (default: from the published smoothed ratios, like for like with
+    the members' smoothed figures) or 'totals' (total GVA / total labour,
+    unsmoothed); ``growth`` a yearly fraction within
+    :data:`~.params.GROWTH_PERCENT`; the other options as in
     :func:`~keycities.analysis.productivity.core.benchmark_from_rows` and
     :func:`~keycities.analysis.productivity.core.uplift`.  Members are those on
     ``at``, on that date's boundaries.
@@ -83,6 +86,7 @@ def productivity_from_store(store: Store, network: Network, *, at: dt.date,
     spec = _spec(measure)
     benchmark_codes(benchmark, region)
     check_basis(benchmark_basis)
+    check_growth(growth)
     sc = Scenario(horizon, PATH.check(path), converge_years, growth, negative)
     path_shares(sc)
     members, vm, geo = _network_inputs(store, network, at)

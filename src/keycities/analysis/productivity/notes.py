@@ -16,6 +16,7 @@ from keycities.analysis.productivity.core import (
     MeasureInputs,
     ProductivityResult,
     Scenario,
+    growth_text,
     pounds,
     uplift_from_inputs,
 )
@@ -47,9 +48,25 @@ def productivity_from_inputs(inputs: MeasureInputs, *, benchmark: str = "england
 
 
 def method_notes(res: ProductivityResult, inputs: MeasureInputs) -> list[str]:
-    """Human sentences: formula, benchmark and its basis, data caveats, members."""
+    """Human sentences: formula, benchmark and its basis, data caveats, members, and
+    which options leave the figures unchanged."""
     return [formula_note(res), benchmark_note(res, inputs), basis_note(res),
-            *_data_notes(res, inputs), *_member_notes(res)]
+            *_data_notes(res, inputs), *_member_notes(res), *input_notes(res)]
+
+
+def input_notes(res: ProductivityResult) -> list[str]:
+    """Options that do not change a figure, and why (so no input is silently ignored)."""
+    sc, out = res.scenario, []
+    if sc.growth:
+        out.append(f"Growth of {sc.growth * 100:.4g}% a year changes the year-by-year and "
+                   "cumulative uplift, not the annual uplift U, which is in base-year prices.")
+    if sc.path == "immediate" and sc.converge_years is not None:
+        out.append("Years to converge are not used on the immediate path (the gap closes at "
+                   "once): choose the linear or exponential path for them to count.")
+    if sc.negative and not (res.members["gap"] < 0).any():
+        out.append("No member is above the benchmark, so counting such members as negative "
+                   "changes nothing here.")
+    return out
 
 
 def benchmark_note(res: ProductivityResult, inputs: MeasureInputs) -> str:
@@ -69,13 +86,13 @@ def basis_note(res: ProductivityResult) -> str:
                 "published for districts)")
     if b.basis == "totals":
         text = (f"Basis: the benchmark is unsmoothed (total GVA / total {spec.labour_short}, "
-                f"as the issue defines it) while member figures are {smoothed}; a smoothed "
-                "series lags a rising trend, so an unsmoothed benchmark widens the gaps when "
-                "productivity is rising.")
+                f"as asked) while member figures are {smoothed}; a smoothed series lags a "
+                "rising trend, so an unsmoothed benchmark widens the gaps when productivity is "
+                "rising, which is why the default is the smoothed basis.")
     else:
-        text = (f"Basis: the benchmark is formed from smoothed ratios, like for like with "
-                f"the member figures ({smoothed}); the default is unsmoothed total GVA / "
-                f"total {spec.labour_short}.")
+        text = (f"Basis (the default): the benchmark is formed from smoothed ratios, like for "
+                f"like with the member figures ({smoothed}); unsmoothed total GVA / total "
+                f"{spec.labour_short} is shown beside it for comparison.")
     if alt.get("benchmark") is None:
         return text + f" The {alt.get('basis')} basis is unavailable: {alt.get('unavailable')}"
     diff = b.value / alt["benchmark"] - 1
@@ -147,7 +164,8 @@ def formula_note(res: ProductivityResult) -> str:
     clamp = "B − p_i" if sc.negative else "max(0, B − p_i)"
     return (f"Annual uplift U = Σ_i {clamp} × L_i, where p_i is member i's "
             f"{res.measure.label}, L_i its {res.measure.labour_label} and B the benchmark; "
-            f"year-t uplift = U × s(t) × (1 + g)^t with {path} and g = {sc.growth:g} "
+            f"year-t uplift = U × s(t) × (1 + g)^t with {path} and g = {sc.growth:g}, "
+            f"{growth_text(sc.growth)} "
             "(benchmark and cash gap grow at g); cumulative = Σ over t = 1.."
             f"{sc.horizon} of the year-t uplift.")
 
