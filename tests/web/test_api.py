@@ -143,14 +143,13 @@ def test_peers_match_the_analysis(client: TestClient, built_store: Path) -> None
 
 def test_twin_matches_the_analysis_and_has_geojson(client: TestClient,
                                                    built_store: Path) -> None:
-    from keycities.analysis.places.params import default_contrast
     from keycities.analysis.twinning.from_store import twin_from_store
-    from keycities.analysis.twinning.spec import TwinSpec
+    from keycities.analysis.twinning.spec import twin_spec
     from keycities.store.store import Store
 
     body = get(client, "/api/twin?mode=bridge&max_km=150&different=region")
-    spec = TwinSpec(mode="bridge", contrast=default_contrast("lad"), similar=(),
-                    max_km=150, different="region")
+    # The API's defaults are the CLI's: the one builder of the spec (issue 13).
+    spec = twin_spec(mode="bridge", max_km=150, different="region")
     with Store(built_store, read_only=True) as store:
         expected = twin_from_store(store, spec)
     assert body["certificate"]["objective"] == pytest.approx(expected.objective)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from keycities.analysis.places.params import PRESET
-from keycities.analysis.twinning.spec import DIFFERENT, MAX_KM, MODE
+from keycities.analysis.twinning.spec import BAND_SD, DIFFERENT, MAX_KM, MODE
 from keycities.cli.options import (
     AtOpt,
     FormatOpt,
@@ -77,7 +77,13 @@ def twin_cmd(
              "places).")] = None,
     similar: Annotated[str | None, typer.Option(
         help="Features to keep alike, comma-separated (default: population for lad; none "
-             "for postcode places).")] = None,
+             "for postcode places); in bridge mode pairs stay within --band of each.")] = None,
+    band: Annotated[float | None, typer.Option(
+        help=f"Pairs at most this many standard deviations apart on each --similar feature "
+             f"(default {BAND_SD:g}).", min=0)] = None,
+    keep_imputed: Annotated[bool, typer.Option(
+        help="Keep places whose contrast or similarity features have no published value "
+             "(imputed, flagged); by default they are left out.")] = False,
     min_km: Annotated[float | None, typer.Option(
         help="Pairs at least this far apart.", min=0, max=MAX_KM)] = None,
     max_km: Annotated[float | None, typer.Option(
@@ -119,7 +125,8 @@ def twin_cmd(
         within=within if network else None,
         fixed=[(code(a), code(b)) for a, b in _pairs(fixed, "--fixed")],
         forbidden=[(code(a), code(b)) for a, b in _pairs(forbid, "--forbid")],
-        leave_out=frozenset(code(q) for q in leave_out or []))
+        leave_out=frozenset(code(q) for q in leave_out or []), band=band,
+        keep_imputed=keep_imputed)
     with progress(f"Pairing the {places} places"):
         result = twin_from_store(None if is_csv(places) else ctx.store, spec, places=places,
                                  countries=None if uk else GB)

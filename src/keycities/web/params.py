@@ -27,7 +27,14 @@ from keycities.analysis.productivity.params import (
     ConvergencePath,
     Measure,
 )
-from keycities.analysis.twinning.spec import DIFFERENT, MAX_KM, MODE, Different, Mode
+from keycities.analysis.twinning.spec import (
+    BAND_SD,
+    DIFFERENT,
+    MAX_KM,
+    MODE,
+    Different,
+    Mode,
+)
 from keycities.web.resources import Resources
 
 
@@ -71,6 +78,11 @@ class TwinQuery(BaseModel):
     max_km: float | None = Field(None, ge=0, le=MAX_KM, description="Pairs at most this far "
                                  "apart.")
     different: Different | None = Field(None, description=DIFFERENT.help)
+    band: float | None = Field(None, gt=0, le=10, description="Pairs at most this many "
+                               f"standard deviations apart on each similar feature (default "
+                               f"{BAND_SD:g}).")
+    keep_imputed: bool = Field(False, description="Keep places whose features have no "
+                               "published value (imputed, flagged).")
     network: str | None = Field(None, max_length=100, description="A built-in network whose "
                                 "members on `at` are paired.")
     at: dt.date | None = Field(None, ge=EARLIEST, le=LATEST, description="Membership date, "

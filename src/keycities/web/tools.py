@@ -121,7 +121,8 @@ def _twin_spec(res: Resources, p: dict[str, Any]) -> tuple[TwinSpec, str]:
                          contrast=p.get("contrast") or None, similar=p.get("similar") or None,
                          min_km=p.get("min_km"), max_km=p.get("max_km"),
                          different=p.get("different"), members=members,
-                         within=bool(p.get("within")) if p.get("network") else None)
+                         within=bool(p.get("within")) if p.get("network") else None,
+                         band=p.get("band"), keep_imputed=bool(p.get("keep_imputed")))
     with web_wording():
         spec.check(offered_features(places, res.features().features))
     return spec, places

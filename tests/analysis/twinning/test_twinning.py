@@ -197,3 +197,54 @@ def test_key_cities_bridge_twins_150km(built_store: Path) -> None:
 def test_unknown_difference_rule() -> None:
     with pytest.raises(KeycitiesError, match="use region or nation"):
         twin(places(4), TwinSpec("bridge", contrast=("gva",), different="county"))  # type: ignore[arg-type]
+
+
+def test_bridge_honours_similar_as_a_band() -> None:
+    """Issue 15, points 9 and 14: bridge twinning paired a council of 275,000 with one of
+    8,600 and passing --similar changed nothing."""
+    p = places(4)
+    p.z.loc[:, "leave"] = [-2.0, -1.9, 1.9, 2.0]
+    p.z.loc[:, "size"] = [-2.0, 2.0, -2.0, 2.0]  # P00 ~ P02 and P01 ~ P03 in size
+    p.raw.loc[:, ["leave", "size"]] = p.z[["leave", "size"]]
+    free = twin(p, TwinSpec("bridge", contrast=("leave",)))
+    banded = twin(p, TwinSpec("bridge", contrast=("leave",), similar=("size",), band=1.0))
+    as_pairs = lambda r: {frozenset((a, b)) for a, b in zip(r.pairs["code_a"], r.pairs["code_b"],  # noqa: E731
+                                                             strict=True)}
+    assert frozenset(("P00", "P03")) in as_pairs(free)  # the most different, whatever the size
+    assert as_pairs(banded) == {frozenset(("P00", "P02")), frozenset(("P01", "P03"))}
+    assert any("more than 1 SD apart on size" in n for n in banded.notes)
+    assert all("alike on size" in w for w in banded.pairs["why"])
+
+
+def test_places_without_published_values_are_left_out_or_flagged() -> None:
+    p = places(5)
+    p.raw.loc[4, "gva"] = np.nan  # P04's gva would be imputed
+    res = twin(p, TwinSpec("bridge", contrast=("leave", "gva")))
+    assert "P04" not in set(res.pairs["code_a"]) | set(res.pairs["code_b"])
+    why = res.unpaired.set_index("code").loc["P04", "why"]
+    assert "no published value of gva" in why
+    kept = twin(p, TwinSpec("bridge", contrast=("leave", "gva"), keep_imputed=True))
+    flagged = kept.pairs[(kept.pairs["code_a"] == "P04") | (kept.pairs["code_b"] == "P04")]
+    assert len(flagged) == 1
+    assert "imputed" in flagged["why"].iloc[0] or "gva" not in flagged["why"].iloc[0]
+
+
+@pytest.mark.mirror
+def test_default_twins_are_of_comparable_size_and_rest_on_published_data(
+        built_store: Path) -> None:
+    """The default bridge twinning of councils (as `keycities twin`)."""
+    from keycities.analysis.twinning.from_store import twin_from_store
+    from keycities.analysis.twinning.spec import twin_spec
+    from keycities.store.store import Store
+
+    with Store(built_store, read_only=True) as store:
+        res = twin_from_store(store, twin_spec())
+        from keycities.analysis.places.from_store import lad_features_from_store
+
+        pop = lad_features_from_store(store, features=["population"]).values["population"]
+    ratio = [max(pop[a], pop[b]) / min(pop[a], pop[b])
+             for a, b in zip(res.pairs["code_a"], res.pairs["code_b"], strict=True)]
+    assert max(ratio) < 2.5  # 14 of 175 default pairs differed more than 5 times before
+    assert "E09000001" not in set(res.pairs["code_a"]) | set(res.pairs["code_b"])
+    assert not res.pairs["why"].str.contains("imputed").any()
+    assert any("at most a factor of" in n for n in res.notes)

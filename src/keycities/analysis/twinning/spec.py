@@ -32,6 +32,10 @@ NetworkRule = Literal["cross", "within"]
 GB = ("England", "Wales", "Scotland")
 """The countries twinned by default (Northern Ireland on request)."""
 
+BAND_SD = 1.0
+"""Default similarity band: pairs at most 1 standard deviation apart on each ``similar``
+feature (population is logged, so about a factor of 1.8 between the councils)."""
+
 MAX_KM = 2000.0
 """Largest distance bound the front ends accept (Great Britain is about 1,300 km end
 to end; the core takes any distance, for places of any extent)."""
@@ -52,6 +56,11 @@ class TwinSpec:
     fixed: tuple[tuple[str, str], ...] = ()
     forbidden: tuple[tuple[str, str], ...] = ()
     leave_out: frozenset[str] = frozenset()
+    band: float | None = None
+    """Pairs differ by at most this many standard deviations on each ``similar``
+    feature (every mode; in bridge mode it is how ``similar`` counts)."""
+    keep_imputed: bool = False
+    """Keep places whose contrast or similarity features are imputed (flagged)."""
 
     def check(self, features: Sequence[str]) -> None:
         """Raise a clear error for a spec that cannot be used with ``features``.
@@ -81,6 +90,9 @@ class TwinSpec:
         if self.different is not None and self.different not in DIFFERENT:
             raise ParameterError(Param("different"), f" {self.different!r}: use region or "
                                  "nation.")
+        if self.band is not None and not self.band > 0:
+            raise ParameterError(Param("band"), f" must be above 0 standard deviations "
+                                 f"(got {self.band:g}).")
         for name in ("min_km", "max_km"):
             km = getattr(self, name)
             if km is not None and not km >= 0:
@@ -99,13 +111,16 @@ def twin_spec(*, places: str = "lad", mode: str = "bridge", contrast: str | None
               max_km: float | None = None, different: str | None = None,
               members: frozenset[str] = frozenset(), within: bool | None = None,
               fixed: Sequence[tuple[str, str]] = (), forbidden: Sequence[tuple[str, str]] = (),
-              leave_out: frozenset[str] = frozenset()) -> TwinSpec:
+              leave_out: frozenset[str] = frozenset(), band: float | None = None,
+              keep_imputed: bool = False) -> TwinSpec:
     """The spec of a twinning request as a person writes it.
 
     ``contrast`` and ``similar`` are comma-separated feature names; left out,
     they default to the place set's (:func:`default_contrast`; ``population``
     for districts, nothing for postcode places).  Contrast features are not
-    used in bond mode, nor similarity features in bridge mode.  ``within``
+    used in bond mode; similarity features count in every mode: in bridge mode
+    as a band (pairs at most ``band`` standard deviations apart on each, default
+    :data:`BAND_SD`), in bond and mixed modes in the weights too.  ``within``
     (None: no network) pairs the network's ``members`` with each other
     (True) or with non-members (False).
 
@@ -123,7 +138,8 @@ def twin_spec(*, places: str = "lad", mode: str = "bridge", contrast: str | None
         ("population",) if places == "lad" else ())
     return TwinSpec(
         mode=MODE.check(mode), contrast=want_c if mode != "bond" else (),
-        similar=want_s if mode != "bridge" else (), min_km=min_km, max_km=max_km,
+        similar=want_s, band=band if band is not None or not want_s else BAND_SD,
+        keep_imputed=keep_imputed, min_km=min_km, max_km=max_km,
         different=None if different is None else DIFFERENT.check(different),
         network=members, network_rule=None if within is None else (
             "within" if within else "cross"),

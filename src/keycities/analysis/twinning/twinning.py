@@ -74,11 +74,13 @@ class Allowed:
 
 
 def allowed_pairs(codes: Sequence[str], km: np.ndarray, groups: Mapping[str, np.ndarray],
-                  spec: TwinSpec) -> Allowed:
+                  spec: TwinSpec, z: pd.DataFrame | None = None) -> Allowed:
     """Boolean n x n mask of pairs the constraints allow (no self-pairs).
 
     ``groups`` holds per-place labels used by ``spec.different`` ("region",
-    "nation").  Each rule's count of removed pairs is kept for explanations.
+    "nation"); ``z`` the standardised features the similarity band
+    (``spec.band`` on ``spec.similar``) is measured on.  Each rule's count of
+    removed pairs is kept for explanations.
     """
     n = len(codes)
     mask = ~np.eye(n, dtype=bool)
@@ -103,6 +105,11 @@ def allowed_pairs(codes: Sequence[str], km: np.ndarray, groups: Mapping[str, np.
             drop("both in or both outside the network", same)
         else:
             drop("not both in the network", ~(member[:, None] & member[None, :]))
+    if spec.band is not None and spec.similar and z is not None:
+        for f in spec.similar:
+            col = z[f].to_numpy(float)
+            drop(f"more than {spec.band:g} SD apart on {f}",
+                 np.abs(col[:, None] - col[None, :]) > spec.band)
     index = {c: i for i, c in enumerate(codes)}
     for a, b in spec.forbidden:
         if a in index and b in index:
@@ -152,7 +159,7 @@ def explain_pair(i: int, j: int, z: pd.DataFrame, raw: pd.DataFrame, spec: TwinS
     word = "alike on" if spec.mode == "bond" else "differ most on"
     parts = [f"{f} ({_v(raw.iloc[i][f])} vs {_v(raw.iloc[j][f])})" for f in order]
     text = f"{word} " + "; ".join(parts)
-    if spec.mode == "mixed":
+    if spec.mode != "bond" and spec.similar:
         alike = (z.iloc[i][list(spec.similar)] - z.iloc[j][list(spec.similar)]).abs()
         g = str(alike.idxmin())
         text += f"; alike on {g} ({_v(raw.iloc[i][g])} vs {_v(raw.iloc[j][g])})"
@@ -161,7 +168,7 @@ def explain_pair(i: int, j: int, z: pd.DataFrame, raw: pd.DataFrame, spec: TwinS
 
 def _v(x: Any) -> str:
     if isinstance(x, float) and np.isnan(x):
-        return "n/a, imputed"
+        return "no published value: imputed"
     if isinstance(x, float):
         return f"{x:.1%}" if 0 <= x <= 1 else f"{x:,.0f}" if abs(x) >= 100 else f"{x:.2f}"
     return str(x)
@@ -192,6 +199,8 @@ class PlaceInputs:
     groups: dict[str, np.ndarray]
     z: pd.DataFrame
     raw: pd.DataFrame
+    meta: pd.DataFrame | None = None
+    """The feature table's metadata (feature, transform, sd), for the notes."""
 
 
 def twin(places: PlaceInputs, spec: TwinSpec) -> TwinResult:
@@ -205,28 +214,75 @@ def twin(places: PlaceInputs, spec: TwinSpec) -> TwinResult:
     """
 
     spec.check(list(places.z.columns))
-    keep = [i for i, c in enumerate(places.codes) if c not in spec.leave_out]
+    lacking = {} if spec.keep_imputed else _imputed(places, spec)
+    keep = [i for i, c in enumerate(places.codes)
+            if c not in spec.leave_out and c not in lacking]
     p = _subset(places, keep)
     km = haversine_km(p.lat, p.lon)
-    allowed = allowed_pairs(p.codes, km, p.groups, spec)
+    allowed = allowed_pairs(p.codes, km, p.groups, spec, p.z)
     w = pair_weights(p.z, spec)
     weights = np.where(allowed.mask, w, -np.inf).astype(w.dtype, copy=False)
     fixed = _fixed_indices(p.codes, spec, allowed.mask)
     m = match(weights, fixed=fixed)
     pairs = _pairs_frame(p, m.pairs, w, km, spec)
-    unpaired = _unpaired_frame(p, m.unmatched, allowed)
-    notes = _notes(spec, allowed, len(p.codes), m)
+    unpaired = pd.concat([_unpaired_frame(p, m.unmatched, allowed),
+                          _left_out_frame(places, lacking)], ignore_index=True)
+    notes = _notes(spec, allowed, len(p.codes), m) + _band_notes(spec, places)
+    if lacking:
+        notes.append(f"{len(lacking)} place(s) left out: a contrast or similarity feature has no "
+                     "published value there and would be imputed, so a pair could rest on a "
+                     "guess (keep them, flagged, with keep_imputed): "
+                     + ", ".join(places.names[places.codes.index(c)] for c in lacking) + ".")
     lon = dict(zip(p.codes, p.lon.tolist(), strict=True))
     lat = dict(zip(p.codes, p.lat.tolist(), strict=True))
     return TwinResult(pairs, unpaired, m.objective, m.bound, m.method, m.seconds, notes,
                       pairs_geojson(pairs, lon, lat))
 
 
+def _imputed(places: PlaceInputs, spec: TwinSpec) -> dict[str, list[str]]:
+    """Places lacking a published value of a contrast or similarity feature."""
+    used = [f for f in (*spec.contrast, *spec.similar) if f in places.raw.columns]
+    gaps = places.raw[used].isna().to_numpy()
+    return {places.codes[int(i)]: [f for k, f in enumerate(used) if gaps[i, k]]
+            for i in np.flatnonzero(gaps.any(axis=1))}
+
+
+def _left_out_frame(places: PlaceInputs, lacking: Mapping[str, list[str]]) -> pd.DataFrame:
+    rows = [{"code": c, "name": places.names[places.codes.index(c)],
+             "why": f"no published value of {', '.join(fs)} (it would be imputed); keep it, "
+                    "flagged, with keep_imputed"} for c, fs in lacking.items()]
+    return pd.DataFrame(rows, columns=["code", "name", "why"])
+
+
+def _band_notes(spec: TwinSpec, places: PlaceInputs) -> list[str]:
+    if spec.band is None or not spec.similar:
+        return []
+    out = []
+    for f in spec.similar:
+        sd = _log_sd(places, f)
+        factor = (f" (logged, so at most a factor of {np.exp(spec.band * sd):.1f} apart)"
+                  if sd is not None else "")
+        out.append(f"Pairs alike on {f}: standardised values at most {spec.band:g} SD "
+                   f"apart{factor}.")
+    return out
+
+
+def _log_sd(places: PlaceInputs, feature: str) -> float | None:
+    """The standard deviation of ln(feature) when the feature was logged, else None."""
+    meta = places.meta
+    if meta is None or "feature" not in meta or feature not in set(meta["feature"]):
+        return None
+    rows = meta[meta["feature"] == feature]
+    if rows.empty or str(rows["transform"].iloc[0]) != "log":
+        return None
+    return float(rows["sd"].iloc[0])
+
+
 def _subset(p: PlaceInputs, keep: list[int]) -> PlaceInputs:
     return PlaceInputs([p.codes[i] for i in keep], [p.names[i] for i in keep], p.lat[keep],
                        p.lon[keep], {k: v[keep] for k, v in p.groups.items()},
                        p.z.iloc[keep].reset_index(drop=True),
-                       p.raw.iloc[keep].reset_index(drop=True))
+                       p.raw.iloc[keep].reset_index(drop=True), p.meta)
 
 
 def _fixed_indices(codes: list[str], spec: TwinSpec,
@@ -309,6 +365,7 @@ def inputs_from_features(table: FeatureTable, *, countries: Collection[str] | No
         codes, [table.names.get(c, c) for c in codes],
         cent.loc[codes, "lat"].to_numpy(float), cent.loc[codes, "lon"].to_numpy(float),
         {"region": regions.to_numpy(str), "nation": nations.to_numpy(str)},
-        z.reset_index(drop=True), table.values.reindex(codes).reset_index(drop=True))
+        z.reset_index(drop=True), table.values.reindex(codes).reset_index(drop=True),
+        table.meta)
 
 
