@@ -17,6 +17,11 @@ from keycities.cli.options import (
 from keycities.cli.output import Format, print_frame
 from keycities.context import parse_date
 
+PLAIN_MEMBER_COLUMNS = {"as_published": "as published", "joined": "joined (documented)",
+                        "member_by": "member by", "joined_basis": "what the dates rest on",
+                        "left_basis": "why it left"}
+"""Column heads a person reads in a table (JSON and CSV keep the field names)."""
+
 app = typer.Typer(help="Network membership: who belonged, and when.",
                   no_args_is_help=True)
 
@@ -36,7 +41,10 @@ def network_show(
     when = parse_date(at)
     lads = ctx.geography[0].set_index("code")["name"].to_dict()
     members, payload = members_payload(net, when, lads)
-    print_frame(members[["code", "name", "as_published", "joined", "left"]], fmt,
+    shown = members[["code", "name", "as_published", "joined", "member_by", "left"]]
+    if fmt is Format.table:
+        shown = shown.rename(columns=PLAIN_MEMBER_COLUMNS)
+    print_frame(shown, fmt,
                 title=f"{net.name} on {when}: {len(members)} members", notes=payload["notes"],
                 payload=payload)
 
@@ -48,5 +56,7 @@ def network_history(
 ) -> None:
     """Every membership with its join and leave dates and their bases."""
     ctx = context(store, mirror)
-    df = ctx.network(network).memberships_frame().sort_values(["joined", "as_published"])
+    df = ctx.network(network).memberships_frame().sort_values(["member_by", "as_published"])
+    if fmt is Format.table:
+        df = df.rename(columns=PLAIN_MEMBER_COLUMNS)
     print_frame(df.reset_index(drop=True), fmt, title="Membership history")

@@ -25,6 +25,10 @@ from keycities.errors import KeycitiesError
 BUILTIN = ("key-cities",)
 
 
+LISTED = "listed as a member in document"
+"""How a membership's basis starts when its date is that of the first list naming it."""
+
+
 @dataclass(frozen=True)
 class Membership:
     """One council's membership of a network."""
@@ -40,6 +44,21 @@ class Membership:
         """True when the council was a member on ``at`` (joined <= at < left)."""
         started = self.joined is None or self.joined <= at
         return started and (self.left is None or at < self.left)
+
+    @property
+    def joined_known(self) -> bool:
+        """Whether ``joined`` is a documented join date, not just the date of the first
+        list that names the council (which it is counted from)."""
+        return self.joined is not None and not self.joined_basis.startswith(LISTED)
+
+    @property
+    def joined_text(self) -> str:
+        """What is known of when the council joined, in words."""
+        if self.joined_known:
+            return f"joined {self.joined}"
+        if self.joined is None:
+            return "joined before the first documented list"
+        return f"member by {self.joined} at the latest ({self.joined_basis})"
 
 
 @dataclass(frozen=True)
@@ -91,9 +110,8 @@ class Network:
                 f"The earliest list is in force from {min(s.in_force for s in self.snapshots)}."
                 + (f" Documents say: {said}" if said else "")
             )
-        rows = [vars(m) for m in self.memberships if m.active(at)]
-        cols = ["code", "as_published", "joined", "left", "joined_basis", "left_basis"]
-        df = pd.DataFrame(rows, columns=cols)
+        rows = [_row(m) for m in self.memberships if m.active(at)]
+        df = pd.DataFrame(rows, columns=list(MEMBERSHIP_COLUMNS))
         snap = self.snapshot_at(at)
         if snap is not None and snap.names:
             # Each list's own wording: the 2021 brochure says "BCP", the 2024 page
@@ -109,8 +127,22 @@ class Network:
         return max(earlier, key=lambda s: s.in_force) if earlier else None
 
     def memberships_frame(self) -> pd.DataFrame:
-        """Every membership with its dates, as a table."""
-        return pd.DataFrame([vars(m) for m in self.memberships])
+        """Every membership with its dates, as a table (:data:`MEMBERSHIP_COLUMNS`)."""
+        return pd.DataFrame([_row(m) for m in self.memberships],
+                            columns=list(MEMBERSHIP_COLUMNS))
+
+
+MEMBERSHIP_COLUMNS = ("code", "as_published", "joined", "member_by", "left", "joined_basis",
+                      "left_basis")
+"""A membership as a table row: ``joined`` is a documented join date or empty;
+``member_by`` the date it is counted from (the join date, or the date of the first
+list that names it); the bases say which."""
+
+
+def _row(m: Membership) -> dict[str, Any]:
+    return {"code": m.code, "as_published": m.as_published,
+            "joined": m.joined if m.joined_known else None, "member_by": m.joined,
+            "left": m.left, "joined_basis": m.joined_basis, "left_basis": m.left_basis}
 
 
 # ----------------------------------------------------------------- built-in networks
@@ -159,9 +191,13 @@ def _membership_from_snapshots(code: str, entry: dict[str, Any],
                                snaps: list[Snapshot]) -> Membership:
     on = [i for i, s in enumerate(snaps) if code in s.codes]
     first = snaps[on[0]]
-    joined_basis = f"first listed in document {first.document} (in force {first.in_force})"
+    joined_basis = f"{LISTED} {first.document}, {first.title}, in force from {first.in_force}"
     if on[0] == 0:
-        joined_basis += "; earlier membership is not documented here"
+        joined_basis += "; earlier membership is not documented"
+    else:
+        before = snaps[on[0] - 1]
+        joined_basis += (f"; not in document {before.document}'s list (in force from "
+                         f"{before.in_force}), so it joined between those dates")
     after = [s for s in snaps[on[0] + 1:] if code not in s.codes]
     left: dt.date | None = None
     left_basis = ""

@@ -50,13 +50,14 @@ def network_page(res: Resources, network_id: str, at: dt.date | None = None) -> 
                      "unavailable": f.get("unavailable")})
     figures = pd.DataFrame(rows)
     hist = net.memberships_frame()
-    years = range(min((d.year for d in hist["joined"].dropna()), default=when.year),
+    years = range(min((d.year for d in hist["member_by"].dropna()), default=when.year),
                   when.year + 1)
     counts = pd.DataFrame([{"year": y, "series": "members on 1 January",
                             "value": float(len(net.members_at(dt.date(y, 1, 1))))}
                            for y in years])
     history = hist.assign(name=[names.get(c, "") for c in hist["code"]])[
-        ["code", "name", "as_published", "joined", "left", "joined_basis", "left_basis"]]
+        ["code", "name", "as_published", "joined", "member_by", "left", "joined_basis",
+         "left_basis"]]
     page = Page(path=f"network/{network_id}", template="network.html",
                 title=f"{net.name} on {when:%-d %B %Y}", query={"at": at},
                 data={"network": network_id, "name": net.name, "at": when.isoformat(),

@@ -274,7 +274,9 @@ class Resources:
             net = self.network(nid)
             for m in net.memberships:
                 if m.code == code:
-                    out.append({"network": nid, "name": net.name, "joined": m.joined,
+                    out.append({"network": nid, "name": net.name,
+                                "joined": m.joined if m.joined_known else None,
+                                "member_by": m.joined, "joined_text": m.joined_text,
                                 "left": m.left, "as_published": m.as_published})
         return jsonable(out)
 

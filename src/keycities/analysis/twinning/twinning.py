@@ -131,8 +131,9 @@ class TwinResult:
 
     @property
     def gap(self) -> float:
-        """Proven distance from optimal (bound - objective)."""
-        return self.bound - self.objective
+        """Proven distance from optimal (bound - objective); 0 within floating-point
+        noise (1e-9 of the bound)."""
+        return certified_gap(self.objective, self.bound)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per pair."""
@@ -148,6 +149,12 @@ class TwinResult:
                             "seconds": self.seconds},
             "notes": self.notes,
         })
+
+
+def certified_gap(objective: float, bound: float) -> float:
+    """bound - objective, with floating-point noise (within 1e-9 of the bound) as 0."""
+    gap = bound - objective
+    return 0.0 if gap <= 1e-9 * max(1.0, abs(bound)) else gap
 
 
 def explain_pair(i: int, j: int, z: pd.DataFrame, raw: pd.DataFrame, spec: TwinSpec,
@@ -337,9 +344,9 @@ def _notes(spec: TwinSpec, allowed: Allowed, n: int, m: Any) -> list[str]:
                "mixed": "w = d_C + (D_S − d_S)"}[spec.mode]
     notes = [f"{spec.mode}: maximum-weight matching of {n} places with {formula}.",
              f"Certificate: objective {m.objective:.6f}, upper bound {m.bound:.6f}, gap "
-             f"{max(0.0, m.bound - m.objective):.2e} ({m.method}, {m.seconds * 1000:.0f} ms)"
-             + (": proven optimal." if m.bound - m.objective <= 1e-9 * max(1.0, m.bound)
-                else ".")]
+             f"{certified_gap(m.objective, m.bound):.2e} ({m.method}, "
+             f"{m.seconds * 1000:.0f} ms)"
+             + (": proven optimal." if certified_gap(m.objective, m.bound) == 0 else ".")]
     removed = [f"{v:,} pairs {k}" for k, v in allowed.reasons.items() if v]
     if removed:
         notes.append("Constraints removed " + "; ".join(removed) + ".")
