@@ -10,7 +10,7 @@ import pytest
 
 from keycities.errors import KeycitiesError, RegisterError, UnknownPlaceError
 from keycities.network.loader import load_network
-from keycities.network.register import builtin_network
+from keycities.network.register import Membership, builtin_network
 
 
 def test_key_cities_2021_has_the_25_brochure_members() -> None:
@@ -121,3 +121,23 @@ def test_csv_without_place_header(tmp_path: Path) -> None:
     p.write_text("name\nHull\n")
     with pytest.raises(RegisterError, match="line 1: header must include 'place'"):
         load_network(p, FakeResolver())
+
+
+def test_join_dates_say_what_is_known() -> None:
+    """Issue 15, point 3: every member 'joined 2021-01-01', the date of the first list held."""
+    net = builtin_network("key-cities")
+    bath = next(m for m in net.memberships if m.code == "E06000022")
+    colchester = next(m for m in net.memberships if m.code == "E07000071")
+    assert not bath.joined_known and bath.joined == dt.date(2021, 1, 1)  # counted from
+    assert bath.joined_text.startswith("member by 2021-01-01 at the latest (listed as a member "
+                                       "in document 004")
+    assert "joined between those dates" in colchester.joined_basis
+    row = net.members_at(dt.date(2024, 6, 1)).set_index("code").loc["E06000022"]
+    assert row["joined"] is None and row["member_by"] == dt.date(2021, 1, 1)
+    history = net.memberships_frame()
+    assert history["joined"].isna().all() and history["member_by"].notna().all()
+
+
+def test_a_documented_join_date_is_shown_as_one() -> None:
+    m = Membership("E08000024", "Sunderland", dt.date(2019, 4, 1), None, "council minute")
+    assert m.joined_known and m.joined_text == "joined 2019-04-01"
