@@ -36,6 +36,18 @@ class AmbiguousPlaceError(KeycitiesError, LookupError):
         )
 
 
+class SharedNameError(UnknownPlaceError):
+    """A short name that begins the names of several places ("Newcastle", "Kingston"):
+    no place is chosen; ``suggestions`` lists them."""
+
+    def __init__(self, query: str, candidates: list[str]) -> None:
+        self.query = query
+        self.suggestions = candidates
+        KeycitiesError.__init__(
+            self, f"{query!r} is ambiguous; it could be: {'; '.join(candidates)}. "
+            "Give a GSS code or a fuller name.")
+
+
 class SourceUnavailableError(KeycitiesError):
     """An official file that is neither cached, in the mirror, nor downloadable."""
 

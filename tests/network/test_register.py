@@ -141,3 +141,29 @@ def test_join_dates_say_what_is_known() -> None:
 def test_a_documented_join_date_is_shown_as_one() -> None:
     m = Membership("E08000024", "Sunderland", dt.date(2019, 4, 1), None, "council minute")
     assert m.joined_known and m.joined_text == "joined 2019-04-01"
+
+
+def _package_resolver() -> object:
+    from keycities.geography.names import PlaceResolver
+
+    return PlaceResolver.from_package()
+
+
+def test_network_files_follow_one_rule_for_names_codes_and_abolished_councils(
+        tmp_path: Path) -> None:
+    """Issue 15, point 15: codes shown as names; 'Newcastle' resolved silently while
+    'Kingston' was refused; abolished councils loaded without dates, refused with them."""
+    resolver = _package_resolver()
+    ok = tmp_path / "ok.csv"
+    ok.write_text("place,joined,left\nE08000024,,\nCarlisle,2015-01-01,2023-04-01\n")
+    net = load_network(ok, resolver)  # type: ignore[arg-type]
+    assert [m.as_published for m in net.memberships] == ["Sunderland", "Carlisle"]
+    for rows, says in (("Carlisle\n", "does not exist on today (no `left` date is given)"),
+                       ("Carlisle,,2024-01-01\n", "does not exist on its last day as a member"),
+                       ("Newcastle\n", "'Newcastle' is ambiguous"),
+                       ("Kingston\n", "'Kingston' is ambiguous")):
+        bad = tmp_path / "bad.csv"
+        bad.write_text("place,joined,left\n" + rows if "," in rows else "place\n" + rows)
+        with pytest.raises(RegisterError) as info:
+            load_network(bad, resolver)  # type: ignore[arg-type]
+        assert any(says in p for p in info.value.problems), info.value.problems

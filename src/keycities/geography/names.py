@@ -30,7 +30,7 @@ from typing import Literal
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from keycities.errors import AmbiguousPlaceError, UnknownPlaceError
+from keycities.errors import AmbiguousPlaceError, SharedNameError, UnknownPlaceError
 from keycities.geography.areas import (
     areas_from_package,
     lad_changes,
@@ -182,6 +182,8 @@ class PlaceResolver:
             self._add("alias", normalise(alias), code)
         self._choices = sorted(set(self._index[("name", False)])
                                | set(self._index[("alias", False)]))
+        self._curated_keys = ({normalise(a) for a in package_aliases()["alias"]}
+                              if include_package_aliases else set())
 
     @classmethod
     def from_package(cls) -> PlaceResolver:
@@ -239,10 +241,31 @@ class PlaceResolver:
                 raise UnknownPlaceError(query, [self._label(c) for c, _, _ in close])
             return self._choose(query, {code}, "code", "", vintage)
         key = normalise(text)
+        starting = self._names_starting(key)
         for kind, loose, form, codes in self._matches(key):
+            if kind == "alias" and len(starting - codes) >= 1 and not self._curated(key):
+                # "Newcastle" names Newcastle upon Tyne and Newcastle-under-Lyme alike.
+                raise self._ambiguous(query, starting | codes)
             note = self._match_note(kind, loose, form, codes)
             return self._choose(query, codes, kind, note, vintage)
+        if len(starting) > 1:  # "Kingston": Kingston upon Hull or Kingston upon Thames
+            raise self._ambiguous(query, starting)
         raise UnknownPlaceError(query, self._suggest(key))
+
+    def _names_starting(self, key: str) -> set[str]:
+        """Codes of places whose official name begins with the words of ``key``."""
+        if not key:
+            return set()
+        return {c for name, codes in self._index[("name", False)].items()
+                if name != key and re.match(re.escape(key) + r"\b", name) for c in codes}
+
+    def _curated(self, key: str) -> bool:
+        """Whether ``key`` is one of the project's own aliases ("Hull", "Stoke")."""
+        return key in self._curated_keys
+
+    def _ambiguous(self, query: str, codes: set[str]) -> SharedNameError:
+        return SharedNameError(query, [f"{self._lads.at[c, 'name']!s} ({c})"
+                                       for c in sorted(codes, key=self._label)])
 
     def resolve_many(self, queries: Iterable[str], *,
                      vintage: int | None = None) -> list[Place]:

@@ -34,7 +34,7 @@ import yaml
 
 from keycities._util.numbers import iso_date
 from keycities.errors import KeycitiesError, RegisterError
-from keycities.geography.vintage import vintage_of_date
+from keycities.geography.vintage import FIRST_VINTAGE, LAST_VINTAGE, vintage_of_date
 from keycities.network.register import Membership, Network, builtin_network
 
 KNOWN_KEYS = ("place", "joined", "left", "note")
@@ -478,15 +478,45 @@ def _validate(rows: list[_Row], resolver: Resolver) -> tuple[list[Membership], l
             problems.append(f"line {row.at('left')}: left {left} is not after joined {joined}")
         if len(problems) > n:
             continue
-        vintage = vintage_of_date(joined.year, joined.month) if joined else None
         try:
-            found = resolver.resolve(place, vintage=vintage)
+            found = _resolve_for(resolver, place, joined, left)
         except KeycitiesError as exc:
             problems.append(f"line {row.at('place')}: {exc}")
             continue
-        out.append((row.line, Membership(found.code, place, joined, left, note, note)))
+        # A GSS code is no name: show the council's own.
+        name = found.name if _is_code(place) else place
+        out.append((row.line, Membership(found.code, name, joined, left, note, note)))
     problems.extend(_overlaps(out))
     return [m for _, m in out], problems
+
+
+def _is_code(text: str) -> bool:
+    return bool(re.fullmatch(r"[EWSN]\d{8}", text.strip().upper()))
+
+
+def _resolve_for(resolver: Resolver, place: str, joined: dt.date | None,
+                 left: dt.date | None) -> _Place:
+    """The council ``place`` names, which must exist for the whole membership.
+
+    One rule for every row: the council exists on ``joined`` (when given) and on
+    the last day of the membership (the day before ``left``, or today when it
+    has not ended), so an abolished council needs a ``left`` date on or before
+    its abolition, whether or not the row gives a ``joined`` date.
+    """
+    found = resolver.resolve(place, vintage=_vintage(joined) if joined else None)
+    last = (left - dt.timedelta(days=1)) if left else dt.date.today()
+    try:
+        resolver.resolve(place, vintage=min(max(_vintage(last), FIRST_VINTAGE), LAST_VINTAGE))
+    except KeycitiesError as exc:
+        until = "its last day as a member" if left else "today (no `left` date is given)"
+        raise KeycitiesError(f"{place!r} does not exist on {until}: {exc} Give the membership "
+                             "a `left` date on or before the council's abolition, or list "
+                             "the council that replaced it.") from exc
+    return found
+
+
+def _vintage(day: dt.date) -> int:
+    return vintage_of_date(day.year, day.month)
 
 
 def _overlaps(memberships: list[tuple[int, Membership]]) -> list[str]:
