@@ -234,3 +234,20 @@ def test_export_site_writes_a_pack_whose_links_all_resolve(built_store: Path,
     # An existing folder is not overwritten without --force.
     again = CliRunner().invoke(cli, ["export", "site", str(out), "--store", str(built_store)])
     assert again.exit_code != 0 and "--force" in str(again.exception)
+
+
+def test_place_series_keep_their_promise_and_come_from_one_release(client: TestClient) -> None:
+    """Issue 15, points 1 and 2: 'GVA per filled job, Hull and England' drew Hull alone, and
+    the population line joined pre-census and census-based releases with false jumps."""
+    data = client.get("/place/E06000010?format=json").json()
+    for key, fig in data["charts"].items():
+        if "and England" in fig["title"]:
+            assert "England" in fig["table"][0], key  # the promised line is drawn
+    pop = data["charts"]["population"]
+    years = [row["year"] for row in pop["table"]]
+    assert min(years) == 2011  # one release (mid-2022): no line through the 2011 rebase
+    table = pd.DataFrame(data["tables"]["population"]["rows"])
+    assert table.groupby("release")["year"].agg(["min", "max"]).shape[0] == 2
+    assert any("the series breaks there" in n for n in data["notes"])
+    gva = data["charts"]["gva_per_filled_job"]
+    assert gva["title"].endswith("Kingston upon Hull, City of and England")

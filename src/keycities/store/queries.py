@@ -36,8 +36,6 @@ class Slice:
     published: str
 
 
-
-
 def slices(store: Store, measure: str, *, period: int | None = None,
            lad_only: bool = True) -> list[Slice]:
     """Available slices of a measure, newest release first within each period.
@@ -248,17 +246,6 @@ def area_series(store: Store, code: str, measure: str, *,
     if periods is not None:
         df = df[df["period"].isin(list(periods))]
     return df.reset_index(drop=True)
-
-
-def area_series_from(store: Store, code: str, measure: str,
-                     release_ids: Sequence[str]) -> pd.DataFrame:
-    """year, value, release of one area's measure from ``release_ids`` only, oldest first
-    (a period in several of them appears once for each)."""
-    return store.query(
-        "SELECT period AS year, value, release_id AS release FROM fact "
-        "WHERE area_code = ? AND measure = ? AND release_id IN "
-        f"({', '.join('?' for _ in release_ids)}) ORDER BY period",
-        [code, measure, *release_ids])
 
 
 def boundaries(store: Store, vintage: int) -> pd.DataFrame:

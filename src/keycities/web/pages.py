@@ -11,6 +11,7 @@ testbeds).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,8 @@ from keycities.web.resources import PLACE_VINTAGE, Resources
 SERIES = (("population", "Population"), ("gva_current_prices", "GVA"),
           ("gva_per_filled_job", "GVA per filled job"))
 """Outcomes drawn on place and compare pages."""
+COUNTS = ("population", "gva_current_prices")
+"""Of those, the counts: drawn as an index beside England's, whose level is far larger."""
 
 
 # ------------------------------------------------------------------ network
@@ -83,14 +86,65 @@ def network_page(res: Resources, network_id: str, at: dt.date | None = None) -> 
 # ------------------------------------------------------------------ place
 
 
-def _series(res: Resources, outcome: str, codes: list[str]) -> pd.DataFrame:
-    """Long rows (code, name, year, value, release) of an outcome for ``codes``."""
-    panel = res.panel(outcome)
-    have = [c for c in codes if c in panel.values.index]
-    if not have:
-        return pd.DataFrame(columns=["code", "name", "year", "value", "release"])
-    long = panel.to_frame()
-    return long[long["code"].isin(have)]
+def _series(res: Resources, outcome: str, codes: list[str], *,
+            newest_only: bool = True) -> pd.DataFrame:
+    """Long rows (code, name, year, value, release) of an outcome for ``codes``: from the
+    one release of the newest series, or with ``newest_only`` False from every release of
+    :meth:`Resources.release_panels` (each year from one release, older ones after the
+    newest's first year left out)."""
+    panels = res.release_panels(outcome)
+    frames = []
+    for panel in panels[:1] if newest_only else panels:
+        long = panel.to_frame()
+        frames.append(long[long["code"].isin(codes)])
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return out if len(out) else pd.DataFrame(columns=["code", "name", "year", "value",
+                                                      "release"])
+
+
+def _place_series(res: Resources, outcome: str, label: str, code: str,
+                  name: str) -> tuple[Any, Table, list[str]] | None:
+    """A place's series from one release, England beside it from the same release
+    (indexed for counts, where levels differ a thousandfold), and the older release's
+    years in the table after a stated break."""
+    rows = _series(res, outcome, [code], newest_only=False)
+    if rows.empty:
+        return None
+    newest = rows["release"].iloc[0]
+    main = rows[rows["release"] == newest]
+    panel = res.release_panels(outcome)[0]
+    eng = res.england(outcome)
+    long = main.assign(series=name)[["year", "series", "value"]]
+    if len(eng):
+        long = pd.concat([long, eng.assign(series="England")[["year", "series", "value"]]],
+                         ignore_index=True)
+    count = outcome in COUNTS
+    who = f"{name} and England" if len(eng) else name
+    if count and len(eng):
+        idx = indexed(long)
+        base = int(idx["year"].min())
+        fig = line_figure(idx, title=f"{label}, {who} ({base} = 100)",
+                          unit=f"index, {base} = 100", index=True)
+    else:
+        fig = line_figure(long, title=f"{label}, {who}", unit=panel.unit)
+    table = rows.assign(**{name: rows["value"]})[["year", name, "release"]]
+    if len(eng):
+        table = table.merge(eng[["year", "value"]].rename(columns={"value": "England"}),
+                            on="year", how="left")
+    eng_from = ", ".join(dict.fromkeys(eng["release"])) if len(eng) else ""
+    notes = [f"{label}: {int(main['year'].min())}–{int(main['year'].max())} from {newest}"
+             + (("; England's figures from the same release" if eng_from == newest else
+                 f"; England's from {eng_from}, the same publication's national table")
+                if len(eng) else "; that release has no England figure, so none is drawn")
+             + "."]
+    older = rows[rows["release"] != newest]
+    if len(older):
+        notes.append(f"{label} before {int(main['year'].min())} comes from an older release "
+                     f"({', '.join(dict.fromkeys(older['release']))}): the series breaks "
+                     "there (revisions, a census rebase), so those years are listed in the "
+                     "table, not joined to the line.")
+    return fig, Table(table.sort_values("year", ignore_index=True),
+                      f"{label}, {name}, by year, with the release of each"), notes
 
 
 def place_page(res: Resources, code: str) -> Page:
@@ -114,25 +168,12 @@ def place_page(res: Resources, code: str) -> Page:
                       "country": info["country"]})
     page.tables["profile"] = Table(profile, f"{name}: profile")
     for outcome, label in SERIES:
-        rows = _series(res, outcome, [code])
-        if rows.empty:
+        made = _place_series(res, outcome, label, code, name)
+        if made is None:
             page.notes.append(f"No {label} series for {name} in the store.")
             continue
-        long = rows.assign(series=name)[["year", "series", "value", "release"]]
-        if outcome == "gva_per_filled_job":
-            eng = res.england(outcome)
-            if len(eng):
-                long = pd.concat([long, eng.assign(series="England")], ignore_index=True)
-        unit = res.panel(outcome).unit
-        page.figures[outcome] = line_figure(long, title=f"{label}, {name}"
-                                            + (" and England" if outcome ==
-                                               "gva_per_filled_job" else ""), unit=unit)
-        page.tables[outcome] = Table(long.pivot_table(index="year", columns="series",
-                                                      values="value").reset_index()
-                                     .rename_axis(columns=None)
-                                     .merge(long.drop_duplicates("year")[["year", "release"]],
-                                            on="year"),
-                                     f"{label}, {name}, by year, with the release of each")
+        page.figures[outcome], page.tables[outcome], notes = made
+        page.notes.extend(notes)
     oac = [f for f in features.values.columns if f.startswith("oac_")]
     if oac:
         mix = pd.DataFrame({"supergroup": [meta.at[f, "label"].split(": ", 1)[-1] for f in oac],
@@ -228,7 +269,8 @@ def compare_page(res: Resources, places: list[str]) -> Page:
                                             unit=f"index, {base} = 100", index=True)
         page.tables[outcome] = Table(
             long.pivot_table(index="year", columns="series", values="value").reset_index()
-            .rename_axis(columns=None), f"{label} by year ({res.panel(outcome).unit})")
+            .rename_axis(columns=None), f"{label} by year ({res.panel(outcome).unit}), "
+            f"release {rows['release'].iloc[0]}")
     page.maps["places"] = MapSpec(
         title="Map of the compared places",
         description="Shaded: " + ", ".join(names.values()) + ".",

@@ -25,7 +25,7 @@ from keycities.analysis.claims.from_store import audit_from_store
 from keycities.analysis.headline.from_store import headline_from_store
 from keycities.analysis.places.from_store import place_features
 from keycities.analysis.places.params import default_contrast
-from keycities.analysis.testbed.from_store import outcome_panel
+from keycities.analysis.testbed.from_store import outcome_panel, release_panels
 from keycities.analysis.twinning.spec import GB, TwinSpec
 from keycities.analysis.twinning.twinning import inputs_from_features, twin
 from keycities.context import Context
@@ -34,7 +34,7 @@ from keycities.geography.areas import COUNTRIES
 from keycities.network.register import BUILTIN, Network
 from keycities.present.payloads import headline_payload
 from keycities.settings import Settings
-from keycities.store.queries import area_series_from, boundaries
+from keycities.store.queries import area_series, boundaries
 from keycities.store.store import Store
 from keycities.web.cache import ResponseStore
 from keycities.web.jobs import WORKER, Jobs
@@ -157,6 +157,7 @@ class Resources:
         self.headline = Memo(self._headline, size=64)
         self.panel = Memo(self._panel, size=16)
         self.england = Memo(self._england, size=16)
+        self.release_panels = Memo(self._release_panels, size=16)
         self.shapes = Memo(self._shapes)
         self.lad_twins = Memo(self._lad_twins)
         self.jobs = Jobs(workers=1, limit_seconds=settings.job_seconds)
@@ -245,12 +246,27 @@ class Resources:
             return outcome_panel(self.context.store, outcome)
 
     def _england(self, outcome: str) -> pd.DataFrame:
-        """England's own series of ``outcome`` from the release its LAD panel uses."""
-        panel = self.panel(outcome)
-        releases = list(panel.sources["release_id"].unique())
+        """England's own series of ``outcome`` (year, value, release) for the years of the
+        newest one-release series (:meth:`release_panels`): from that release, or from
+        its publication's national table (a release published the same day, e.g. ONS's
+        ITL table beside its local-authority one); empty when neither has England."""
+        panel = self.release_panels(outcome)[0]
+        used = set(panel.sources["release_id"])
+        published = set(panel.releases["published"].astype(str)) if "published" in \
+            panel.releases else set()
         with self.ready:
-            df = area_series_from(self.context.store, ENGLAND, panel.outcome, releases)
-        return df.drop_duplicates("year", keep="last").reset_index(drop=True)
+            df = area_series(self.context.store, ENGLAND, panel.outcome)
+        df = df[df["period"].isin(panel.years)]
+        same = df[df["release_id"].isin(used)]
+        if same.empty:
+            same = df[df["published"].astype(str).isin(published)]
+        out = same.rename(columns={"period": "year", "release_id": "release"})
+        return out.drop_duplicates("year").sort_values("year")[["year", "value", "release"]
+                                                             ].reset_index(drop=True)
+
+    def _release_panels(self, outcome: str) -> list[Any]:
+        with self.ready:
+            return release_panels(self.context.store, outcome, vintage=PLACE_VINTAGE)
 
     def _shapes(self) -> Any:
         with self.ready:

@@ -40,7 +40,7 @@ from keycities.errors import Param, ParameterError
 from keycities.geography.names import Place, PlaceResolver
 from keycities.geography.tables import GeographyTables
 from keycities.geography.vintage import check_vintage
-from keycities.store.queries import geography_tables
+from keycities.store.queries import geography_tables, slices
 from keycities.store.store import Store
 
 
@@ -245,3 +245,29 @@ def transfer_from_store(store: Store, testbeds: Sequence[str], *, vintage: int =
     table = lad_features_from_store(store, vintage=vintage, impute=impute)
     return transfer_ranking(table, codes, features=features, weights=weights, k=k,
                             exclude=left, by=by)
+
+
+def release_panels(store: Store, outcome: str, *, vintage: int | None = None) -> list[Panel]:
+    """An outcome's series without mixing releases: the newest release that has the latest
+    year, then, for the years before its first, the newest release that has those; newest
+    first.
+
+    Each panel comes from one release (a derived outcome, from one release of its
+    numerator), so a series drawn from them changes release only at a visible break:
+    where one panel ends and the next begins.
+    """
+    spec = get_outcome(outcome)
+    found = slices(store, spec.measure)
+    if not found:
+        return [outcome_panel(store, outcome, vintage=vintage)]  # raises the usual error
+    out: list[Panel] = []
+    before: int | None = None
+    while True:
+        have = [s for s in found if before is None or s.period < before]
+        if not have:
+            return out
+        release = have[0].release_id  # newest release of the latest year left
+        years = sorted({s.period for s in have if s.release_id == release})
+        panel = outcome_panel(store, outcome, vintage=vintage, years=years, release=release)
+        out.append(panel)
+        before = min(panel.years)
