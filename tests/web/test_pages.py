@@ -251,3 +251,19 @@ def test_place_series_keep_their_promise_and_come_from_one_release(client: TestC
     assert any("the series breaks there" in n for n in data["notes"])
     gva = data["charts"]["gva_per_filled_job"]
     assert gva["title"].endswith("Kingston upon Hull, City of and England")
+
+
+def test_a_former_district_has_a_page_and_messages_name_no_module(client: TestClient) -> None:
+    """Issue 15, point 4: the network page linked Carlisle to /place/E07000028, a 404
+    telling the reader to look at a Python module."""
+    text = html(client, "/place/E07000028")
+    assert "Carlisle (E07000028) was a local authority district" in text
+    assert '<a href="/place/E06000063">Cumberland</a>' in text
+    data = client.get("/place/E07000028?format=json").json()
+    assert data["data"]["became"] == [{"code": "E06000063", "name": "Cumberland"}]
+    assert data["charts"]["population"]["table"]  # its figures while it existed
+    assert data["data"]["networks"][0]["left"] == "2023-04-01"
+    net = html(client, "/network/key-cities?at=2021-06-01")
+    assert 'href="/place/E07000028"' in net
+    r = client.get("/api/places/Carlisle?vintage=2024")
+    assert "keycities." not in r.text and "module" not in r.text

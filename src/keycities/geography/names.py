@@ -39,6 +39,7 @@ from keycities.geography.areas import (
     with_changes,
 )
 from keycities.geography.mapping import predecessors, successors
+from keycities.geography.vintage import LAST_VINTAGE
 
 MatchedOn = Literal["code", "name", "alias"]
 
@@ -267,6 +268,13 @@ class PlaceResolver:
         return SharedNameError(query, [f"{self._lads.at[c, 'name']!s} ({c})"
                                        for c in sorted(codes, key=self._label)])
 
+    def successors_of(self, code: str, *, vintage: int = LAST_VINTAGE) -> list[Place]:
+        """The places ``code``'s area is part of on ``vintage`` boundaries (none if it
+        still exists)."""
+        return [self._place(c, "code", "") for c in successors(code, self._changes,
+                                                                vintage=vintage)
+                if c != code and c in self._lads.index]
+
     def resolve_many(self, queries: Iterable[str], *,
                      vintage: int | None = None) -> list[Place]:
         """:meth:`resolve` each query, in order."""
@@ -386,8 +394,8 @@ class PlaceResolver:
             steps = ch[ch["new_code"] == code]
             what = self._before_text(label, steps, related, vintage, start)
         related = [c for c in related if c != code]
-        message = (f"{what} Use a place that exists in {vintage}, or map figures between "
-                   "vintages with keycities.geography.mapping.")
+        message = (f"{what} Use a place that exists in {vintage}, or ask for the boundaries "
+                   "of a year when it existed.")
         return PlaceNotInVintageError(query, vintage, message, [self._label(c) for c in related])
 
     def _after_text(self, label: str, steps: pd.DataFrame, related: list[str], vintage: int,

@@ -20,6 +20,7 @@ from keycities._util.plain import jsonable
 from keycities.analysis.places.peers import peers
 from keycities.context import parse_date
 from keycities.errors import KeycitiesError
+from keycities.geography.vintage import FIRST_VINTAGE
 from keycities.present.figures import bar_figure, indexed, line_figure
 from keycities.present.payloads import members_payload
 from keycities.web.page import MapSpec, Page, Table
@@ -211,6 +212,38 @@ def place_page(res: Resources, code: str) -> Page:
                                zip(peer_rows["code"], peer_rows["name"], peer_rows["rank"],
                                    strict=True)}})
     page.notes += list(pp.get("notes", []))[:3]
+    return page
+
+
+def former_place_page(res: Resources, place: Any) -> Page:
+    """A district abolished or recoded before :data:`PLACE_VINTAGE`: what it was, when and
+    into what it went, its figures while it existed (on its own code), its memberships."""
+    code, name = place.code, place.name
+    with res.ready:
+        after = [{"code": p.code, "name": p.name}
+                 for p in res.context.resolver.successors_of(code)]
+    start, end = place.vintage_start, place.vintage_end
+    existed = ((f"of {start} to {end}" if start and start > FIRST_VINTAGE else f"up to {end}")
+               if end else "")
+    page = Page(path=f"place/{code}", template="former_place.html",
+                title=f"{name} ({code}), a former district",
+                data={"code": code, "name": name, "existed": existed,
+                      "last_vintage": place.vintage_end, "became": after,
+                      "networks": res.memberships_of(code)})
+    for outcome, label in SERIES:
+        rows = res.own_series(outcome, code)
+        if rows.empty:
+            page.notes.append(f"No {label} figures on {name}'s own code in the store.")
+            continue
+        release = rows["release"].iloc[0]
+        long = rows.assign(series=name)
+        page.figures[outcome] = line_figure(long, title=f"{label}, {name}",
+                                            unit=res.panel(outcome).unit)
+        page.tables[outcome] = Table(rows[["year", "value", "release"]],
+                                     f"{label}, {name}, release {release}")
+        page.notes.append(f"{label}: {int(rows['year'].min())}–{int(rows['year'].max())} as "
+                          f"published for {code} in {release}, the release with its longest "
+                          "series.")
     return page
 
 

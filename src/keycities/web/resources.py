@@ -26,6 +26,7 @@ from keycities.analysis.headline.from_store import headline_from_store
 from keycities.analysis.places.from_store import place_features
 from keycities.analysis.places.params import default_contrast
 from keycities.analysis.testbed.from_store import outcome_panel, release_panels
+from keycities.analysis.testbed.outcomes import get_outcome
 from keycities.analysis.twinning.spec import GB, TwinSpec
 from keycities.analysis.twinning.twinning import inputs_from_features, twin
 from keycities.context import Context
@@ -263,6 +264,21 @@ class Resources:
         out = same.rename(columns={"period": "year", "release_id": "release"})
         return out.drop_duplicates("year").sort_values("year")[["year", "value", "release"]
                                                              ].reset_index(drop=True)
+
+    def own_series(self, outcome: str, code: str) -> pd.DataFrame:
+        """year, value, release of ``outcome`` as published for ``code`` itself (no mapping),
+        from the one release with the longest series of it (the newest of equals): a
+        former district's figures."""
+        measure = get_outcome(outcome).measure
+        with self.ready:
+            df = area_series(self.context.store, code, measure)
+        if df.empty:
+            return pd.DataFrame(columns=["year", "value", "release"])
+        counts = df.groupby("release_id", sort=False)["period"].nunique()
+        best = counts.index[int(counts.to_numpy().argmax())]  # df is newest first
+        one = df[df["release_id"] == best].rename(columns={"period": "year",
+                                                             "release_id": "release"})
+        return one.sort_values("year")[["year", "value", "release"]].reset_index(drop=True)
 
     def _release_panels(self, outcome: str) -> list[Any]:
         with self.ready:

@@ -18,12 +18,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from keycities.analysis.testbed.outcomes import get_outcome
 from keycities.errors import KeycitiesError
+from keycities.geography.names import PlaceNotInVintageError
 from keycities.present.tables import MEDIA, table_bytes
 from keycities.web.page import Page, page_html
 from keycities.web.pages import (
     claims_page,
     compare_page,
     data_page,
+    former_place_page,
     network_page,
     place_page,
     places_page,
@@ -108,11 +110,17 @@ def place(request: Request, res: Res, query: PlacePath, format: Format = "html",
           table: TableName = None) -> Response:
     """A local authority district: profile, series, OAC mix, referendum, peers, twin."""
     with res.ready:
-        code = res.context.resolver.resolve(query, vintage=PLACE_VINTAGE).code
-    if code != query:
-        url = request.url.replace(path=f"/place/{code}")
+        try:
+            place, former = res.context.resolver.resolve(query, vintage=PLACE_VINTAGE), False
+        except PlaceNotInVintageError:
+            # A district abolished or recoded before: a page of what it was and became.
+            place, former = res.context.resolver.resolve(query), True
+    if place.code != query:
+        url = request.url.replace(path=f"/place/{place.code}")
         return RedirectResponse(str(url), status_code=307)
-    return respond(request, res, lambda: place_page(res, code), format, table)
+    if former:
+        return respond(request, res, lambda: former_place_page(res, place), format, table)
+    return respond(request, res, lambda: place_page(res, place.code), format, table)
 
 
 @router.get("/places", response_class=HTMLResponse, summary="Every place")
