@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from keycities.cli import claims, data, figures, network, places, server, testbed
+from keycities.cli import claims, data, figures, indicators, network, places, server, testbed
 from keycities.cli.options import err
 from keycities.errors import KeycitiesError
 from keycities.settings import Settings
@@ -30,6 +30,9 @@ app.command()(data.places)
 app.command("headline")(figures.headline_cmd)
 app.command("referendum")(figures.referendum_cmd)
 app.command("productivity")(figures.productivity_cmd)
+app.command("indicators")(indicators.indicators_cmd)
+app.command("indicator")(indicators.indicator_cmd)
+app.command("scorecard")(indicators.scorecard_cmd)
 app.command("peers")(places.peers_cmd)
 app.command("twin")(places.twin_cmd)
 app.command("serve")(server.serve)

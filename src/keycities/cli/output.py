@@ -88,5 +88,10 @@ def print_frame(df: pd.DataFrame, fmt: Format, *, title: str = "",
         table.add_row(*[format_number(v, (units or {}).get(c, _unit_of(str(c))))
                         for c, v in zip(df.columns, row, strict=True)])
     console.print(table)
-    for note in notes or []:
+    print_notes(notes or [], console)
+
+
+def print_notes(notes: list[str], console: Console) -> None:
+    """Notes under a table, one bullet each, dimmed."""
+    for note in notes:
         console.print(f"[dim]• {note}[/dim]", highlight=False)

@@ -114,7 +114,8 @@ class Store:
         con.execute("COMMIT")
 
     # ------------------------------------------------------------------ reads
-    def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+    def query(self, sql: str,
+              params: Sequence[Any] | Mapping[str, Any] | None = None) -> pd.DataFrame:
         """Run a read query and return a DataFrame."""
         cur = self.connect().cursor()
         try:

@@ -1,0 +1,1 @@
+"""The indicator library: every indicator for every place, by work area."""
