@@ -23,8 +23,10 @@ from keycities.geography.mapping import (
     crosswalk,
     predecessors,
     ratio_to_vintage,
+    reweight,
     successors,
     to_vintage,
+    whole_splits,
 )
 
 # Tiny world: A + B -> C in 2019 (merger), D -> E in 2018 (recode), F unchanged.
@@ -127,6 +129,30 @@ def test_nested_merger_weights_sum_their_parts() -> None:
     assert rows[(som, mendip)][0] == pytest.approx(0.25)
     rows16 = _rows(crosswalk(lads, ch, source=2023, target=2016, weights=w))
     assert rows16[(som, td)][0] == pytest.approx(0.5)
+
+
+def test_reweight_replaces_a_merged_areas_split_and_says_by_what() -> None:
+    xw = crosswalk(LADS, CHANGES, source=2020, target=2016, weights=WEIGHTS)
+    shares = pd.DataFrame({"code": [A, B], "weight": [1.0, 3.0],
+                           "basis": ["its share of gva in 2017", "its share of gva in 2017"]})
+    out = reweight(xw, shares)
+    rows = _rows(out)
+    assert rows[(C, A)] == (0.25, "split", True) and rows[(C, B)] == (0.75, "split", True)
+    assert rows[(F, F)] == (1.0, "same", False)
+    basis = out.set_index("to_code").at[A, "basis"]
+    assert basis.startswith(f"{C} shared among {A}, {B} (reverse of:")
+    assert basis.endswith(f"; share of {A} estimated by its share of gva in 2017")
+    assert "postcode" not in basis
+    assert _rows(reweight(xw, shares.iloc[:1])) == _rows(xw)  # a part without: unchanged
+    unweighted = crosswalk(LADS, CHANGES, source=2020, target=2016)
+    assert _rows(reweight(unweighted, shares))[(C, B)] == (0.75, "split", True)
+
+
+def test_parts_all_in_the_network_make_the_whole() -> None:
+    """Issue 15, point 12: all former parts together are the merged area, exactly."""
+    xw = crosswalk(LADS, CHANGES, source=2020, target=2016, weights=WEIGHTS)
+    assert whole_splits(xw, [A, B, F]) == {A, B}
+    assert whole_splits(xw, [A, F]) == set()
 
 
 def test_forward_split_change_uses_weights_of_new_parts() -> None:

@@ -19,7 +19,9 @@ new parts.
 *Backward* (``s > t``): the forward crosswalk ``t -> s`` is inverted.  An area
 ``S`` of vintage ``s`` formed from target areas ``T_1..T_n`` is shared among
 them in proportion to ``w(T_k, S) * m(T_k)`` where ``m`` is a *split weight* of
-each part (e.g. its number of postcodes, :mod:`keycities.geography.weights`).
+each part (its number of postcodes, :mod:`keycities.geography.weights`, or, via
+:func:`reweight`, its share of an official figure,
+:mod:`keycities.geography.shares`).
 Such rows are estimates and say their basis; without a weight for every part
 the weight is NaN and the basis says why, so a caller reports the figure as
 unavailable rather than guessing.
@@ -47,6 +49,8 @@ Kind = Literal["count", "ratio", "score", "rank", "median", "index"]
 XWALK_COLUMNS: tuple[str, ...] = ("from_code", "to_code", "weight", "method", "estimate",
                                   "basis")
 METHOD_RANK: dict[str, int] = {"same": 0, "recode": 1, "merge": 2, "split": 3}
+SHARE_OF = "; share of "
+NO_WEIGHT = "; no split weight for "
 _RANK_METHOD = {v: k for k, v in METHOD_RANK.items()}
 
 
@@ -275,19 +279,99 @@ def _invert_basis(b: pd.DataFrame, n: pd.Series, any_missing: pd.Series,
     lacking = unweighted.groupby("from_code")["to_code"].agg(", ".join).to_dict()
     missing = pd.Series([lacking.get(c, "") for c in b["from_code"]], index=b.index,
                         dtype="str")
-    rev = "reverse of: " + b["basis"]
-    split_ok = (b["from_code"] + " shared among " + parts + " (" + rev + "); share of "
-                + b["to_code"] + " estimated by " + _basis_of(b["to_code"], wt))
-    split_na = (b["from_code"] + " covers " + parts + " (" + rev + "); no split weight for "
-                + missing.where(missing != "", "every part") + ", so its value cannot be "
-                "apportioned: unavailable")
+    shared = b["from_code"] + " shared among " + parts + " (reverse of: " + b["basis"] + ")"
+    split_ok = shared + SHARE_OF + b["to_code"] + " estimated by " + _basis_of(b["to_code"], wt)
+    split_na = (shared + NO_WEIGHT + missing.where(missing != "", "every part")
+                + ", so its value cannot be apportioned: unavailable")
     partial = (b["from_code"] + " was formed from " + b["to_code"] + " and areas missing "
                "from the " + str(target) + " LAD table; cannot apportion: unavailable")
     same = pd.Series(f"code unchanged between {target} and {source}", index=b.index)
     return pd.Series(np.select(
         [(n > 1) & ~any_missing, n > 1, merged_in,
          b["basis"].str.startswith("code unchanged")],
-        [split_ok, split_na, partial, same], rev), index=b.index)
+        [split_ok, split_na, partial, same], "reverse of: " + b["basis"]), index=b.index)
+
+
+def split_groups(xwalk: pd.DataFrame) -> dict[str, list[str]]:
+    """Each area a crosswalk shares among several target areas, and those areas.
+
+    Parameters
+    ----------
+    xwalk
+        A crosswalk (:func:`crosswalk`).
+
+    Returns
+    -------
+    dict
+        from_code (the merged area) -> sorted to_codes (its former parts), for
+        its 'split' rows.
+    """
+    split = xwalk[xwalk["method"] == "split"]
+    return {str(w): sorted(g) for w, g in split.groupby("from_code")["to_code"]}
+
+
+def whole_splits(xwalk: pd.DataFrame, codes: Iterable[str]) -> set[str]:
+    """The target areas of ``codes`` that, with the others of ``codes``, make up the
+    whole of a split area: their values add up to its value exactly.
+
+    Parameters
+    ----------
+    xwalk
+        A crosswalk (:func:`crosswalk`).
+    codes
+        Target areas taken together (a network's members).
+
+    Returns
+    -------
+    set of str
+        Each to_code of a split whose every part is in ``codes`` (and takes all
+        of its value from that split area).
+    """
+    have = set(codes)
+    out: set[str] = set()
+    rows = xwalk.groupby("to_code")["from_code"].nunique()
+    for parts in split_groups(xwalk).values():
+        if set(parts) <= have and all(rows.get(p, 0) == 1 for p in parts):
+            out |= set(parts)
+    return out
+
+
+def reweight(xwalk: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
+    """A crosswalk whose splits of merged areas use other weights.
+
+    A merged area ``S`` made wholly of ``T_1..T_n`` is shared among them as
+    ``m(T_k) / sum_j m(T_j)`` (module docstring) with ``m`` from ``weights``,
+    for every ``S`` whose parts all have one and each lie wholly in ``S``;
+    other rows are returned as they were.
+
+    Parameters
+    ----------
+    xwalk
+        A crosswalk (:func:`crosswalk`).
+    weights
+        code (a part), weight (any positive measure of it), basis (words
+        for the weight, quoted in the row's basis).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The crosswalk, re-weighted where it could be.
+    """
+    m = dict(zip(weights["code"], weights["weight"], strict=False))
+    why = dict(zip(weights["code"], weights["basis"], strict=False))
+    split = xwalk["method"] == "split"
+    whole_part = xwalk["to_code"].map(xwalk["to_code"].value_counts()) == 1
+    ok = split & whole_part & xwalk["to_code"].isin(list(m))
+    ok = ok.groupby(xwalk["from_code"]).transform("all") & split
+    if not ok.any():
+        return xwalk
+    out = xwalk.copy()
+    part = out.loc[ok, "to_code"].map(m).astype(float)
+    out.loc[ok, "weight"] = part / part.groupby(out.loc[ok, "from_code"]).transform("sum")
+    head = out.loc[ok, "basis"].str.split(SHARE_OF, n=1).str[0].str.split(NO_WEIGHT, n=1).str[0]
+    out.loc[ok, "basis"] = (head + SHARE_OF + out.loc[ok, "to_code"] + " estimated by "
+                            + out.loc[ok, "to_code"].map(why).astype(str))
+    return out
 
 
 # ------------------------------------------------------------------ mapping values

@@ -5,8 +5,10 @@
   and sectors (``postcode_place`` and its OAC shares and notes);
 * ``split_weight``: for each former LAD that is now part of a merged one, its
   number of postcodes (point-in-polygon against the generalised boundaries of
-  2016 and 2021), the stated weight for apportioning a merged area's figure
-  back to its parts (:mod:`keycities.geography.weights`).
+  2016 and 2021), the last-resort weight for apportioning a merged area's
+  figure back to its parts (:mod:`keycities.geography.weights`) where the
+  store has no official figures of the parts to share it by
+  (:mod:`keycities.geography.shares`, chosen per figure when it is made).
 """
 
 from __future__ import annotations

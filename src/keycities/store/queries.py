@@ -125,6 +125,42 @@ def slice_values(store: Store, s: Slice, *, codes: Sequence[str] | None = None) 
     return df.reset_index(drop=True)
 
 
+#: Counts loaded as indicators that analyses use like measures: the regional accounts'
+#: resident population comes with the local-authority GDP workbooks, on their boundaries.
+INDICATOR_MEASURES: dict[str, str] = {
+    "population_regional_accounts": "regional-accounts-population",
+}
+
+
+def district_values(store: Store, measures: Sequence[str],
+                    codes: Sequence[str]) -> pd.DataFrame:
+    """Every release's yearly figures of ``measures`` for the districts ``codes``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        measure, area_code, period (year), value, release_id, published (ISO
+        date text), geography_vintage; measures of :data:`INDICATOR_MEASURES`
+        also from the calendar-year rows of their indicator.
+    """
+    indicators = {m: i for m, i in INDICATOR_MEASURES.items() if m in measures}
+    cols = ("x.area_code, x.value, x.release_id, CAST(r.published AS VARCHAR) AS published, "
+            "x.geography_vintage")
+    sql = (f"SELECT x.measure, x.period, {cols} FROM fact x JOIN release r "
+           "ON r.id = x.release_id WHERE x.measure IN (SELECT UNNEST(?)) "
+           "AND x.area_code IN (SELECT UNNEST(?))")
+    params: list[object] = [list(measures), list(codes)]
+    for measure, indicator in indicators.items():
+        sql += (f" UNION ALL SELECT ? AS measure, CAST(substr(x.period, 1, 4) AS INTEGER), "
+                f"{cols} FROM indicator_value x JOIN release r ON r.id = x.release_id "
+                "WHERE x.indicator = ? AND x.period LIKE '____-01-01/P1Y' "
+                "AND x.value IS NOT NULL AND x.area_code IN (SELECT UNNEST(?))")
+        params += [measure, indicator, list(codes)]
+    df = store.query(sql, params)
+    return df[["measure", "area_code", "period", "value", "release_id", "published",
+               "geography_vintage"]]
+
+
 def release_info(store: Store, release_ids: Sequence[str]) -> pd.DataFrame:
     """Provenance rows of the given releases."""
     return store.query(

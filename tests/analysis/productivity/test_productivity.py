@@ -401,9 +401,16 @@ def test_key_cities_2021_flags_carlisle_as_estimated(built_store: Path, mirror: 
     assert int(per["estimate"].sum()) == 1
     root = mirror / "ons_subregional_productivity"
     pj = _wide(root / "B3_gva_per_filled_job_gbp_2002_2022.csv", "LAD_Code", "Pounds", 2019)
-    # The merged area's productivity, and an apportioned share of its jobs.
+    # The merged area's productivity, and an apportioned share of its jobs: Carlisle's share
+    # of the 2019 GVA of Allerdale, Carlisle and Copeland (April 2023 release), not its share
+    # of postcodes (issue 15, point 10).
+    jobs = _wide(root / "productivity_filled_jobs_2002_2022.csv", "LAD_Code", "Jobs", 2019)
+    gva = pd.read_csv(mirror / "ons_regional_gdp_gva_local_authorities" /
+                      "release_2023-04-25_1998to2021" / "table_01.csv").set_index("LA code")
+    parts = gva.loc[["E07000026", "E07000028", "E07000029"], "2019"].astype(float)
     assert carlisle["productivity"] == pytest.approx(pj["E06000063"])
-    assert carlisle["labour"] == pytest.approx(50_288.8, abs=1)
+    assert carlisle["labour"] == pytest.approx(jobs["E06000063"] * parts["E07000028"]
+                                               / parts.sum())
     assert any(n.startswith("Carlisle (E07000028): estimate") for n in res.notes)
 
 

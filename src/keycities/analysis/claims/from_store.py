@@ -173,6 +173,9 @@ def candidates(store: Store, geo: GeographyTables, network: Network, at: dt.date
                       zip(per["as_published"], per["code"], per["value"], strict=True))
         den = fig.value / value if m.share is not None and value else None
         label = f"{fig.period_label} ({s.release_id})"
+        if fig.other_release_ids:  # members it has only within a merged area
+            label += ("; official values of former districts from "
+                      + ", ".join(fig.other_release_ids))
         if document_date is not None and dt.date.fromisoformat(s.published) > document_date:
             label += f"; revised, published {s.published[:4]}"
         out.append(Candidate(value, s.period, s.release_id, label, parts, den))

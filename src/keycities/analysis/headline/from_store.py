@@ -17,7 +17,12 @@ from keycities.analysis._members import (
     membership_notes,
     not_on_vintage,
 )
-from keycities.analysis._store import geography_from_store
+from keycities.analysis._store import (
+    exact_values,
+    geography_from_store,
+    lad_values,
+    split_crosswalk,
+)
 from keycities.analysis.headline.core import (
     FIGURES,
     Figure,
@@ -26,8 +31,7 @@ from keycities.analysis.headline.core import (
     denominators,
     summarise,
 )
-from keycities.geography.areas import LAD_PREFIXES
-from keycities.geography.mapping import to_vintage
+from keycities.geography.mapping import to_vintage, whole_splits
 from keycities.geography.tables import GeographyTables
 from keycities.network.register import Network
 from keycities.sources import catalog
@@ -69,8 +73,8 @@ def headline_from_store(store: Store, network: Network, *, at: dt.date,
     figs, per = store.memo(("headline", members.to_json(), vm, year, figures), compute)
     out.figures.extend(figs)
     out.member_values = per.copy()
-    ids = [f.release_id for f in out.figures if f.release_id]
-    out.releases = release_info(store, ids)
+    ids = [r for f in out.figures for r in (f.release_id, *f.other_release_ids) if r]
+    out.releases = release_info(store, list(dict.fromkeys(ids)))
     out.notes.extend(membership_notes(network, at, with_basis=True))
     return out
 
@@ -94,21 +98,57 @@ def figure_for_slice(store: Store, spec: FigureSpec, members: pd.DataFrame,
                      geo: GeographyTables, s: Slice, *, vm: int) -> tuple[Figure, pd.DataFrame]:
     """One figure of ``members`` (on vintage ``vm``) from one slice of the store.
 
+    Former districts are split from their merged successors by the best weights the
+    store has (:func:`~keycities.analysis._store.split_crosswalk`); a member whose
+    value would be such an estimate takes its official value from another release
+    where one has it (:func:`_prefer_exact`).
+
     Returns
     -------
     (Figure, per-member table), as :func:`summarise`.
     """
     values = slice_values(store, s)
     unit = str(values["unit"].iloc[0]) if len(values) else ""
-    lad_values = values[values["area_code"].str[:3].isin(LAD_PREFIXES)].copy()
-    lad_values["area_code"] = geo.recode_stale(lad_values["area_code"], s.geography_vintage)
-    xw = geo.crosswalk(s.geography_vintage, vm)
-    mapped = to_vintage(lad_values[["area_code", "value"]], xw, kind="count")
+    codes = list(members["code"])
+    xw = split_crosswalk(store, geo, s, vm, codes=codes)
+    mapped = to_vintage(lad_values(store, geo, s), xw, kind="count")
+    mapped = mapped.assign(exact_in_total=mapped["area_code"].isin(whole_splits(xw, codes)))
+    mapped = _prefer_exact(store, geo, s, mapped, codes, vm)
     mapped = _explain_absent(members, mapped, geo.lads, geo.changes, vm)
     dens = denominators(spec, values)
     return summarise(spec, members, mapped, dens, unit=unit, period=s.period,
                      release_id=s.release_id, geography_vintage=s.geography_vintage,
                      names=geo.names)
+
+
+def _prefer_exact(store: Store, geo: GeographyTables, s: Slice, mapped: pd.DataFrame,
+                  codes: list[str], vm: int) -> pd.DataFrame:
+    """Replace members' estimates by official values from other releases where they have
+    one (an official value beats an estimate from a newer release); say which and why.
+
+    Members whose merged area is wholly in the network keep their shares of it: they
+    add up to its published value exactly.
+    """
+    m = mapped.set_index("area_code")
+    est = [c for c in codes if c in m.index and bool(m.at[c, "estimate"])
+           and not bool(m.at[c, "exact_in_total"])]
+    if not est:
+        return mapped
+    exact = exact_values(store, geo, s, est, vm).set_index("area_code")
+    m["release_id"], m["note"] = s.release_id, None
+    names = geo.names
+    for key, r in exact.iterrows():
+        code = str(key)
+        wholes = ", ".join(f"{names.get(w, w)} ({w})" for w in str(m.at[code, "from_codes"])
+                           .split(","))
+        m.loc[code, ["value", "estimate", "method", "from_codes", "basis", "reason"]] = [
+            r["value"], False, r["method"], r["from_codes"], r["basis"], None]
+        m.at[code, "release_id"] = r["release_id"]
+        m.at[code, "note"] = (
+            f"official value from {r['release_id']} (published {r['published']}), not "
+            f"{s.release_id}: that release has only {wholes} for {s.period}, so its figure "
+            f"for {names.get(code, code)} would be an estimated share")
+    return m.reset_index()
 
 
 def _explain_absent(members: pd.DataFrame, mapped: pd.DataFrame, lads: pd.DataFrame,

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from keycities.analysis._members import check_members, member_vintage, membership_notes
-from keycities.analysis._store import geography_from_store
+from keycities.analysis._store import geography_from_store, split_crosswalk
 from keycities.analysis.productivity.core import (
     ENGLAND,
     MEASURES,
@@ -167,7 +167,9 @@ def _load_inputs(store: Store, spec: MeasureSpec, members: pd.DataFrame, *, year
     s = choose_slice(store, spec.productivity, period=year, prefer_vintage=vintage)
     values = _paired_values(store, spec, s)
     lad = values[values["area_code"].str[:3].isin(LAD_PREFIXES)]
-    xw = geo.crosswalk(s.geography_vintage, vintage)
+    # Both GVA and labour are split by the labour's weights, so a former district takes
+    # its merged successor's productivity (nothing better is published for it).
+    xw = split_crosswalk(store, geo, s, vintage, measure=spec.labour, codes=members["code"])
     gva = pd.DataFrame({"area_code": lad["area_code"],
                         "value": lad["productivity"] * lad["labour"]})
     mapped = ratio_to_vintage(gva, lad[["area_code", "labour"]].rename(
