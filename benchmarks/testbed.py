@@ -1,6 +1,17 @@
-"""Benchmark the synthetic control core against pysyncon.
+"""Benchmark the synthetic control core against pysyncon, and ``testbed choose``.
 
-Run: ``uv run python benchmarks/testbed.py [--quick] [--budget SECONDS] [--place CODE]``.
+Run: ``uv run python benchmarks/testbed.py [--quick] [--budget SECONDS] [--place CODE]``;
+``uv run python benchmarks/testbed.py --choose [--repeats 3]`` for the choice of testbeds.
+
+``--choose`` (needs ``KEYCITIES_MIRROR``): ``testbed choose`` with k = 5 from the 26 Key
+Cities members (2024-06-01), GVA per filled job, start 2022 (20 pre-period years,
+2002-2021), an effect grid of 200 injections per place, min-km 30, at most 2 per
+region, on a store built from the mirror into a temporary directory.  The whole
+command's work is timed (panel, features, every candidate's fit and placebo fits,
+the optimisation): the median of ``--repeats`` runs on 1 and on 2 local worker
+processes and on a local Dask cluster of 2 worker processes (one thread each),
+measured in one run and reported as ratios to 1 worker.  Target: under 60 s with
+local processes.
 
 Problem: one treated place, every other English LAD (~295) as donors, 20 pre-periods
 (GVA per filled job 2002-2021, policy from 2022).  With ``KEYCITIES_MIRROR`` set the
@@ -27,13 +38,15 @@ nested fits (its fixed-V fit, with our V, is still timed).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import multiprocessing as mp
 import os
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +63,9 @@ ADH = {"mean 2002-2006": list(range(2002, 2007)), "mean 2007-2011": list(range(2
        **{f"outcome {y}": [y] for y in (2005, 2010, 2015, 2020)}}
 
 
-def real_panel(mirror: str) -> pd.DataFrame:
+@contextmanager
+def built_store(mirror: str) -> Iterator[Any]:
+    """A store built from the mirror into a temporary directory (opened read-write)."""
     from keycities.settings import Settings
     from keycities.store.build import build_store
     from keycities.store.store import Store
@@ -61,10 +76,15 @@ def real_panel(mirror: str) -> pd.DataFrame:
                             cache=root / "cache", offline=True)
         with Store(settings.store) as store:
             build_store(store, settings)
-            rows = store.query(
-                "SELECT area_code, period, value FROM fact WHERE measure = "
-                "'gva_per_filled_job' AND substr(area_code, 1, 3) IN "
-                "('E06', 'E07', 'E08', 'E09')")
+            yield store
+
+
+def real_panel(mirror: str) -> pd.DataFrame:
+    with built_store(mirror) as store:
+        rows = store.query(
+            "SELECT area_code, period, value FROM fact WHERE measure = "
+            "'gva_per_filled_job' AND substr(area_code, 1, 3) IN "
+            "('E06', 'E07', 'E08', 'E09')")
     return rows.pivot(index="area_code", columns="period", values="value")
 
 
@@ -205,9 +225,58 @@ def report_spec(panel: pd.DataFrame, place: str, spec: str, args: argparse.Names
     print(f"  max |w_ours - w_pysyncon| = {np.abs(res.weights.to_numpy() - out['w']).max():.4f}")
 
 
+def choose_run(store: Any, members: list[str], workers: int, cluster: str | None,
+               k: int = 5) -> Any:
+    from keycities.analysis.testbed._choose_sets import Constraints
+    from keycities.analysis.testbed.from_store import choose_from_store
+    from keycities.analysis.testbed.plan import ChooseSpec
+
+    spec = ChooseSpec(Constraints(k=k, min_km=30, max_per_region=2,
+                                  max_imbalance=0.25 if k == 5 else None),
+                      start=2022, effect=0.03, grid=200)
+    return choose_from_store(store, "gva_per_filled_job", members, spec, workers=workers,
+                             cluster=cluster)
+
+
+def report_choose(mirror: str, repeats: int) -> None:
+    from distributed import LocalCluster
+
+    from keycities.network.register import builtin_network
+
+    members = list(builtin_network("key-cities").members_at(dt.date(2024, 6, 1))["code"])
+    with built_store(mirror) as store:
+        choose_run(store, members[:6], 1, None, k=2)  # untimed warm-up: imports, store caches
+        times: dict[str, float] = {}
+        result = None
+        for label, workers in (("1 local worker", 1), ("2 local workers", 2)):
+            times[label], result = timed(lambda w=workers: choose_run(store, members, w, None),
+                                         repeats, warm=False)
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster:
+            address = cluster.scheduler_address
+            choose_run(store, members[:6], 1, address, k=2)  # warm the workers' imports
+            times["Dask, 2 workers"], _ = timed(
+                lambda: choose_run(store, members, 1, address), repeats, warm=False)
+    assert result is not None
+    power = result.power
+    fits = int(sum(p + 1 for p in power.placebos))
+    print(f"\n[choose] k=5 of {len(members)} members, gva_per_filled_job, start {power.start} "
+          f"({power.start - 2002} pre-period years), {len(power.effects)} injected effects per "
+          f"place, {fits} synthetic-control fits; median of {repeats}")
+    base = times["1 local worker"]
+    for label, t in times.items():
+        print(f"  {label:18s} {t:8.2f} s   ratio to 1 worker {base / t:5.2f}x"
+              + ("   (target < 60 s)" if "local" in label else ""))
+    print(f"  chosen: {', '.join(result.chosen)}; pooled MDE {result.mde:.3f} "
+          f"(bound {result.mde_bound:.3f}); imbalance {result.imbalance:.3f} SD")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--choose", action="store_true",
+                        help="benchmark testbed choose instead (needs KEYCITIES_MIRROR)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per engine (--choose)")
     parser.add_argument("--quick", action="store_true", help="skip pysyncon's nested fits")
     parser.add_argument("--budget", type=float, default=600.0,
                         help="seconds allowed to each pysyncon nested fit; 0 = no limit "
@@ -216,6 +285,12 @@ def main() -> None:
     parser.add_argument("--spec", choices=["each", "adh", "both"], default="both")
     args = parser.parse_args()
     mirror = os.environ.get("KEYCITIES_MIRROR")
+    if args.choose:
+        if not mirror:
+            sys.exit("--choose needs the real data: set KEYCITIES_MIRROR to the mirror.")
+        print(f"cpus {os.cpu_count()}; load {os.getloadavg()[0]:.2f}")
+        report_choose(mirror, args.repeats)
+        return
     if mirror:
         print(f"data: real (GVA per filled job, English LADs; store built from {mirror})")
         panel = real_panel(mirror)

@@ -30,6 +30,12 @@ KEYCITIES_JOB_SECONDS
     Seconds one background computation of the web app (twinning postcode
     places, a testbed) may run before it is stopped (default 600; time spent
     waiting for the worker does not count).
+KEYCITIES_CLUSTER
+    Address of a Dask scheduler (``tcp://HOST:8786``) on which the grids of
+    independent fits behind ``testbed choose``, ``design`` and the placebo runs
+    are computed (default: none, local processes).  ``--cluster`` wins.
+KEYCITIES_WORKERS
+    Local processes for those grids when no cluster is given (default 2).
 """
 
 from __future__ import annotations
@@ -63,6 +69,8 @@ class Settings(BaseSettings):
     workspace: Path | None = None
     secure_cookies: bool = False
     job_seconds: float = Field(default=600.0, gt=0)
+    cluster: str | None = None
+    workers: int = Field(default=2, ge=1, le=256)
 
     @property
     def workspace_path(self) -> Path:

@@ -259,3 +259,14 @@ def test_an_unexpected_error_is_one_line_not_a_traceback(
     assert info.value.code == 1
     err = capsys.readouterr().err
     assert "Unexpected error (RuntimeError: kaput)" in err and "Traceback" not in err
+
+
+def test_an_unreachable_cluster_fails_before_any_work(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("distributed")
+    monkeypatch.setattr("keycities.analysis._parallel.CONNECT_SECONDS", 1.0)
+    r = CliRunner().invoke(app, ["testbed", "choose", "--cluster", "tcp://127.0.0.1:9",
+                                 "--store", str(tmp_path / "none.duckdb"), "--format", "json"])
+    assert r.exit_code != 0 and r.stdout == ""
+    assert "Cannot reach the Dask cluster" in str(r.exception)
+    assert not (tmp_path / "none.duckdb").exists()

@@ -458,6 +458,18 @@ def test_testbeds_runs_in_background_while_reads_stay_fast(
     watch.check()
 
 
+def test_design_a_pilot_shows_the_chosen_set_frontier_and_reasons(
+        page: Page, watch: Watch, base_url: str) -> None:
+    goto(page, base_url + "/testbeds/design?k=2&grid=20&similar=12&min_donors=5"
+         "&max_imbalance=2")
+    expect(page.locator("#chosen-h")).to_be_visible(timeout=180_000)
+    expect(page.locator("#map-chosen svg.map")).to_be_visible()
+    expect(page.locator("#chart-frontier")).to_be_visible()
+    expect(page.locator("#table-reasons")).to_contain_text("Out")
+    shot(page, "22b-design-done")
+    watch.check()
+
+
 # ------------------------------------------------------------------ 7. bad input
 def test_unknown_place_and_bad_parameter_are_readable_html(page: Page, watch: Watch,
                                                           base_url: str) -> None:

@@ -28,6 +28,8 @@ PAGES = {
     "/productivity": ["Result", "a year", "Benchmark"],
     "/twin?network=key-cities&min_km=150": ["Certificate", "proven optimal"],
     "/testbeds": ["synthetic control", "Evaluate"],
+    "/testbeds/design": ["Design a pilot", "Choose", "proves"],
+    "/testbeds/rollout": ["Roll-out", "Predict", "extrapolation"],
     "/data": ["Releases", "sha256", "Open Government Licence"],
 }
 
@@ -267,3 +269,37 @@ def test_a_former_district_has_a_page_and_messages_name_no_module(client: TestCl
     assert 'href="/place/E07000028"' in net
     r = client.get("/api/places/Carlisle?vintage=2024")
     assert "keycities." not in r.text and "module" not in r.text
+
+
+def _wait_for_job(client: TestClient, text: str) -> None:
+    job = re.search(r"/api/jobs/([0-9a-f]+)", text)
+    if not job:
+        return
+    assert "<progress" in text and 'http-equiv="refresh"' in text
+    end = time.time() + 300
+    while time.time() < end:
+        status = client.get(f"/api/jobs/{job.group(1)}").json()
+        if status["status"] in ("done", "failed"):
+            break
+        time.sleep(0.5)
+    assert status["status"] == "done", status
+
+
+def test_design_a_pilot_and_its_roll_out_run_as_jobs(client: TestClient) -> None:
+    assert "Choose" in html(client, "/testbeds/design")  # the form alone starts no job
+    url = ("/testbeds/design?k=2&candidates=key-cities&grid=20&similar=12&min_donors=5"
+           "&max_imbalance=2&min_km=40")
+    _wait_for_job(client, html(client, url))
+    done = html(client, url)
+    assert "The chosen testbeds" in done and "proven optimal" in done
+    assert "Power against representativeness" in done and "Out" in done
+    body = client.get("/api/testbeds/choose?k=2&candidates=key-cities&grid=20&similar=12"
+                      "&min_donors=5&max_imbalance=2&min_km=40").json()
+    assert len(body["chosen"]) == 2
+    url = "/testbeds/rollout?treated=Plymouth:2016,Norwich:2017&to=key-cities"
+    _wait_for_job(client, html(client, url))
+    done = html(client, url)
+    assert "Predicted effects" in done and "National roll-out" in done
+    assert 'class="rise' in done or 'class="fall' in done or 'class="flat' in done
+    bad = client.get("/testbeds/design?k=2&require=Nowhereville")
+    assert bad.status_code == 404 and "Nowhereville" in bad.text

@@ -11,7 +11,17 @@ import sys
 
 import typer
 
-from keycities.cli import claims, data, figures, indicators, network, places, server, testbed
+from keycities.cli import (
+    claims,
+    data,
+    figures,
+    indicators,
+    network,
+    pilot,
+    places,
+    server,
+    testbed,
+)
 from keycities.cli.options import err
 from keycities.errors import KeycitiesError
 from keycities.settings import Settings
@@ -37,6 +47,8 @@ app.command("peers")(places.peers_cmd)
 app.command("twin")(places.twin_cmd)
 app.command("serve")(server.serve)
 app.add_typer(network.app, name="network")
+testbed.app.command("choose")(pilot.choose_cmd)
+testbed.app.command("rollout")(pilot.rollout_cmd)
 app.add_typer(testbed.app, name="testbed")
 app.add_typer(server.user_app, name="user")
 app.add_typer(server.export_app, name="export")

@@ -43,6 +43,24 @@ PlacesOpt = Annotated[str, typer.Option(
     "lat, lon and numeric features).")]
 
 
+ClusterOpt = Annotated[str | None, typer.Option(
+    help="Address of a Dask scheduler (tcp://HOST:8786) to run the grid of fits on; "
+         "default KEYCITIES_CLUSTER, else local processes.")]
+WorkersOpt = Annotated[int | None, typer.Option(
+    help="Local processes for the grid of fits (default KEYCITIES_WORKERS, 2).")]
+
+
+def engine(ctx: Context, cluster: str | None, workers: int | None) -> tuple[str | None, int]:
+    """The cluster address and local workers in force (options, else settings); an
+    unreachable cluster fails now, before any work or output."""
+    # deferred: loaded per command (the analysis), keeping `--help` quick
+    from keycities.analysis._parallel import check_cluster
+
+    address = cluster or ctx.settings.cluster
+    check_cluster(address)
+    return address, int(workers or ctx.settings.workers)
+
+
 @contextmanager
 def progress(what: str) -> Iterator[None]:
     """A spinner on stderr while ``what`` runs (only on a terminal)."""

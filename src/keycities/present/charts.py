@@ -338,6 +338,69 @@ def event_study_chart(coefs: pd.DataFrame, *, title: str = "Event study",
 
 # --------------------------------------------------------------------------------- outputs
 
+def frontier_chart(frontier: pd.DataFrame, *, title: str = "Power against representativeness"
+                   ) -> Figure:
+    """The testbed sets of the frontier: pooled MDE against imbalance, the chosen one marked.
+
+    Parameters
+    ----------
+    frontier
+        Columns label (what the set is best for), mde (share), imbalance (roll-out SD),
+        testbeds (names), chosen (bool).
+    """
+    frame = _need(frontier, ["label", "mde", "imbalance", "testbeds", "chosen"], "frontier")
+    frame = frame.dropna(subset=["mde", "imbalance"]).reset_index(drop=True)
+    frame["mde_pct"] = 100 * frame["mde"].astype(float)
+    description = ("Each point is a set of testbeds: its pooled minimum detectable effect "
+                   "(lower = more power) against how far its feature means lie from the "
+                   "roll-out's (lower = more representative). " + "; ".join(
+                       f"{r['label']!s}: MDE {r['mde_pct']:.1f}%, imbalance "
+                       f"{r['imbalance']:.2f} SD" for r in frame.to_dict(orient="records")))
+    base = alt.Chart(_data(frame)).encode(
+        x=alt.X("imbalance:Q", title="Imbalance against the roll-out (standard deviations)",
+                scale=alt.Scale(zero=True)),
+        y=alt.Y("mde_pct:Q", title="Pooled minimum detectable effect (%)",
+                scale=alt.Scale(zero=True)),
+        tooltip=["label:N", "testbeds:N", alt.Tooltip("mde_pct:Q", format=".1f"),
+                 alt.Tooltip("imbalance:Q", format=".2f")])
+    line = base.mark_line(color=GREY, strokeDash=[4, 3])
+    dots = base.mark_point(filled=True, size=80).encode(
+        color=alt.condition("datum.chosen", alt.value(ACCENT), alt.value(INK)))
+    text = base.mark_text(dx=8, align="left").encode(text="label:N")
+    table = frame[["label", "mde", "imbalance", "testbeds", "chosen"]]
+    return _finish([line, dots, text], table, title, description)
+
+
+def interval_chart(rows: pd.DataFrame, *, title: str, unit: str = "%") -> Figure:
+    """Point estimates with intervals, one row per place (a forest plot).
+
+    Parameters
+    ----------
+    rows
+        Columns place, estimate, low, high (shares), kind (e.g. 'pilot' or 'predicted').
+    """
+    frame = _need(rows, ["place", "estimate", "low", "high", "kind"], "rows").copy()
+    for col in ("estimate", "low", "high"):
+        frame[col] = 100 * frame[col].astype(float)
+    description = (f"{len(frame)} places, each with its estimate and interval in {unit}: "
+                   + "; ".join(f"{r['place']!s} {r['estimate']:+.1f} ({r['low']:+.1f} to "
+                               f"{r['high']:+.1f})"
+                               for r in frame.head(30).to_dict(orient="records")))
+    order = list(frame.sort_values("estimate", ascending=False)["place"])
+    y = alt.Y("place:N", sort=order, title=None)
+    base = alt.Chart(_data(frame)).encode(y=y, tooltip=[
+        "place:N", "kind:N", alt.Tooltip("estimate:Q", format="+.1f"),
+        alt.Tooltip("low:Q", format="+.1f"), alt.Tooltip("high:Q", format="+.1f")])
+    bars = base.mark_rule(color=GREY).encode(x=alt.X("low:Q", title=f"Effect ({unit})"),
+                                             x2="high:Q")
+    dots = base.mark_point(filled=True).encode(
+        x="estimate:Q", color=alt.Color("kind:N", title=None,
+                                        scale=alt.Scale(range=[ACCENT, INK])))
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color=DARK_GREY).encode(x="x:Q")
+    return _finish([bars, dots, zero], frame, title, description,
+                   height=max(HEIGHT // 2, 14 * len(frame)))
+
+
 def _chart(chart: Figure | alt.TopLevelMixin) -> alt.TopLevelMixin:
     return chart.chart if isinstance(chart, Figure) else chart
 

@@ -22,16 +22,20 @@ from keycities.analysis.places.params import PRESET, Preset
 from keycities.analysis.places.peers import peers
 from keycities.context import parse_date
 from keycities.present.payloads import members_payload
+from keycities.web.page import Page
 from keycities.web.params import (
     AtQuery,
+    DesignQuery,
     NetworkPath,
     PlacePath,
     ProductivityQuery,
     Res,
+    RolloutQuery,
     TwinQuery,
     YearQuery,
     query_params,
 )
+from keycities.web.pilots import design_page, rollout_page
 from keycities.web.session import owner
 from keycities.web.tools import productivity_page, twin_page
 
@@ -128,6 +132,41 @@ def twin_places(request: Request, res: Res, q: Annotated[TwinQuery, Query()]) ->
             return JSONResponse({"error": page.job.error}, status_code=422)
         return JSONResponse(page.job.payload(), status_code=202)
     return page.data
+
+
+def _job_or_data(page: Page) -> Any:
+    """A page's data when its job is done; else 202 with the job's progress (422 failed)."""
+    if page.job is not None and page.job.status != "done":
+        if page.job.status == "failed":
+            return JSONResponse({"error": page.job.error}, status_code=422)
+        return JSONResponse(page.job.payload(), status_code=202)
+    return page.data
+
+
+JOB = {**BAD, 202: {"description": "The job's progress (`limit_seconds`: how long it may run "
+                    "before it is stopped); ask again, or poll `/api/jobs/{id}`, until done."}}
+
+
+@router.get("/testbeds/choose", tags=["analyses"], responses=JOB,
+            summary="Choose the testbeds of a pilot")
+def testbeds_choose(request: Request, res: Res, q: Annotated[DesignQuery, Query()]) -> Any:
+    """The k testbeds with the most power that represent the roll-out and compare cleanly,
+    with the proven bound, the frontier and a reason for every candidate (as ``keycities
+    testbed choose --format json``; runs in the background)."""
+    return _job_or_data(design_page(res, query_params(q), owner=owner(request)))
+
+
+@router.get("/testbeds/rollout", tags=["analyses"], responses=JOB,
+            summary="Predict a roll-out from pilots")
+def testbeds_rollout(request: Request, res: Res, q: Annotated[RolloutQuery, Query()]) -> Any:
+    """Pilots (PLACE:YEAR) evaluated, pooled by a random-effects meta-regression, and every
+    other place's predicted effect with its interval and the national value (as ``keycities
+    testbed rollout --format json``; runs in the background)."""
+    if not q.treated:
+        return JSONResponse({"error": "Name the pilots: treated=PLACE:YEAR,..."},
+                            status_code=422)
+    params = {k: v for k, v in query_params(q).items() if v is not None}
+    return _job_or_data(rollout_page(res, params, owner=owner(request)))
 
 
 @router.get("/productivity", tags=["analyses"], responses=BAD,

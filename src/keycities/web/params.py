@@ -115,6 +115,54 @@ class ProductivityQuery(BaseModel):
                            "(default zero).")
 
 
+class DesignQuery(BaseModel):
+    """Design-a-pilot parameters (as ``keycities testbed choose``)."""
+
+    outcome: str = Field("gva_per_filled_job", max_length=60, description="An outcome key "
+                         "(see `keycities testbed evaluate --help`).")
+    k: int = Field(5, ge=1, le=20, description="How many testbeds to choose.")
+    candidates: str = Field("key-cities", max_length=100, description="A built-in network "
+                            "whose members today may pilot.")
+    rollout: str = Field("all", max_length=100, description="Where the policy would go next: "
+                         "a built-in network, or all.")
+    start: int | None = Field(None, ge=1990, le=2100, description="First policy year of the "
+                              "simulated pilot (default: the last 3 years are the post-period).")
+    effect: float = Field(0.03, gt=0, le=0.5, description="The effect to detect, as a share "
+                          "(0.03 = 3%).")
+    require: str | None = Field(None, max_length=500, description="Places that must be "
+                                "testbeds, comma-separated.")
+    exclude: str | None = Field(None, max_length=500, description="Places that must not be "
+                                "testbeds, comma-separated.")
+    max_per_region: int | None = Field(None, ge=1, le=20, description="At most this many "
+                                       "testbeds in one region.")
+    min_km: float | None = Field(None, ge=0, le=MAX_KM, description="No two testbeds closer "
+                                 "than this; donors this close to a testbed are left out.")
+    min_donors: int = Field(10, ge=2, le=200, description="Comparison places each testbed "
+                            "keeps outside the others' min_km zones.")
+    max_imbalance: float | None = Field(0.25, gt=0, le=10, description="At most this mean "
+                                        "absolute standardised difference from the roll-out "
+                                        "(SD; 0.25 is 'balanced').")
+    features: str | None = Field(None, max_length=500, description="Features to represent, "
+                                 "comma-separated (default population, gva_per_job, earnings, "
+                                 "leave_share, postcode_density).")
+    similar: int = Field(50, ge=5, le=100, description="Donors: each testbed's N places "
+                         "with the closest pre-policy path.")
+    grid: int = Field(200, ge=10, le=400, description="Injected effects per place.")
+
+
+class RolloutQuery(BaseModel):
+    """Roll-out parameters (as ``keycities testbed rollout PLACE:YEAR ...``)."""
+
+    treated: str | None = Field(None, max_length=2000, description="The pilots, PLACE:YEAR, "
+                                "comma-separated (evaluated first).")
+    outcome: str = Field("gva_per_filled_job", max_length=60, description="An outcome key.")
+    to: str = Field("all", max_length=100, description="Where the policy would go: a "
+                    "built-in network, or all.")
+    features: str | None = Field(None, max_length=500, description="Features the effect may "
+                                 "depend on (meta-regression moderators), comma-separated.")
+    level: float = Field(0.9, gt=0.5, lt=1, description="Level of the prediction intervals.")
+
+
 def query_params(model: BaseModel) -> dict[str, Any]:
     """A query model's values (defaults filled in), as plain data."""
     return jsonable(model.model_dump())

@@ -32,15 +32,18 @@ from keycities.web.pages import (
 )
 from keycities.web.params import (
     AtQuery,
+    DesignQuery,
     Format,
     NetworkPath,
     PlacePath,
     ProductivityQuery,
     Res,
+    RolloutQuery,
     TableName,
     TwinQuery,
     query_params,
 )
+from keycities.web.pilots import design_page, rollout_page
 from keycities.web.render import Links
 from keycities.web.resources import PLACE_VINTAGE, Resources
 from keycities.web.session import current, owner
@@ -196,6 +199,28 @@ def testbeds(
                                 "min_km": min_km, "design": design or None}.items()
               if v is not None}
     return respond(request, res, lambda: testbeds_page(res, params, owner=owner(request)),
+                   format, table)
+
+
+@router.get("/testbeds/design", response_class=HTMLResponse, summary="Design a pilot")
+def testbeds_design(request: Request, res: Res, q: Annotated[DesignQuery, Query()],
+                    format: Format = "html", table: TableName = None) -> Response:
+    """Choose the testbeds (in the background): the chosen set on a map, the frontier of
+    power against representativeness, and why each candidate is in or out.  The job starts
+    once the form is sent (any parameter given)."""
+    params = query_params(q)
+    run = bool(request.query_params) and set(request.query_params) - {"format", "table"} != set()
+    return respond(request, res, lambda: design_page(res, params, owner=owner(request),
+                                                     run=run), format, table)
+
+
+@router.get("/testbeds/rollout", response_class=HTMLResponse, summary="Roll-out")
+def testbeds_rollout(request: Request, res: Res, q: Annotated[RolloutQuery, Query()],
+                     format: Format = "html", table: TableName = None) -> Response:
+    """Evaluate pilots (in the background) and predict the effect of rolling the policy out
+    to every other place, with prediction intervals, on a map."""
+    params = {k: v for k, v in query_params(q).items() if v is not None}
+    return respond(request, res, lambda: rollout_page(res, params, owner=owner(request)),
                    format, table)
 
 

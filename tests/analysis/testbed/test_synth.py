@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 
 from keycities.analysis.testbed.inference import (
     detectable_effect,
-    evaluate,
     leave_one_out,
     placebo_space,
     placebo_time,
 )
+from keycities.analysis.testbed.staggered import evaluate
 from keycities.analysis.testbed.synth import fit, similar_donors
 from keycities.analysis.testbed.synth_solver import (
     _Outer,
@@ -434,6 +434,26 @@ def test_evaluate_staggered_starts() -> None:
     assert np.allclose(gaps["P009"].to_numpy(), one.gap.to_numpy())
     again = evaluate(treated, starts, draws=2000, donors=list(panel.index))
     assert again.p_value == ev.p_value  # seeded; a shared donor list loses the treated places
+
+
+def test_each_treated_place_has_its_own_pool_and_the_average_an_interval() -> None:
+    panel = factor_panel(30, 11)
+    starts = {"P000": 2009, "P001": 2011}
+    treated = panel.copy()
+    for code, s in starts.items():
+        treated = injected(treated, code, s, 0.10)
+    pools = {"P000": [f"P{i:03d}" for i in range(2, 16)],
+             "P001": [f"P{i:03d}" for i in range(14, 30)]}
+    ev = evaluate(treated, starts, draws=500, donors=pools, v="equal")
+    for code, f in ev.fits.items():
+        assert set(f.donors) == set(pools[code])
+        assert set(ev.placebo_units.query("pool == @code")["code"]) == set(pools[code])
+    low, high = ev.average_interval
+    assert low <= ev.average_effect <= high
+    pilots = ev.pilots().set_index("code")
+    assert (pilots["se"] > 0).all() and set(pilots.index) == set(starts)
+    assert set(ev.conformal) == set(starts)
+    assert ev.payload()["pilots"][0]["code"] == "P000"
 
 
 def test_evaluate_one_place_equals_placebo_space() -> None:

@@ -81,3 +81,43 @@ def test_testbed_cli_evaluate_design_transfer(built_store: Path, tmp_path: Path)
     assert len(ranked) == 5 and not {"E08000032", "E06000010"} & set(ranked)
     r = runner.invoke(app, ["testbed", "evaluate", "Nowhereville:2016", "--store", store])
     assert r.exit_code != 0 and "Nowhereville" in str(r.exception)
+
+
+CANDIDATES = "place\nSunderland\nPlymouth\nHull\nNorwich\nPreston\nExeter\nCoventry\n"
+
+
+def test_testbed_cli_choose_and_rollout(built_store: Path, tmp_path: Path) -> None:
+    store = str(built_store)
+    cands = tmp_path / "candidates.csv"
+    cands.write_text(CANDIDATES)
+    r = runner.invoke(app, ["testbed", "choose", "--k", "2", "--candidates", str(cands),
+                            "--grid", "20", "--similar", "12", "--min-donors", "5",
+                            "--min-km", "50", "--workers", "1", "--max-imbalance", "2",
+                            "--store", store, "--format", "json"])
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.stdout)
+    assert len(body["chosen"]) == 2
+    assert body["objective"]["mde_bound"] <= (body["objective"]["mde"] or 1.0)
+    assert {p["status"] for p in body["places"]} == {"testbed", "out"}
+    assert all(p["reason"] for p in body["places"]) and body["frontier"]
+    r = runner.invoke(app, ["testbed", "evaluate", "Plymouth:2016", "Norwich:2017", "--no-did",
+                            "--similar", "15", "--workers", "1", "--store", store,
+                            "--format", "json"])
+    assert r.exit_code == 0, r.output
+    evaluation = tmp_path / "ev.json"
+    evaluation.write_text(r.stdout)
+    pilots = json.loads(r.stdout)["synthetic_control"]["pilots"]
+    assert all(p["se"] > 0 and p["conformal_p_zero"] is not None for p in pilots)
+    r = runner.invoke(app, ["testbed", "rollout", str(evaluation), "--to", str(cands),
+                            "--store", store, "--format", "json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert {p["code"] for p in out["places"]}.isdisjoint({"E06000026", "E07000148"})
+    assert out["national"]["unit"] == "£ a year" and out["model"]["tau2"] >= 0
+    r = runner.invoke(app, ["testbed", "choose", "--k", "9", "--candidates", str(cands),
+                            "--store", store])
+    assert r.exit_code != 0 and "only 7 candidates" in str(r.exception)
+    r = runner.invoke(app, ["testbed", "choose", "--k", "2", "--candidates", str(cands),
+                            "--grid", "20", "--similar", "12", "--min-donors", "5",
+                            "--max-imbalance", "0.01", "--store", store])
+    assert r.exit_code != 0 and "--max-imbalance" in str(r.exception)

@@ -32,11 +32,12 @@ from keycities.analysis.testbed.inference import (
     DEFAULT_EFFECTS,
     Progress,
     detectable_effect,
-    evaluate,
     leave_one_out,
     placebo_time,
 )
 from keycities.analysis.testbed.panel import DonorPool, Panel
+from keycities.analysis.testbed.params import POOLS, PoolMode
+from keycities.analysis.testbed.staggered import evaluate
 from keycities.errors import KeycitiesError
 
 
@@ -58,6 +59,12 @@ class DonorRules:
     peers: int | None = None
     similar: int | None = 50
     leave_out: tuple[str, ...] = ()
+    pools: PoolMode = "each"
+    """``each``: every testbed's ``similar`` places are its own pool; ``shared``: their
+    union is every testbed's pool."""
+
+    def __post_init__(self) -> None:
+        POOLS.check(self.pools)
 
 
 DEFAULT_RULES = DonorRules()
@@ -75,6 +82,7 @@ class TestbedEvaluation:
     event_study: Any | None  # did.EventStudy
     notes: list[str] = field(default_factory=list)
     robustness: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
+    spillovers: Any | None = None  # spillover.Spillovers
 
     def summary(self) -> pd.DataFrame:
         """One row per treated place: start, pre-fit, effect, ratio; and the average."""
@@ -100,7 +108,9 @@ class TestbedEvaluation:
             "summary": self.summary(), "synthetic_control": self.synth.payload(),
             "did": None if self.did is None else self.did.payload(),
             "event_study": None if self.event_study is None else self.event_study.payload(),
-            "robustness": self.robustness, "notes": self.notes})
+            "robustness": self.robustness,
+            "spillovers": None if self.spillovers is None else self.spillovers.payload(),
+            "notes": self.notes})
 
     def placebo_gaps(self, code: str) -> pd.DataFrame | None:
         """The placebo places' gaps for ``code``'s start, long (year, place, gap)."""
@@ -112,9 +122,13 @@ class TestbedEvaluation:
 
 
 def _robustness(values: pd.DataFrame, code: str, start: int, starts: Mapping[str, int],
-                notes: list[str], names: Mapping[str, str]) -> dict[str, pd.DataFrame]:
-    """Placebo in time and leave-one-out for one treated place (others never donors)."""
+                notes: list[str], names: Mapping[str, str],
+                donors: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Placebo in time and leave-one-out for one treated place (others never donors; its
+    own pool when it has one)."""
     own = values.drop(index=[c for c in starts if c != code])
+    if donors is not None:
+        own = own.loc[[code, *[c for c in donors if c in own.index and c != code]]]
     name = names.get(code, code)
     out: dict[str, pd.DataFrame] = {}
     try:
@@ -154,7 +168,8 @@ class TestbedDesign:
 
 def evaluate_panel(panel: Panel, pool: DonorPool, values: pd.DataFrame,
                    starts: Mapping[str, int], *, with_did: bool = True, workers: int = 2,
-                   progress: Progress | None = None) -> TestbedEvaluation:
+                   progress: Progress | None = None, cluster: str | None = None,
+                   donors: Mapping[str, Sequence[str]] | None = None) -> TestbedEvaluation:
     """Evaluate a pilot on an outcome panel, with its donor pool already chosen.
 
     Parameters
@@ -173,12 +188,18 @@ def evaluate_panel(panel: Panel, pool: DonorPool, values: pd.DataFrame,
         Processes for the placebo loop.
     progress
         Called with (done, total) as placebo fits finish.
+    cluster
+        A Dask scheduler's address for the placebo runs (None: local processes).
+    donors
+        Each treated place's own donor pool (default: every donor for every place).
 
     Returns
     -------
     TestbedEvaluation
     """
-    ev = evaluate(values, starts, workers=workers, progress=progress)
+    extra: dict[str, Any] = {} if donors is None else {"donors": dict(donors)}
+    ev = evaluate(values, starts, workers=workers, progress=progress, cluster=cluster,
+                  **extra)
     notes = list(panel.notes) + list(pool.notes) + list(ev.notes)
     did_res = es = None
     if with_did:
@@ -189,14 +210,16 @@ def evaluate_panel(panel: Panel, pool: DonorPool, values: pd.DataFrame,
         es = event_study(values, starts)
         notes.append("Difference-in-differences uses the same places and years as the "
                      "synthetic control (the donor pool as comparison group).")
-    robust = {code: _robustness(values, code, start, starts, notes, panel.names)
+    robust = {code: _robustness(values, code, start, starts, notes, panel.names,
+                                None if donors is None else donors.get(code))
               for code, start in starts.items()}
     return TestbedEvaluation(panel, pool, ev, did_res, es, notes, robust)
 
 
 def design_panel(panel: Panel, pool: DonorPool, values: pd.DataFrame, code: str, start: int, *,
                  alpha: float = 0.05, effects: Sequence[float] | None = None,
-                 workers: int = 2, progress: Progress | None = None) -> TestbedDesign:
+                 workers: int = 2, progress: Progress | None = None,
+                 cluster: str | None = None) -> TestbedDesign:
     """The minimum detectable effect of testbed ``code`` starting in ``start``.
 
     Effects are injected into the real outcome from ``start`` on (see
@@ -204,7 +227,7 @@ def design_panel(panel: Panel, pool: DonorPool, values: pd.DataFrame, code: str,
     """
     grid = DEFAULT_EFFECTS if effects is None else effects
     det = detectable_effect(values, code, start, alpha=alpha, effects=grid, workers=workers,
-                            progress=progress)
+                            progress=progress, cluster=cluster)
     return TestbedDesign(panel, pool, det)
 
 

@@ -14,9 +14,12 @@ from typing import Any
 
 import pandas as pd
 
+from keycities.analysis._parallel import Progress
 from keycities.analysis.places.features import Impute
 from keycities.analysis.places.from_store import lad_features_from_store, peers_from_store
+from keycities.analysis.productivity.core import Scenario, path_shares
 from keycities.analysis.testbed._panel_store import build_parts
+from keycities.analysis.testbed.choose import TestbedChoice
 from keycities.analysis.testbed.evaluate import (
     DEFAULT_RULES,
     DonorRules,
@@ -25,7 +28,6 @@ from keycities.analysis.testbed.evaluate import (
     design_panel,
     evaluate_panel,
 )
-from keycities.analysis.testbed.inference import Progress
 from keycities.analysis.testbed.outcomes import get_outcome
 from keycities.analysis.testbed.panel import (
     DEFAULT_VINTAGE,
@@ -34,10 +36,20 @@ from keycities.analysis.testbed.panel import (
     donor_pool,
     place_finder,
 )
+from keycities.analysis.testbed.plan import (
+    DEFAULT_FEATURES,
+    ChooseSpec,
+    choose_testbeds,
+    rollout_scale,
+)
+from keycities.analysis.testbed.rollout import ALPHA as ROLLOUT_ALPHA
+from keycities.analysis.testbed.rollout import Rollout, predict_rollout
+from keycities.analysis.testbed.spillover import spillovers
 from keycities.analysis.testbed.synth import similar_donors
 from keycities.analysis.testbed.transfer import By, TransferResult, transfer_ranking
 from keycities.errors import Param, ParameterError
 from keycities.geography.names import Place, PlaceResolver
+from keycities.geography.spatial import haversine_km
 from keycities.geography.tables import GeographyTables
 from keycities.geography.vintage import check_vintage
 from keycities.store.queries import geography_tables, slices
@@ -145,41 +157,59 @@ def _peer_codes(store: Store, treated: Sequence[str], k: int, vintage: int) -> l
 
 
 def _inputs(store: Store, panel: Panel, starts: Mapping[str, int], rules: DonorRules
-            ) -> tuple[DonorPool, pd.DataFrame]:
-
+            ) -> tuple[DonorPool, pd.DataFrame, dict[str, list[str]] | None]:
+    """The donor pool (every place a testbed may be compared with), the panel's rows of
+    the testbeds and donors, and each testbed's own pool (None: all share the pool)."""
     treated = list(starts)
     only = _peer_codes(store, treated, rules.peers, panel.vintage) if rules.peers else None
     pool = donor_pool_from_store(store, treated, min_km=rules.min_km,
                                  same_region=rules.same_region, only=only,
                                  leave_out=rules.leave_out, panel=panel, vintage=panel.vintage)
+    own: dict[str, list[str]] | None = None
     if rules.similar and len(pool.donors) > rules.similar:
         rows = panel.values.loc[[*treated, *pool.donors]]
-        keep = sorted({d for t, y in starts.items()
-                       for d in similar_donors(rows, t, y, rules.similar, exclude=treated)})
+        own = {t: similar_donors(rows, t, y, rules.similar, exclude=treated)
+               for t, y in starts.items()}
+        keep = sorted({d for ds in own.values() for d in ds})
         only = sorted(set(only or pool.donors) & set(keep))
         pool = donor_pool_from_store(store, treated, min_km=rules.min_km,
                                      same_region=rules.same_region, only=only,
                                      leave_out=rules.leave_out, panel=panel,
                                      vintage=panel.vintage)
-        pool = replace(pool, notes=(*pool.notes, f"Donors: the {rules.similar} places whose "
-                                    "pre-policy outcome path is closest to each testbed's "
-                                    "(their union), among those the other rules allow."))
-    if len(pool.donors) < 5:
-        set_rules = [Param(name) for name in ("min_km", "same_region", "peers", "similar")
-                     if getattr(rules, name)]
-        relax: list[str | Param] = []
-        for i, rule in enumerate(set_rules):
-            relax += [", " if 0 < i < len(set_rules) - 1 else " or " if i else "", rule]
-        raise ParameterError(f"Only {len(pool.donors)} comparison places are left after the "
-                             "donor rules", *([": relax ", *relax] if relax else []), ".")
+        pool = replace(pool, notes=(*pool.notes, _similar_note(rules, len(treated))))
+        if rules.pools == "shared" or len(treated) == 1:
+            own = None
+    _check_enough(pool, rules)
     values = panel.values.loc[[*treated, *pool.donors]]
-    return pool, values
+    return pool, values, own
+
+
+def _similar_note(rules: DonorRules, treated: int) -> str:
+    if rules.pools == "each" and treated > 1:
+        return (f"Donors: each testbed's own {rules.similar} places whose pre-policy outcome "
+                "path is closest to its own, among those the other rules allow (the pool "
+                "listed is their union).")
+    return (f"Donors: the {rules.similar} places whose pre-policy outcome path is closest to "
+            "each testbed's (their union), among those the other rules allow.")
+
+
+def _check_enough(pool: DonorPool, rules: DonorRules) -> None:
+    if len(pool.donors) >= 5:
+        return
+    set_rules = [Param(name) for name in ("min_km", "same_region", "peers", "similar")
+                 if getattr(rules, name)]
+    relax: list[str | Param] = []
+    for i, rule in enumerate(set_rules):
+        relax += [", " if 0 < i < len(set_rules) - 1 else " or " if i else "", rule]
+    raise ParameterError(f"Only {len(pool.donors)} comparison places are left after the "
+                         "donor rules", *([": relax ", *relax] if relax else []), ".")
 
 
 def evaluate_from_store(store: Store, outcome: str, starts: Mapping[str, int], *,
                         rules: DonorRules = DEFAULT_RULES, vintage: int | None = None,
                         with_did: bool = True, workers: int = 2,
-                        progress: Progress | None = None) -> TestbedEvaluation:
+                        progress: Progress | None = None,
+                        cluster: str | None = None, spill: bool = False) -> TestbedEvaluation:
     """Evaluate a pilot in ``starts`` (place name or code -> first policy year).
 
     Parameters
@@ -200,6 +230,11 @@ def evaluate_from_store(store: Store, outcome: str, starts: Mapping[str, int], *
         Processes for the placebo loop.
     progress
         Called with (done, total) as placebo fits finish.
+    cluster
+        A Dask scheduler's address for the placebo runs (None: local processes).
+    spill
+        Also measure spillovers on rings of neighbours and vary the exclusion radius
+        (:mod:`keycities.analysis.testbed.spillover`).
 
     Returns
     -------
@@ -208,15 +243,25 @@ def evaluate_from_store(store: Store, outcome: str, starts: Mapping[str, int], *
     panel = outcome_panel(store, outcome, vintage=vintage)
     codes = _resolve(store, list(starts), panel.vintage)
     by_code = {c: int(y) for c, y in zip(codes, starts.values(), strict=True)}
-    pool, values = _inputs(store, panel, by_code, rules)
-    return evaluate_panel(panel, pool, values, by_code, with_did=with_did, workers=workers,
-                          progress=progress)
+    pool, values, own = _inputs(store, panel, by_code, rules)
+    result = evaluate_panel(panel, pool, values, by_code, with_did=with_did, workers=workers,
+                            progress=progress, cluster=cluster, donors=own)
+    if spill:
+        places, _ = _store_places(store, panel.vintage)
+        geo = places.reindex(panel.values.index)
+        km = pd.DataFrame(haversine_km(geo["lat"].to_numpy(float), geo["lon"].to_numpy(float)),
+                          index=geo.index, columns=geo.index)
+        result.spillovers = spillovers(panel.values, by_code, km, workers=workers,
+                                       cluster=cluster, names=panel.names)
+        result.notes += [*result.spillovers.notes, SPILL_ASSUMPTIONS]
+    return result
 
 
 def design_from_store(store: Store, outcome: str, place: str, start: int, *,
                       rules: DonorRules = DEFAULT_RULES, alpha: float = 0.05,
                       effects: Sequence[float] | None = None, vintage: int | None = None,
-                      workers: int = 2, progress: Progress | None = None) -> TestbedDesign:
+                      workers: int = 2, progress: Progress | None = None,
+                      cluster: str | None = None) -> TestbedDesign:
     """Minimum detectable effect for a testbed ``place`` starting in ``start``.
 
     Effects are injected into the real outcome from ``start`` on; ``start`` must
@@ -225,9 +270,101 @@ def design_from_store(store: Store, outcome: str, place: str, start: int, *,
     """
     panel = outcome_panel(store, outcome, vintage=vintage)
     code = _resolve(store, [place], panel.vintage)[0]
-    pool, values = _inputs(store, panel, {code: start}, rules)
+    pool, values, _ = _inputs(store, panel, {code: start}, rules)
     return design_panel(panel, pool, values, code, start, alpha=alpha, effects=effects,
-                        workers=workers, progress=progress)
+                        workers=workers, progress=progress, cluster=cluster)
+
+
+SPILL_ASSUMPTIONS = ("Spillover assumptions: places beyond the outer band are untouched; "
+                     "ring places would have followed their synthetic controls (equal "
+                     "predictor weights) without the policy.")
+
+
+def choose_from_store(store: Store, outcome: str, candidates: Sequence[str],
+                      spec: ChooseSpec, *, rollout: Sequence[str] | None = None,
+                      features: Sequence[str] | None = None, vintage: int | None = None,
+                      workers: int = 2, cluster: str | None = None,
+                      progress: Progress | None = None) -> TestbedChoice:
+    """Choose ``spec.constraints.k`` testbeds among ``candidates`` (names or codes) for
+    ``outcome`` (see :mod:`keycities.analysis.testbed.choose`).
+
+    ``rollout``: the places the policy would go to next (default every place with
+    features); ``features``: what the testbeds should represent (default
+    :data:`~keycities.analysis.testbed.plan.DEFAULT_FEATURES`).  ``require`` and
+    ``exclude`` in ``spec`` may be names too.
+    """
+    panel = outcome_panel(store, outcome, vintage=vintage)
+    places, find = _store_places(store, panel.vintage)
+    codes = list(dict.fromkeys(find(c) for c in candidates))
+    con = replace(spec.constraints, require=tuple(find(c) for c in spec.constraints.require),
+                  exclude=tuple(find(c) for c in spec.constraints.exclude))
+    table = lad_features_from_store(store, vintage=panel.vintage,
+                                    features=list(features or DEFAULT_FEATURES))
+    roll = list(table.z.index) if rollout is None else [find(c) for c in rollout]
+    labels = dict(zip(table.meta["feature"], table.meta["label"], strict=True))
+    result = choose_testbeds(panel.values, places, table.z, codes, roll,
+                             replace(spec, constraints=con), labels=labels, workers=workers,
+                             cluster=cluster, progress=progress)
+    result.notes += [f"Outcome: {panel.label} ({panel.unit}), {panel.vintage} boundaries; "
+                     f"{len(table.z.columns)} features: {', '.join(table.z.columns)}."]
+    return result
+
+
+def rollout_from_store(store: Store, outcome: str, pilots: pd.DataFrame, *,
+                       to: Sequence[str] | None = None, features: Sequence[str] = (),
+                       range_features: Sequence[str] | None = None,
+                       vintage: int | None = None, alpha: float = ROLLOUT_ALPHA) -> Rollout:
+    """:func:`~keycities.analysis.testbed.rollout.predict_rollout` for ``outcome`` from the
+    store: features standardised on the roll-out set ``to`` (names or codes; default
+    every place with features), the pilots' range checked on ``range_features``
+    (default ``features``, else :data:`~keycities.analysis.testbed.plan.DEFAULT_FEATURES`),
+    and the national value weighted by each place's latest level (a count: the outcome
+    itself; productivity: its GVA, £ a year, over the productivity calculator's horizon)."""
+    spec = get_outcome(outcome)
+    panel = outcome_panel(store, outcome, vintage=vintage)
+    _, find = _store_places(store, panel.vintage)
+    ranged = list(range_features or features or DEFAULT_FEATURES)
+    table = lad_features_from_store(store, vintage=panel.vintage,
+                                    features=list(dict.fromkeys([*features, *ranged])))
+    codes = [find(c) for c in pilots["code"]]
+    targets = list(table.z.index) if to is None else [find(c) for c in to]
+    z = rollout_scale(table.z, targets, list(table.z.index))
+    weights, unit, extra = _rollout_weights(store, spec.key, spec.kind, panel)
+    res = predict_rollout(pilots.assign(code=codes), z, targets, features=list(features),
+                          range_features=ranged, names=panel.names, weights=weights,
+                          weight_unit=unit, alpha=alpha)
+    res.outcome = {"key": spec.key, "label": spec.label, "unit": spec.unit,
+                   "vintage": panel.vintage, "level_year": max(panel.years)}
+    if res.national:
+        res.national.update(extra)
+        f = extra.get("decade_factor")
+        if f:
+            res.national.update({k: res.national[v] * f for k, v in
+                                 (("decade", "total"), ("decade_low", "low"),
+                                  ("decade_high", "high"))})
+    else:
+        res.notes.append(f"No national total: {spec.label} is a {spec.kind}, which does not "
+                         "add up across places; the predictions are relative effects.")
+    return res
+
+
+def _rollout_weights(store: Store, key: str, kind: str, panel: Panel
+                     ) -> tuple[pd.Series | None, str, dict[str, Any]]:
+    """Each place's level for the national value: (weights, unit, extras)."""
+    year = max(panel.years)
+    if kind == "count":
+        return panel.values[year], panel.unit, {"year": year}
+    if key != "gva_per_filled_job":
+        return None, "", {}
+    jobs = outcome_panel(store, "filled_jobs", vintage=panel.vintage)
+    y = max(set(panel.years) & set(jobs.years))
+    gva = panel.values[y] * jobs.values[y].reindex(panel.values.index)
+    sc = Scenario()
+    return gva, "£ a year", {
+        "year": y, "decade_factor": float(path_shares(sc).factor.sum()),
+        "basis": f"GVA = GVA per filled job x filled jobs ({y}), the productivity "
+                 f"calculator's U = sum of gain per job x jobs; over {sc.horizon} years on its "
+                 "immediate path with no growth"}
 
 
 def transfer_from_store(store: Store, testbeds: Sequence[str], *, vintage: int = 2023,

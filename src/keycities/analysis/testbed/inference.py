@@ -1,4 +1,6 @@
-"""Inference and design for synthetic controls: placebos, several places, detectable effects.
+"""Inference and design for synthetic controls: placebos, robustness, detectable effects.
+
+Several places with staggered starts: :mod:`keycities.analysis.testbed.staggered`.
 
 Placebo in space (ADH 2010, sec. 4; Abadie 2021, sec. 6.1)
     Each donor in turn is treated as if it had the policy: it is fitted from
@@ -14,19 +16,6 @@ Placebo in time
     the panel is cut at the real start, so only pre-policy data are used.
 Leave one out (Abadie, Diamond & Hainmueller 2015, sec. 4)
     Each donor with positive weight is removed in turn and the fit is redone.
-Several places, staggered starts (:func:`evaluate`)
-    One fit per treated place; the other treated places are never donors.
-    Effects are averaged by event time (years since the place's start) and
-    overall (each place's mean post-period effect, places weighted equally).
-    Inference for the average follows Cavallo, Galiani, Noy & Pantano (2013,
-    "Catastrophic natural disasters and economic growth", REStat 95(5)): the
-    statistic of the treated set is compared with the same statistic of
-    ``draws`` random placebo sets of the same size, one placebo per treated
-    place drawn from that place's placebo runs (same start), without
-    repetition within a set (seeded ``rng``).  ``p_value`` uses the mean RMSPE
-    ratio (as for one place; ``p = (1 + #{placebo sets >= treated}) / (1 +
-    draws)``), ``p_value_effect`` the absolute mean relative post-period effect.
-    With one treated place both are exact (every placebo is enumerated).
 Minimum detectable effect (:func:`detectable_effect`)
     A multiplicative effect ``(1 + e)`` is injected into the treated place's
     post-period outcome for each ``e`` of a grid; the treated fit and its
@@ -37,10 +26,8 @@ Minimum detectable effect (:func:`detectable_effect`)
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -48,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from keycities._util.plain import jsonable
+from keycities.analysis._parallel import parallel_map
 from keycities.analysis.testbed.synth import (
     SynthFit,
     _Design,
@@ -107,44 +95,18 @@ def _unit_stats(d: _Design, col: int, synthetic: np.ndarray) -> dict[str, float]
             "relative_effect": float((gap[d.post] / synthetic[d.post]).mean())}
 
 
-_WORKER: dict[str, _Design] = {}
-
-
-def _init_worker(design: _Design) -> None:
-    _WORKER["design"] = design
-
-
-def _placebo_chunk(cols: list[int]) -> list[tuple[int, np.ndarray]]:
-    return _placebo_runs(_WORKER["design"], cols)
-
-
-def _placebo_runs(d: _Design, cols: Sequence[int]) -> list[tuple[int, np.ndarray]]:
-    """Synthetic paths of placebo units ``cols`` (donors = the other donors; col 0 is out)."""
+def _placebo_fit(d: _Design, j: int) -> tuple[int, np.ndarray]:
+    """Synthetic path of placebo unit ``j`` (donors = the other donors; col 0 is out)."""
     pool = np.arange(1, len(d.codes))
-    return [(j, _solve(d, j, pool[pool != j], pool).synthetic) for j in cols]
+    return j, _solve(d, j, pool[pool != j], pool).synthetic
 
 
-def _run_placebos(d: _Design, workers: int, progress: Progress | None
-                  ) -> dict[int, np.ndarray]:
+def _run_placebos(d: _Design, workers: int, progress: Progress | None,
+                  cluster: str | None = None) -> dict[int, np.ndarray]:
+    """Every donor's placebo fit, through the one parallel map (local processes or Dask)."""
     cols = list(range(1, len(d.codes)))
-    chunks = [cols[i:i + _CHUNK] for i in range(0, len(cols), _CHUNK)]
-    out: dict[int, np.ndarray] = {}
-    if workers <= 1:
-        for chunk in chunks:
-            out.update(_placebo_runs(d, chunk))
-            if progress is not None:
-                progress(len(out), len(cols))
-        return out
-    # fork (where available) needs no importable __main__; spawn is the portable fallback.
-    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(d,)) as pool:
-        futures = [pool.submit(_placebo_chunk, chunk) for chunk in chunks]
-        for fut in as_completed(futures):
-            out.update(fut.result())
-            if progress is not None:
-                progress(len(out), len(cols))
-    return out
+    return dict(parallel_map(_placebo_fit, cols, shared=d, workers=workers, cluster=cluster,
+                             chunk=_CHUNK, progress=progress))
 
 
 def _p_value(ratio: float, placebo_ratios: np.ndarray) -> float:
@@ -192,7 +154,8 @@ def _assemble(d: _Design, fit: SynthFit, placebo_rows: pd.DataFrame,
 
 def placebo_space(panel: pd.DataFrame, treated: str, start: int, *,
                   max_pre_ratio: float | None = None, workers: int = 1,
-                  progress: Progress | None = None, **options: Any) -> Placebos:
+                  progress: Progress | None = None, cluster: str | None = None,
+                  **options: Any) -> Placebos:
     """Placebo-in-space test (see the module docstring).
 
     Parameters
@@ -202,6 +165,8 @@ def placebo_space(panel: pd.DataFrame, treated: str, start: int, *,
         the treated place's (None keeps all).
     workers : processes for the placebo runs (1 = in this process).
     progress : called as ``progress(done, total)`` after each batch of placebos.
+    cluster : a Dask scheduler's address for the placebo runs
+        (:func:`keycities.analysis._parallel.parallel_map`); None: local processes.
     **options : further keywords of :func:`~keycities.analysis.testbed.synth.fit`
         (donors, predictors, pre_years, outcome_predictors, v, v_starts, rng, exclude).
 
@@ -212,7 +177,7 @@ def placebo_space(panel: pd.DataFrame, treated: str, start: int, *,
     t0 = time.perf_counter()
     d = _prepare(panel, treated, start, **options)
     fit = _result(d, _solve(d, 0, np.arange(1, len(d.codes)), np.arange(len(d.codes))))
-    runs = _run_placebos(d, workers, progress)
+    runs = _run_placebos(d, workers, progress, cluster)
     return _assemble(d, fit, _placebo_table(d, runs), runs, max_pre_ratio,
                      time.perf_counter() - t0)
 
@@ -312,164 +277,6 @@ def leave_one_out(panel: pd.DataFrame, treated: str, start: int, **options: Any
     return LeaveOneOut(base, fits, pd.DataFrame(rows), gaps)
 
 
-# ------------------------------------------------------------------ several places
-@dataclass(frozen=True, eq=False)
-class Evaluation:
-    """Synthetic controls for several treated places with (possibly) staggered starts.
-
-    ``effects``: one row per place and year (code, start, year, event_time,
-    observed, synthetic, gap, relative, post).  ``by_event_time``: mean gap and
-    relative gap by years since start (places = how many places contribute).
-    ``average_effect``: mean over places of each place's mean relative
-    post-period effect; ``average_gap`` the same in outcome units.
-    ``placebo_units``: every placebo run (start, code, pre_rmspe, post_rmspe,
-    ratio, relative_effect).  ``placebo_gaps``: for each treated place, the gap
-    paths of the placebo runs of its start (years x placebo codes).
-    """
-
-    starts: dict[str, int]
-    fits: dict[str, SynthFit]
-    effects: pd.DataFrame
-    by_event_time: pd.DataFrame
-    average_effect: float
-    average_gap: float
-    mean_ratio: float
-    p_value: float
-    p_value_effect: float
-    draws: int
-    placebo_units: pd.DataFrame
-    placebo_gaps: dict[str, pd.DataFrame]
-    notes: tuple[str, ...] = ()
-
-    def payload(self) -> dict[str, Any]:
-        """Plain data for JSON output."""
-        return jsonable({
-            "starts": self.starts, "average_effect": self.average_effect,
-            "average_gap": self.average_gap, "mean_ratio": _plain(self.mean_ratio),
-            "p_value": self.p_value, "p_value_effect": self.p_value_effect,
-            "draws": self.draws, "by_event_time": finite_frame(self.by_event_time),
-            "effects": self.effects, "notes": list(self.notes),
-            "fits": {c: f.payload() for c, f in self.fits.items()}})
-
-
-def _plain(x: float) -> float | None:
-    return x if np.isfinite(x) else None
-
-
-def _check_starts(starts: Mapping[str, int]) -> dict[str, int]:
-    if not starts:
-        raise KeycitiesError("starts is empty: give {place code: first policy year}.")
-    return {str(c): int(s) for c, s in starts.items()}
-
-
-def _fits_and_placebos(panel: pd.DataFrame, starts: dict[str, int], workers: int,
-                       progress: Progress | None, options: dict[str, Any]
-                       ) -> tuple[dict[str, SynthFit], pd.DataFrame, dict[int, pd.DataFrame]]:
-    fits: dict[str, SynthFit] = {}
-    designs: dict[int, _Design] = {}
-    shared = options.get("donors")
-    for code, start in starts.items():
-        others = [c for c in starts if c != code]
-        opts = {**options, "exclude": [*options.get("exclude", ()), *others]}
-        if shared is not None:  # one donor list for every place: treated places leave it
-            opts["donors"] = [c for c in shared if c not in starts]
-        d = _prepare(panel, code, start, **opts)
-        fits[code] = _result(d, _solve(d, 0, np.arange(1, len(d.codes)),
-                                       np.arange(len(d.codes))))
-        designs.setdefault(start, d)
-    total = sum(len(d.codes) - 1 for d in designs.values())
-    done = 0
-    tables, gaps = [], {}
-    for start, d in designs.items():
-        def step(k: int, _n: int, base: int = done) -> None:
-            if progress is not None:
-                progress(base + k, total)
-        runs = _run_placebos(d, workers, step)
-        done += len(runs)
-        tables.append(_placebo_table(d, runs).assign(start=start))
-        gaps[start] = pd.DataFrame({d.codes[j]: d.y[:, j] - runs[j] for j in sorted(runs)},
-                                   index=pd.Index(list(d.years), name="year"))
-    return fits, pd.concat(tables, ignore_index=True), gaps
-
-
-def _draw_sets(pools: list[pd.DataFrame], draws: int, rng: np.random.Generator
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """Mean ratio and mean relative effect of random placebo sets (one per treated place,
-    distinct places within a set)."""
-    codes = {c: i for i, c in enumerate(sorted({c for p in pools for c in p["code"]}))}
-    idx = np.column_stack([rng.integers(0, len(p), size=draws) for p in pools])
-    ids = np.column_stack([p["code"].map(codes).to_numpy()[idx[:, g]]
-                           for g, p in enumerate(pools)])
-    srt = np.sort(ids, axis=1)
-    distinct = (np.diff(srt, axis=1) != 0).all(axis=1) if ids.shape[1] > 1 else \
-        np.ones(draws, dtype=bool)
-    ratios = np.column_stack([p["ratio"].to_numpy()[idx[:, g]] for g, p in enumerate(pools)])
-    effects = np.column_stack([p["relative_effect"].to_numpy()[idx[:, g]]
-                               for g, p in enumerate(pools)])
-    return ratios[distinct].mean(axis=1), effects[distinct].mean(axis=1)
-
-
-def evaluate(panel: pd.DataFrame, starts: Mapping[str, int], *, draws: int = DRAWS,
-             rng: np.random.Generator | None = None, max_pre_ratio: float | None = None,
-             workers: int = 1, progress: Progress | None = None,
-             **options: Any) -> Evaluation:
-    """Evaluate a policy in several places with staggered starts (see the module docstring).
-
-    Parameters
-    ----------
-    panel : as :func:`keycities.analysis.testbed.synth.fit`.
-    starts : ``{place code: first policy year}``.
-    draws : random placebo sets for the p-values (ignored with one place: exact).
-    rng : source of the placebo sets (default: seeded, reproducible); the fits keep
-        their own seeded starting points for V.
-    max_pre_ratio : keep only placebos whose pre-RMSPE is at most this multiple
-        of the matching treated place's.
-    workers, progress : as :func:`placebo_space`.
-    **options : further keywords of :func:`~keycities.analysis.testbed.synth.fit`; a
-        ``donors`` list is shared by every place, less the treated places.
-    """
-    starts = _check_starts(starts)
-    fits, table, gaps = _fits_and_placebos(panel, starts, workers, progress, options)
-    pools = []
-    for code, f in fits.items():
-        pool = table[table["start"] == starts[code]]
-        pool = pool[_kept(pool, f.pre_rmspe, max_pre_ratio)]
-        if pool.empty:
-            raise KeycitiesError(f"No placebo is left for {code} after max_pre_ratio="
-                                 f"{max_pre_ratio}; raise it or leave it out.")
-        pools.append(pool)
-    ratios = np.array([f.ratio for f in fits.values()])
-    rel = np.array([f.average_relative_effect for f in fits.values()])
-    mean_ratio, mean_rel = float(ratios.mean()), float(rel.mean())
-    if len(fits) == 1:
-        sample_r, sample_e = pools[0]["ratio"].to_numpy(), pools[0]["relative_effect"].to_numpy()
-    else:
-        sample_r, sample_e = _draw_sets(pools, draws, rng or np.random.default_rng(0))
-    effects = _effects_table(fits, starts)
-    by_event = (effects.groupby("event_time")
-                .agg(places=("code", "nunique"), gap=("gap", "mean"),
-                     relative=("relative", "mean")).reset_index())
-    notes = [f"{c}: {n}" for c, f in fits.items() for n in f.notes]
-    return Evaluation(
-        starts=starts, fits=fits, effects=effects, by_event_time=by_event,
-        average_effect=mean_rel, average_gap=float(np.mean([f.average_effect
-                                                            for f in fits.values()])),
-        mean_ratio=mean_ratio, p_value=_p_value(mean_ratio, sample_r),
-        p_value_effect=_p_value(abs(mean_rel), np.abs(sample_e)), draws=len(sample_r),
-        placebo_units=table, placebo_gaps={c: gaps[starts[c]] for c in fits},
-        notes=tuple(notes))
-
-
-def _effects_table(fits: Mapping[str, SynthFit], starts: Mapping[str, int]) -> pd.DataFrame:
-    frames = []
-    for c, f in fits.items():
-        e = f.effects()
-        frames.append(e.assign(code=c, start=starts[c], event_time=e["year"] - starts[c]))
-    cols = ["code", "start", "year", "event_time", "observed", "synthetic", "gap",
-            "relative", "post"]
-    return pd.concat(frames, ignore_index=True)[cols]
-
-
 # ------------------------------------------------------------------ detectable effect
 @dataclass(frozen=True, eq=False)
 class Detectability:
@@ -501,7 +308,8 @@ class Detectability:
 def detectable_effect(panel: pd.DataFrame, treated: str, start: int, *, alpha: float = 0.05,
                       effects: Sequence[float] = DEFAULT_EFFECTS,
                       max_pre_ratio: float | None = None, workers: int = 1,
-                      progress: Progress | None = None, **options: Any) -> Detectability:
+                      progress: Progress | None = None, cluster: str | None = None,
+                      **options: Any) -> Detectability:
     """Minimum detectable effect of the placebo-in-space test (see the module docstring).
 
     Parameters
@@ -518,7 +326,7 @@ def detectable_effect(panel: pd.DataFrame, treated: str, start: int, *, alpha: f
     d = _prepare(panel, treated, start, **options)
     donors, every = np.arange(1, len(d.codes)), np.arange(len(d.codes))
     base = _result(d, _solve(d, 0, donors, every))
-    table = _placebo_table(d, _run_placebos(d, workers, progress))
+    table = _placebo_table(d, _run_placebos(d, workers, progress, cluster))
     rows = []
     for e in grid:
         y = d.y.copy()
