@@ -9,7 +9,8 @@ anywhere or opened from disk).
 
 Charts are Vega-Lite specs rendered to SVG on the server by ``vl-convert``
 (which bundles Vega), so pages need no JavaScript and no CDN; each chart comes
-with its description and its data table.  vl-convert holds Python's interpreter
+with its description and its data table, and is drawn twice, for a laptop and
+for a phone (the stylesheet shows one).  vl-convert holds Python's interpreter
 lock while it draws (about 50 ms a chart), which would stall every other request
 of the app; the running app therefore draws in a worker process
 (:data:`SVG_WORKER`), and the export, which has no other requests, draws in its
@@ -39,6 +40,7 @@ from keycities.analysis.places.params import PLACE_SET
 from keycities.analysis.productivity.params import BASIS, BENCHMARK, MEASURE, PATH
 from keycities.analysis.testbed.outcomes import OUTCOMES
 from keycities.analysis.twinning.spec import MODE
+from keycities.present.charts import phone_spec
 from keycities.web.jobs import WorkerProcess
 
 FORMATS = ("csv", "xlsx", "parquet")
@@ -203,9 +205,16 @@ def _svg(spec_json: str) -> str:
     return SVG_WORKER.draw(spec_json)
 
 
+def _drawn(spec: Mapping[str, Any], cls: str) -> str:
+    svg = _svg(json.dumps(spec, sort_keys=True, default=str))
+    return svg.replace('class="marks"', f'class="marks {cls}"', 1)
+
+
 def chart_svg(spec: Mapping[str, Any]) -> Markup:
-    """A Vega-Lite spec as inline SVG (cached by the spec)."""
-    return Markup(_svg(json.dumps(spec, sort_keys=True, default=str)))  # noqa: S704
+    """A Vega-Lite spec as inline SVG (cached by the spec), twice: as specified (class
+    ``wide``) and for a phone (class ``narrow``, :func:`~keycities.present.charts.phone_spec`);
+    the stylesheet shows one of them by the screen's width."""
+    return Markup(_drawn(spec, "wide") + _drawn(phone_spec(spec), "narrow"))  # noqa: S704
 
 
 # ------------------------------------------------------------------------ templates
