@@ -29,7 +29,7 @@ def shapes() -> Shapes:
     rows = pd.DataFrame({
         "code": ["E1", "E2", "S1"], "name": ["Southtown", "Nearby", "Northtown"],
         "geojson": [_square(-1.0, 51.0, 0.1), _square(-0.8, 51.1, 0.1),
-                    _square(-4.0, 58.0, 0.5)], "release_id": "test"})
+                    _square(-6.0, 60.0, 0.5)], "release_id": "test"})
     return shapes_from_boundaries(rows, vintage=2023)
 
 
@@ -60,3 +60,10 @@ def test_a_map_has_a_legend_of_the_colours_drawn_and_an_overview(shapes: Shapes)
     assert "swatch twin" not in legend  # only the colours drawn
     whole = map_html(shapes, title="T", description="D", every_area=True)
     assert 'class="overview"' not in whole  # the whole map needs no overview
+
+
+def test_a_small_frame_draws_the_districts_around_its_place(shapes: Shapes) -> None:
+    svg = map_html(shapes, title="T", description="D", highlight={"E1": "place"})
+    assert svg.count('class="place"') == 1
+    assert "<title>Nearby</title>" in svg  # the neighbour, unshaded, for its border
+    assert "Northtown" not in svg  # far outside the frame

@@ -36,6 +36,8 @@ OVERVIEW_TOLERANCE_M = 6000.0
 """Tolerance of the small UK overview beside a framed map (about 90 px wide)."""
 MIN_FRAME_M = 80_000.0
 """Smallest side of a framed map, in metres: one district is shown with its surroundings."""
+LOCAL_SHARE = 0.05
+"""A frame at most this share of the UK's box also draws the other districts in it."""
 ASPECT = (0.75, 1.4)
 """Height over width of a framed map, at least and at most (so a phone shows it whole)."""
 
@@ -213,6 +215,12 @@ def frame(shapes: Shapes, codes: Sequence[str], *, lines: Sequence[Line] = ()) -
     return (float(cx - w / 2), float(cy - h / 2), float(w), float(h))
 
 
+def _meets(a: tuple[float, float, float, float], b: tuple[float, float, float, float]
+           ) -> bool:
+    """Whether two (min_x, min_y, max_x, max_y) boxes overlap."""
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
 def _view(shapes: Shapes, highlight: Mapping[str, str], zoom_to: Sequence[str],
           every_area: bool, lines: Sequence[Line]) -> Box:
     """The frame :func:`map_svg` draws: ``zoom_to``, else the highlighted areas and lines."""
@@ -250,7 +258,8 @@ def map_svg(shapes: Shapes, *, title: str, description: str,
     every_area
         Draw every LAD, framed on the whole UK unless ``zoom_to``; by default only
         the highlighted ones, on the land outline (a locator map: the page is a
-        tenth of the size).
+        tenth of the size), and in a frame of at most :data:`LOCAL_SHARE` of the
+        UK the other LADs in it (their borders).
     width
         Width attribute in CSS pixels (the map scales to its container).
     ident
@@ -272,8 +281,12 @@ def map_svg(shapes: Shapes, *, title: str, description: str,
            f'<title id="{ident}-t">{escape(title)}</title><desc id="{ident}-d">'
            f'{escape(description)}</desc><path class="land" d="{shapes.outline}"/>'
            '<g class="areas">']
+    ux0, uy0, ux1, uy1 = shapes.bounds
+    # a small frame draws its other districts too: their borders place the highlighted ones
+    local = w * h <= LOCAL_SHARE * (ux1 - ux0) * (uy1 - uy0)
     for code, d in shapes.paths.items():
-        if not every_area and code not in highlight:
+        if not (every_area or code in highlight
+                or (local and _meets(shapes.boxes[code], (x0, y0, x0 + w, y0 + h)))):
             continue
         cls = highlight.get(code, "")
         label = escape(labels.get(code, shapes.names.get(code, code)))
