@@ -213,3 +213,36 @@ def test_save_rejects_unknown_suffix_and_missing_directory(figure: Figure,
         save(figure, tmp_path / "es.pdf")
     with pytest.raises(KeycitiesError, match="does not exist"):
         save(figure, tmp_path / "nowhere" / "es.png")
+
+
+def _svg_sizes(svg: str) -> tuple[float, list[float]]:
+    """The drawn width of an SVG and the font size of each text in it."""
+    root = ET.fromstring(svg)
+    sizes = [float(t.get("font-size", "0").rstrip("px")) for t in root.iter()
+             if t.tag.endswith("text") and (t.text or "").strip()]
+    return float(root.get("width", "0")), sizes
+
+
+def test_phone_spec_fits_a_phone_with_text_of_12_px(effects: pd.DataFrame) -> None:
+    """Issue 16, point 11: a 600 px chart scaled to a phone showed 5-6 px text."""
+    import vl_convert as vlc
+
+    from keycities.present.charts import PHONE_FONT, PHONE_WIDTH, phone_spec
+    from keycities.present.figures import bar_figure
+
+    names = pd.DataFrame({"place": [f"A place with a long name number {i}" for i in range(5)],
+                          "value": np.arange(5.0)})
+    for fig in (observed_vs_synthetic(effects, 2014), gap_chart(effects.assign(
+            gap=effects["observed"] - effects["synthetic"]), 2014), placebo_distribution(
+            pd.DataFrame({"place": list("abcd"), "ratio": [1.0, 2.0, 3.0, 4.0],
+                          "treated": [False, False, True, False]})),
+                bar_figure(names, category="place", value="value", title="A bar chart",
+                           unit="£")):
+        laptop = spec(fig)
+        phone = phone_spec(laptop)
+        assert spec(fig) == laptop  # not changed in place
+        wide, _ = _svg_sizes(vlc.vegalite_to_svg(laptop))
+        width, sizes = _svg_sizes(vlc.vegalite_to_svg(phone))
+        assert wide > PHONE_WIDTH + 100  # the laptop's drawing: 600 px and more
+        assert width <= PHONE_WIDTH + 2, fig.title  # at its own size on a 390 px screen
+        assert sizes and min(sizes) >= PHONE_FONT, fig.title

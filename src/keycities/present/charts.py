@@ -9,15 +9,19 @@ web app renders; :func:`save` writes PNG, SVG, JSON or self-contained HTML
 (rendered by ``vl-convert``, which bundles Vega: no internet needed), atomically.
 
 Conventions: years are integers on the axis (no "2,015"), axis titles carry
-units, series differ by dash and width as well as colour.
+units, series differ by dash and width as well as colour.  :func:`phone_spec`
+redraws any spec for a phone: :data:`PHONE_WIDTH` wide in all, text at least
+:data:`PHONE_FONT` px, so that it is shown at its own size, not scaled down.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -45,6 +49,13 @@ ACCENT = "#d95f02"
 GREY = "#9e9e9e"
 DARK_GREY = "#616161"
 FORMATS = (".png", ".svg", ".json", ".html")
+PHONE_WIDTH = 340
+"""Width of a chart drawn for a phone, axes and legend included, in CSS px (a 390 px
+screen less the page's margins, with room to spare for 360 px screens)."""
+PHONE_FONT = 12
+"""Smallest text of a chart drawn for a phone, in px."""
+PHONE_LABEL_LIMIT = 120
+"""Longest axis label of a chart drawn for a phone, in px (longer ones end in "…")."""
 
 
 @dataclass(frozen=True)
@@ -405,6 +416,79 @@ def interval_chart(rows: pd.DataFrame, *, title: str, unit: str = "%") -> Figure
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color=DARK_GREY).encode(x="x:Q")
     return _finish([bars, dots, zero], frame, title, description,
                    height=max(HEIGHT // 2, 14 * len(frame)))
+
+
+def _phone_text(node: Any) -> None:
+    """Raise every font size below :data:`PHONE_FONT` and cap axis label widths, in place."""
+    if isinstance(node, list):
+        for item in node:
+            _phone_text(item)
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key in ("data", "datasets", "values"):  # the plotted rows: nothing to restyle
+            continue
+        if key.endswith(("fontSize", "FontSize")) and isinstance(value, int | float):
+            node[key] = max(value, PHONE_FONT)
+        elif key == "axis" and isinstance(value, dict) and value.get("labelLimit", 0) > \
+                PHONE_LABEL_LIMIT:
+            value["labelLimit"] = PHONE_LABEL_LIMIT
+        _phone_text(value)
+
+
+def _wrap(title: Any, chars: int) -> Any:
+    """A title's text broken into lines of at most ``chars`` characters."""
+    if isinstance(title, str):
+        return textwrap.wrap(title, chars) or title
+    if isinstance(title, dict):
+        out = dict(title)
+        for key, n in (("text", chars), ("subtitle", chars + 8)):
+            if isinstance(out.get(key), str):
+                out[key] = _wrap(out[key], n)
+        return out
+    return title
+
+
+def phone_spec(vl: Mapping[str, Any], *, width: int = PHONE_WIDTH) -> dict[str, Any]:
+    """The same chart drawn for a phone: ``width`` px wide in all, larger text, fewer ticks.
+
+    A single or layered view is fitted to ``width`` including its axes and legend
+    (Vega-Lite ``autosize: fit-x``), so Vega picks fewer ticks for the narrower
+    axis; text smaller than :data:`PHONE_FONT` is raised to it, long axis labels
+    are cut at :data:`PHONE_LABEL_LIMIT` px and titles wrap.  Drawn at its own
+    size, its text is as large on a 390 px screen as on a laptop.
+
+    Parameters
+    ----------
+    vl
+        A Vega-Lite specification (:func:`spec`).
+    width
+        The chart's whole width in CSS px.
+
+    Returns
+    -------
+    dict
+        A new specification; ``vl`` is not changed.
+    """
+    out = copy.deepcopy(dict(vl))
+    if not any(k in out for k in ("hconcat", "vconcat", "concat", "facet", "repeat")):
+        out["width"] = width
+        out["autosize"] = {"type": "fit-x", "contains": "padding"}
+    font = {"labelFontSize": PHONE_FONT, "titleFontSize": PHONE_FONT}
+    config = out.setdefault("config", {})
+    for part in ("axis", "legend", "header"):
+        config[part] = {**config.get(part, {}), **font}
+    config["legend"].setdefault("columns", 1)  # one entry a line: a row would overflow
+    config["legend"].setdefault("orient", "bottom")  # beside the plot it takes its width
+    config["title"] = {**config.get("title", {}), "fontSize": PHONE_FONT + 2,
+                       "subtitleFontSize": PHONE_FONT}
+    for mark in ("text", "mark"):
+        config[mark] = {**config.get(mark, {}), "fontSize": PHONE_FONT}
+    if "title" in out:
+        out["title"] = _wrap(out["title"], width // 8)
+    _phone_text(out)
+    return out
 
 
 def _chart(chart: Figure | alt.TopLevelMixin) -> alt.TopLevelMixin:

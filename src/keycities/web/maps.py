@@ -10,7 +10,10 @@ screen readers read; the caller supplies a text description and a table, so
 the map is never the only way to the numbers.
 
 Northern Ireland is kept (it is part of the UK), the Isles of Scilly and
-Shetland appear where they are (no insets).
+Shetland appear where they are (no insets).  A map of a few places is framed on
+them (:func:`frame`), with a small overview of the UK beside it that marks the
+frame, and a legend in HTML (:func:`map_html`): text that stays readable when
+the map is scaled down to a phone's width.
 """
 
 from __future__ import annotations
@@ -29,6 +32,14 @@ TOLERANCE_M = 600.0
 """Douglas–Peucker tolerance of the drawn areas, in metres (invisible at page scale)."""
 OUTLINE_TOLERANCE_M = 1500.0
 """Tolerance of the land outline behind locator maps."""
+OVERVIEW_TOLERANCE_M = 6000.0
+"""Tolerance of the small UK overview beside a framed map (about 90 px wide)."""
+MIN_FRAME_M = 80_000.0
+"""Smallest side of a framed map, in metres: one district is shown with its surroundings."""
+LOCAL_SHARE = 0.05
+"""A frame at most this share of the UK's box also draws the other districts in it."""
+ASPECT = (0.75, 1.4)
+"""Height over width of a framed map, at least and at most (so a phone shows it whole)."""
 
 _TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 
@@ -50,6 +61,8 @@ class Shapes:
         locator maps, a few per cent of the size of every area).
     boxes
         LAD code -> its own (min_x, min_y, max_x, max_y).
+    overview
+        The outline again, coarser: the small UK overview beside a framed map.
     vintage
         The boundary vintage (year).
     release_id
@@ -63,6 +76,7 @@ class Shapes:
     boxes: dict[str, tuple[float, float, float, float]]
     vintage: int
     release_id: str
+    overview: str = ""
 
 
 UNIT_M = 100.0
@@ -92,6 +106,13 @@ def _path(geom: shapely.Geometry) -> str:
             rel = " ".join(f"{dx} {dy}" for dx, dy in d)
             parts.append(f"M{xy[0, 0]} {xy[0, 1]}l{rel}Z")
     return "".join(parts)
+
+
+def _solid(geom: shapely.Geometry) -> shapely.Geometry:
+    """``geom``'s polygons without their holes: the slivers left between simplified
+    districts would show as specks inside the land outline."""
+    polys = [g for g in getattr(geom, "geoms", [geom]) if isinstance(g, shapely.Polygon)]
+    return shapely.MultiPolygon([shapely.Polygon(g.exterior) for g in polys])
 
 
 def shapes_from_boundaries(boundaries: pd.DataFrame, *, vintage: int) -> Shapes:
@@ -126,13 +147,15 @@ def shapes_from_boundaries(boundaries: pd.DataFrame, *, vintage: int) -> Shapes:
         hi = np.maximum(hi, b[2:])
         paths[str(code)] = _path(geom)
         geoms.append(geom)
-    land = shapely.simplify(shapely.union_all(shapely.make_valid(np.array(geoms)), grid_size=1),
-                            OUTLINE_TOLERANCE_M / UNIT_M) if geoms else shapely.Polygon()
+    union = (_solid(shapely.union_all(shapely.make_valid(np.array(geoms)), grid_size=1))
+             if geoms else shapely.Polygon())
+    land = shapely.simplify(union, OUTLINE_TOLERANCE_M / UNIT_M)
+    overview = shapely.simplify(union, OVERVIEW_TOLERANCE_M / UNIT_M)
     release = str(boundaries["release_id"].iloc[0]) if len(boundaries) else ""
     names = dict(zip(boundaries["code"], boundaries["name"], strict=True))
     return Shapes(paths=paths, outline=_path(land), names=names,
                   bounds=(float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])),
-                  boxes=boxes,
+                  boxes=boxes, overview=_path(overview),
                   vintage=vintage, release_id=release)
 
 
@@ -145,12 +168,74 @@ class Line:
     title: str
 
 
+Box = tuple[float, float, float, float]
+"""(x, y, width, height) in map units: an SVG viewBox."""
+
+LEGEND = {"member": "Member", "place": "Selected place", "peer": "Peer", "twin": "Twin"}
+"""Default legend labels of the highlight classes (a page may name them better)."""
+
+
+def _line_points(lines: Sequence[Line]) -> list[Box]:
+    boxes: list[Box] = []
+    for ln in lines:
+        xs_, ys_ = project(ln.lon, ln.lat)
+        boxes += [(float(x), float(y), float(x), float(y)) for x, y in zip(xs_, ys_,
+                                                                         strict=True)]
+    return boxes
+
+
+def frame(shapes: Shapes, codes: Sequence[str], *, lines: Sequence[Line] = ()) -> Box:
+    """The view of a map showing ``codes`` (and the ends of ``lines``) with their surroundings.
+
+    The areas' common box, at least :data:`MIN_FRAME_M` on its longer side, gets a
+    margin of 8% of that side plus 10 km, and is widened (or heightened) to a
+    height/width ratio within :data:`ASPECT`.  With nothing to frame, or a frame
+    as large as the UK, the whole of :attr:`Shapes.bounds`.
+
+    Returns
+    -------
+    Box
+        (x, y, width, height) in map units.
+    """
+    ux0, uy0, ux1, uy1 = shapes.bounds
+    whole = (ux0, uy0, ux1 - ux0, uy1 - uy0)
+    boxes = [shapes.boxes[c] for c in codes if c in shapes.boxes] + _line_points(lines)
+    if not boxes:
+        return whole
+    b = np.array(boxes)
+    x0, y0, x1, y1 = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
+    size = max(x1 - x0, y1 - y0, MIN_FRAME_M / UNIT_M)
+    pad = 0.08 * size + 10_000 / UNIT_M
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    w = max(x1 - x0, MIN_FRAME_M / UNIT_M) + 2 * pad
+    h = max(y1 - y0, MIN_FRAME_M / UNIT_M) + 2 * pad
+    w, h = max(w, h / ASPECT[1]), max(h, w * ASPECT[0])
+    if w >= whole[2] and h >= whole[3]:
+        return whole
+    return (float(cx - w / 2), float(cy - h / 2), float(w), float(h))
+
+
+def _meets(a: tuple[float, float, float, float], b: tuple[float, float, float, float]
+           ) -> bool:
+    """Whether two (min_x, min_y, max_x, max_y) boxes overlap."""
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def _view(shapes: Shapes, highlight: Mapping[str, str], zoom_to: Sequence[str],
+          every_area: bool, lines: Sequence[Line]) -> Box:
+    """The frame :func:`map_svg` draws: ``zoom_to``, else the highlighted areas and lines."""
+    if zoom_to:
+        return frame(shapes, zoom_to)
+    return frame(shapes, [] if every_area else list(highlight),
+                 lines=[] if every_area else lines)
+
+
 def map_svg(shapes: Shapes, *, title: str, description: str,
             highlight: Mapping[str, str] | None = None,
             labels: Mapping[str, str] | None = None,
             links: Mapping[str, str] | None = None,
             lines: Sequence[Line] = (), zoom_to: Sequence[str] = (),
-            every_area: bool = False, width: int = 420) -> str:
+            every_area: bool = False, width: int = 420, ident: str = "map") -> str:
     """An SVG map of the LADs.
 
     Parameters
@@ -168,12 +253,17 @@ def map_svg(shapes: Shapes, *, title: str, description: str,
     lines
         Lines to draw on top (twinning pairs), in WGS84.
     zoom_to
-        Frame the map on these LADs (with a margin) instead of the whole UK.
+        Frame the map on these LADs (see :func:`frame`); by default on the
+        highlighted ones and the lines, unless ``every_area``.
     every_area
-        Draw every LAD; by default only the highlighted ones, on the land outline
-        (a locator map: the page is a tenth of the size).
+        Draw every LAD, framed on the whole UK unless ``zoom_to``; by default only
+        the highlighted ones, on the land outline (a locator map: the page is a
+        tenth of the size), and in a frame of at most :data:`LOCAL_SHARE` of the
+        UK the other LADs in it (their borders).
     width
         Width attribute in CSS pixels (the map scales to its container).
+    ident
+        Prefix of the map's element ids (unique on its page).
 
     Returns
     -------
@@ -183,22 +273,20 @@ def map_svg(shapes: Shapes, *, title: str, description: str,
     highlight = highlight or {}
     labels = labels or {}
     links = links or {}
-    x0, y0, x1, y1 = shapes.bounds
-    boxes = [shapes.boxes[c] for c in zoom_to if c in shapes.boxes]
-    if boxes:
-        b = np.array(boxes)
-        bx0, by0, bx1, by1 = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
-        pad = max(bx1 - bx0, by1 - by0, 60_000 / UNIT_M) * 0.6
-        x0, y0, x1, y1 = bx0 - pad, by0 - pad, bx1 + pad, by1 + pad
-    w, h = x1 - x0, y1 - y0
+    x0, y0, w, h = _view(shapes, highlight, zoom_to, every_area, lines)
     height = int(width * h / w)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="map" role="img" '
            f'viewBox="{x0:.0f} {y0:.0f} {w:.0f} {h:.0f}" width="{width}" height="{height}" '
-           f'aria-labelledby="map-t map-d" preserveAspectRatio="xMidYMid meet">'
-           f'<title id="map-t">{escape(title)}</title><desc id="map-d">{escape(description)}'
-           f'</desc><path class="land" d="{shapes.outline}"/><g class="areas">']
+           f'aria-labelledby="{ident}-t {ident}-d" preserveAspectRatio="xMidYMid meet">'
+           f'<title id="{ident}-t">{escape(title)}</title><desc id="{ident}-d">'
+           f'{escape(description)}</desc><path class="land" d="{shapes.outline}"/>'
+           '<g class="areas">']
+    ux0, uy0, ux1, uy1 = shapes.bounds
+    # a small frame draws its other districts too: their borders place the highlighted ones
+    local = w * h <= LOCAL_SHARE * (ux1 - ux0) * (uy1 - uy0)
     for code, d in shapes.paths.items():
-        if not every_area and code not in highlight:
+        if not (every_area or code in highlight
+                or (local and _meets(shapes.boxes[code], (x0, y0, x0 + w, y0 + h)))):
             continue
         cls = highlight.get(code, "")
         label = escape(labels.get(code, shapes.names.get(code, code)))
@@ -219,3 +307,77 @@ def map_svg(shapes: Shapes, *, title: str, description: str,
         out.append("</g>")
     out.append("</svg>")
     return "".join(out)
+
+
+def overview_svg(shapes: Shapes, view: Box) -> str:
+    """A small map of the whole UK with ``view`` (a :func:`frame`) marked on it."""
+    x0, y0, x1, y1 = shapes.bounds
+    w, h = x1 - x0, y1 - y0
+    vx, vy, vw, vh = view
+    # a frame too small to see at this size is drawn at a visible size around its centre;
+    # one reaching past the UK is cut at its edge
+    least = w / 25
+    if vw < least:
+        vx, vw = vx + vw / 2 - least / 2, least
+    if vh < least:
+        vy, vh = vy + vh / 2 - least / 2, least
+    vx1, vy1 = min(vx + vw, x1), min(vy + vh, y1)
+    vx, vy = max(vx, x0), max(vy, y0)
+    vw, vh = vx1 - vx, vy1 - vy
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="overview" role="img" '
+            f'viewBox="{x0:.0f} {y0:.0f} {w:.0f} {h:.0f}" width="72" height="{72 * h / w:.0f}" '
+            f'aria-label="Where the map lies in the UK">'
+            f'<path d="{shapes.overview or shapes.outline}"/>'
+            f'<rect x="{vx:.0f}" y="{vy:.0f}" width="{vw:.0f}" height="{vh:.0f}"/></svg>')
+
+
+def legend_html(classes: Sequence[str], *, names: Mapping[str, str] | None = None,
+                lines: str | None = None, rest: str = "Other areas") -> str:
+    """The legend of a map: one swatch (the class's own colour) and label per class.
+
+    Parameters
+    ----------
+    classes
+        The highlight classes drawn, in the order to list them.
+    names
+        Class -> label (default :data:`LEGEND`, else the class itself).
+    lines
+        The label of the lines drawn, if any.
+    rest
+        The label of the land not highlighted.
+    """
+    names = {**LEGEND, **(names or {})}
+    items = [(f"swatch {escape(c)}", names.get(c, c)) for c in classes]
+    if lines:
+        items.append(("swatch line", lines))
+    items.append(("swatch rest", rest))
+    lis = "".join(f'<li><span class="{cls}" aria-hidden="true"></span>{escape(label)}</li>'
+                  for cls, label in items)
+    return f'<ul class="legend" aria-label="Key to the map">{lis}</ul>'
+
+
+def map_html(shapes: Shapes, *, title: str, description: str,
+             highlight: Mapping[str, str] | None = None,
+             labels: Mapping[str, str] | None = None,
+             links: Mapping[str, str] | None = None,
+             lines: Sequence[Line] = (), zoom_to: Sequence[str] = (),
+             every_area: bool = False, legend: Mapping[str, str] | None = None,
+             line_label: str = "Pair", ident: str = "map") -> str:
+    """:func:`map_svg` with its key: the legend and, for a framed map, the UK overview.
+
+    ``legend`` names the highlight classes (class -> label; listed in its order,
+    then any other class drawn); the other arguments are those of :func:`map_svg`.
+    """
+    highlight = highlight or {}
+    svg = map_svg(shapes, title=title, description=description, highlight=highlight,
+                  labels=labels, links=links, lines=lines, zoom_to=zoom_to,
+                  every_area=every_area, ident=ident)
+    drawn = dict.fromkeys(highlight.values())
+    classes = [c for c in (legend or {}) if c in drawn] + [c for c in drawn
+                                                           if c and c not in (legend or {})]
+    view = _view(shapes, highlight, zoom_to, every_area, lines)
+    x0, y0, x1, y1 = shapes.bounds
+    whole = view == (x0, y0, x1 - x0, y1 - y0)
+    key = legend_html(classes, names=legend, lines=line_label if lines else None)
+    return (f'{svg}<div class="map-key">{"" if whole else overview_svg(shapes, view)}'
+            f'{key}</div>')

@@ -20,7 +20,7 @@ from keycities.network.register import BUILTIN
 from keycities.present.charts import Figure
 from keycities.present.figures import SpecFigure
 from keycities.web.jobs import Job
-from keycities.web.maps import Line, map_svg
+from keycities.web.maps import Line, map_html
 from keycities.web.render import Links, draw_charts, table_html
 from keycities.web.resources import Resources
 from keycities.web.session import session_context
@@ -29,7 +29,10 @@ from keycities.workspace.accounts import Session
 
 @dataclass
 class MapSpec:
-    """What a map shows; drawn by :func:`keycities.web.maps.map_svg` with the page's links."""
+    """What a map shows; drawn by :func:`keycities.web.maps.map_html` with the page's links.
+
+    ``legend`` names the highlight classes in the map's key (class -> label);
+    ``line_label`` names the lines."""
 
     title: str
     description: str
@@ -37,6 +40,8 @@ class MapSpec:
     labels: dict[str, str] = field(default_factory=dict)
     lines: list[Line] = field(default_factory=list)
     zoom_to: list[str] = field(default_factory=list)
+    legend: dict[str, str] = field(default_factory=dict)
+    line_label: str = "Pair"
 
 
 @dataclass
@@ -79,10 +84,11 @@ def page_html(res: Resources, page: Page, links: Links, *,
     draw_charts(f.spec() for f in page.figures.values())
     maps = {}
     for name, spec in page.maps.items():
-        maps[name] = map_svg(res.shapes(), title=spec.title, description=spec.description,
-                             highlight=spec.highlight, labels=spec.labels,
-                             links={c: links.page(f"place/{c}") for c in spec.highlight},
-                             lines=spec.lines, zoom_to=spec.zoom_to)
+        maps[name] = map_html(res.shapes(), title=spec.title, description=spec.description,
+                              highlight=spec.highlight, labels=spec.labels,
+                              links={c: links.page(f"place/{c}") for c in spec.highlight},
+                              lines=spec.lines, zoom_to=spec.zoom_to, legend=spec.legend,
+                              line_label=spec.line_label, ident=f"map-{name}")
     tables = {}
     for name, t in page.tables.items():
         codes: list[str] = (list(t.frame[t.link].astype(str)) if t.link and t.link in t.frame

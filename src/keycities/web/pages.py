@@ -210,7 +210,8 @@ def place_page(res: Resources, code: str) -> Page:
         highlight={code: "place", **dict.fromkeys(peer_rows["code"], "peer")},
         labels={code: name, **{c: f"{n} (peer {r})" for c, n, r in
                                zip(peer_rows["code"], peer_rows["name"], peer_rows["rank"],
-                                   strict=True)}})
+                                   strict=True)}},
+        legend={"place": name, "peer": "Peer (a nearest statistical neighbour)"})
     page.notes += list(pp.get("notes", []))[:3]
     return page
 
@@ -307,7 +308,8 @@ def compare_page(res: Resources, places: list[str]) -> Page:
     page.maps["places"] = MapSpec(
         title="Map of the compared places",
         description="Shaded: " + ", ".join(names.values()) + ".",
-        highlight=dict.fromkeys(codes, "place"), labels=names)
+        highlight=dict.fromkeys(codes, "place"), labels=names,
+        legend={"place": "Compared place"})
     return page
 
 

@@ -38,6 +38,9 @@ from keycities.web.tools import parse_treated, web_wording
 BINS = ((-np.inf, -0.05, "fall2"), (-0.05, -0.01, "fall1"), (-0.01, 0.01, "flat"),
         (0.01, 0.05, "rise1"), (0.05, np.inf, "rise2"))
 """Map classes of a predicted effect (shares): below -5%, -5 to -1%, ..., above 5%."""
+BIN_LABELS = {"rise2": "Above +5%", "rise1": "+1% to +5%", "flat": "-1% to +1%",
+              "fall1": "-5% to -1%", "fall2": "Below -5%"}
+"""The map key of :data:`BINS`, largest effect first."""
 
 
 def _names(text: str | None) -> list[str]:
@@ -97,7 +100,8 @@ def design_page(res: Resources, params: dict[str, Any], *, owner: str = "",
         title=f"The {len(chosen)} chosen testbeds (dark) among the candidates (light)",
         description="Chosen: " + ", ".join(names.get(c, c) for c in chosen), highlight=hl,
         labels={c: f"{names.get(c, c)}: {'testbed' if c in chosen else 'candidate'}"
-                for c in hl})
+                for c in hl},
+        legend={"member": "Chosen testbed", "peer": "Candidate"})
     page.notes = list(done["notes"])
     return page
 
@@ -140,7 +144,8 @@ def rollout_page(res: Resources, params: dict[str, Any], *, owner: str = "") -> 
         highlight={c: _map_class(float(x)) for c, x in zip(frame["code"], frame["predicted"],
                                                            strict=True)},
         labels={str(r["code"]): f"{r['place']!s}: {r['predicted']:+.1%} ({r['low']:+.1%} to "
-                f"{r['high']:+.1%})" for r in frame.to_dict(orient="records")})
+                f"{r['high']:+.1%})" for r in frame.to_dict(orient="records")},
+        legend=BIN_LABELS)
     page.notes = list(done["notes"])
     return page
 

@@ -9,7 +9,8 @@ anywhere or opened from disk).
 
 Charts are Vega-Lite specs rendered to SVG on the server by ``vl-convert``
 (which bundles Vega), so pages need no JavaScript and no CDN; each chart comes
-with its description and its data table.  vl-convert holds Python's interpreter
+with its description and its data table, and is drawn twice, for a laptop and
+for a phone (the stylesheet shows one).  vl-convert holds Python's interpreter
 lock while it draws (about 50 ms a chart), which would stall every other request
 of the app; the running app therefore draws in a worker process
 (:data:`SVG_WORKER`), and the export, which has no other requests, draws in its
@@ -40,6 +41,7 @@ from keycities.analysis.places.params import PLACE_SET
 from keycities.analysis.productivity.params import BASIS, BENCHMARK, MEASURE, PATH
 from keycities.analysis.testbed.outcomes import OUTCOMES
 from keycities.analysis.twinning.spec import MODE
+from keycities.present.charts import phone_spec
 from keycities.web.jobs import WorkerProcess
 
 FORMATS = ("csv", "xlsx", "parquet")
@@ -213,18 +215,26 @@ def _key(spec: Mapping[str, Any]) -> str:
     return json.dumps(spec, sort_keys=True, default=str)
 
 
+def _drawn(spec: Mapping[str, Any], cls: str) -> str:
+    svg = _svg(_key(spec))
+    return svg.replace('class="marks"', f'class="marks {cls}"', 1)
+
+
 def chart_svg(spec: Mapping[str, Any]) -> Markup:
-    """A Vega-Lite spec as inline SVG (cached by the spec)."""
-    return Markup(_svg(_key(spec)))  # noqa: S704
+    """A Vega-Lite spec as inline SVG (cached by the spec), twice: as specified (class
+    ``wide``) and for a phone (class ``narrow``, :func:`~keycities.present.charts.phone_spec`);
+    the stylesheet shows one of them by the screen's width."""
+    return Markup(_drawn(spec, "wide") + _drawn(phone_spec(spec), "narrow"))  # noqa: S704
 
 
 _DRAWERS = ThreadPoolExecutor(max_workers=CHART_WORKERS, thread_name_prefix="charts")
 
 
 def draw_charts(specs: Iterable[Mapping[str, Any]]) -> None:
-    """Draw a page's charts side by side in the chart workers (kept for
-    :func:`chart_svg`), rather than one after another as the template meets them."""
-    keys = list(dict.fromkeys(map(_key, specs)))
+    """Draw a page's charts (each as specified and for a phone) side by side in the chart
+    workers, kept for :func:`chart_svg`, rather than one after another as the template
+    meets them."""
+    keys = list(dict.fromkeys(_key(s) for spec in specs for s in (spec, phone_spec(spec))))
     if len(keys) > 1 and SVG_WORKER.enabled:
         list(_DRAWERS.map(_svg, keys))
 

@@ -182,7 +182,9 @@ def twin_page(res: Resources, params: dict[str, Any], *, owner: str = "") -> Pag
         description="Each pair is joined by a line: "
         + "; ".join(f"{a} – {b}" for a, b in zip(pairs.get("name_a", []),
                                                   pairs.get("name_b", []), strict=True))[:2000],
-        highlight=hl, lines=lines)
+        highlight=hl, lines=lines, legend={"member": "First place of a pair",
+                                           "twin": "Second place of a pair"},
+        line_label="Twinning pair")
     page.notes = list(pay.get("notes", []))
     return page
 
