@@ -248,6 +248,16 @@ def place_subject(code: str, name: str, at: dt.date) -> Subject:
                    pd.DataFrame({"code": [code], "name": [name]}))
 
 
+def districts_subject(store: Store, at: dt.date) -> Subject:
+    """Every district on the boundaries of ``at``, as one subject: its scorecard's
+    :attr:`~Scorecard.ranks` give each district's row of its own scorecard (value, rank,
+    verdict and trend are each district's own; they do not depend on the others)."""
+    vintage = member_vintage(at)
+    lads = _lads(store, vintage)
+    return Subject("network", "districts", "Every district", at, vintage,
+                   lads[["code", "name"]].reset_index(drop=True))
+
+
 def scorecard_from_store(store: Store, subject: Subject, *, area: str | None = None,
                          library: Library | None = None) -> Scorecard:
     """Every indicator of the library (of one work area) for a network or a place.
@@ -306,5 +316,5 @@ def _score(store: Store, subject: Subject, entries: list[Entry]
 
 
 __all__ = ["CATALOGUE_COLUMNS", "catalogue_from_store", "counts_from_store",
-           "indicator_from_store", "load_indicator", "network_subject", "place_subject",
-           "scorecard_from_store"]
+           "districts_subject", "indicator_from_store", "load_indicator", "network_subject",
+           "place_subject", "scorecard_from_store"]
