@@ -74,7 +74,7 @@ def class_of(value: float, breaks: Sequence[float]) -> int | None:
 
 
 def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
-    """About ``n`` round tick values spanning ``lo`` to ``hi``."""
+    """About ``n`` round tick values from at or below ``lo`` to at or above ``hi``."""
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return []
     if hi <= lo:
@@ -82,9 +82,8 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     raw = (hi - lo) / n
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    start = math.floor(lo / step) * step
-    return [round(start + i * step, 10) for i in range(int((hi - start) / step) + 2)
-            if start + i * step <= hi + step * 1e-9]
+    start, stop = math.floor(lo / step), math.ceil(hi / step)
+    return [round(k * step, 10) for k in range(start, stop + 1)]
 
 
 def short(x: float, decimals: int | None = None) -> str:
@@ -161,7 +160,7 @@ def ranked_bars(ranking: pd.DataFrame, *, title: str, unit: str, england: float 
                  f'<rect x="{LEFT + 200}" y="{H - 12}" width="10" height="10" fill="{ACCENT}"/>'
                  f'<text x="{LEFT + 214}" y="{H - 3}">member of the network</text>')
     members = r[r["member"]]
-    desc = (f"Bar chart of {title.lower()}: {len(r)} districts ranked, best first, from "
+    desc = (f"Bar chart of {title[:1].lower()}{title[1:]}: {len(r)} districts ranked, best first, from "
             f"{short(vals.max() if len(vals) else math.nan, decimals)} to "
             f"{short(vals.min() if len(vals) else math.nan, decimals)} {unit}"
             + (f"; England {short(ref[0], decimals)} {unit} (dashed line)" if ref else "")
@@ -280,7 +279,7 @@ def histogram(values: Sequence[float] | np.ndarray, *, title: str, unit: str,
     inner.append(f'<text x="{W - RIGHT}" y="{H - 1}" text-anchor="end">{escape(unit)}'
                  + (" · ticks below the axis: members" if marks else "") + "</text>")
     peak = int(counts.argmax())
-    desc = (f"Histogram of {title.lower()}: {len(x)} districts from {short(x.min(), decimals)} "
+    desc = (f"Histogram of {title[:1].lower()}{title[1:]}: {len(x)} districts from {short(x.min(), decimals)} "
             f"to {short(x.max(), decimals)} {unit}, median {short(float(np.median(x)), decimals)};"
             f" the most common range is {short(edges[peak], decimals)} to "
             f"{short(edges[peak + 1], decimals)} ({int(counts[peak])} districts)"

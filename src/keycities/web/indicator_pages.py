@@ -53,6 +53,8 @@ from keycities.web.resources import PLACE_VINTAGE, Resources
 NO_NETWORK = "none"
 """``?network=none``: no network's members marked."""
 ENGLAND = "E92000001"
+SCATTER = ("gross-median-weekly-pay", "male-healthy-life-expectancy")
+"""The scatter's indicators when none are given (x, y)."""
 
 
 # ------------------------------------------------------------------ catalogue
@@ -250,7 +252,7 @@ def _own_rows(view: IndicatorView, code: str) -> pd.DataFrame:
 # ------------------------------------------------------------------ scatter
 
 
-def scatter_page(res: Resources, x: str, y: str, *, network: str | None = "key-cities",
+def scatter_page(res: Resources, x: str = SCATTER[0], y: str = SCATTER[1], *, network: str | None = "key-cities",
                  at: dt.date | None = None) -> Page:
     """Two indicators for every district, members highlighted, with the correlation."""
     when = parse_date(at)
@@ -399,5 +401,11 @@ def referendum_summary(res: Resources, network: str, at: dt.date) -> dict[str, A
             "release_id": result.release_id}
 
 
-__all__ = ["catalogue_page", "indicator_page", "place_scorecard", "referendum_summary",
+def exported_indicators(res: Resources) -> list[str]:
+    """The indicators with values in the store (each gets a page in the evidence pack)."""
+    cat = res.indicator_catalogue(None, None)
+    return [str(i) for i in cat.loc[cat["latest_period"].notna(), "indicator"]]
+
+
+__all__ = ["SCATTER", "catalogue_page", "exported_indicators", "indicator_page", "place_scorecard", "referendum_summary",
            "scatter_page", "scorecard_page"]

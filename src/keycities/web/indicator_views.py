@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from keycities.analysis.indicators.params import WORK_AREA
 from keycities.web.indicator_pages import (
     NO_NETWORK,
+    SCATTER,
     catalogue_page,
     indicator_page,
     scatter_page,
@@ -80,9 +81,9 @@ def indicator(request: Request, res: Res, indicator: IndicatorPath,
 @router.get("/scatter", response_class=HTMLResponse, summary="Two indicators")
 def scatter(request: Request, res: Res,
             x: Annotated[str, Query(max_length=100, description="Indicator across.")] =
-            "gross-median-weekly-pay",
+            SCATTER[0],
             y: Annotated[str, Query(max_length=100, description="Indicator up.")] =
-            "male-healthy-life-expectancy",
+            SCATTER[1],
             network: NetworkQuery = "key-cities", at: AtQuery = None,
             format: Format = "html", table: TableName = None) -> Response:
     """Two indicators for every district, members highlighted, with the correlation."""
