@@ -160,7 +160,8 @@ def ranked_bars(ranking: pd.DataFrame, *, title: str, unit: str, england: float 
                  f'<rect x="{LEFT + 200}" y="{H - 12}" width="10" height="10" fill="{ACCENT}"/>'
                  f'<text x="{LEFT + 214}" y="{H - 3}">member of the network</text>')
     members = r[r["member"]]
-    desc = (f"Bar chart of {title[:1].lower()}{title[1:]}: {len(r)} districts ranked, best first, from "
+    what = f"{title[:1].lower()}{title[1:]}"
+    desc = (f"Bar chart of {what}: {len(r)} districts ranked, best first, from "
             f"{short(vals.max() if len(vals) else math.nan, decimals)} to "
             f"{short(vals.min() if len(vals) else math.nan, decimals)} {unit}"
             + (f"; England {short(ref[0], decimals)} {unit} (dashed line)" if ref else "")
@@ -279,7 +280,8 @@ def histogram(values: Sequence[float] | np.ndarray, *, title: str, unit: str,
     inner.append(f'<text x="{W - RIGHT}" y="{H - 1}" text-anchor="end">{escape(unit)}'
                  + (" · ticks below the axis: members" if marks else "") + "</text>")
     peak = int(counts.argmax())
-    desc = (f"Histogram of {title[:1].lower()}{title[1:]}: {len(x)} districts from {short(x.min(), decimals)} "
+    what = f"{title[:1].lower()}{title[1:]}"
+    desc = (f"Histogram of {what}: {len(x)} districts from {short(x.min(), decimals)} "
             f"to {short(x.max(), decimals)} {unit}, median {short(float(np.median(x)), decimals)};"
             f" the most common range is {short(edges[peak], decimals)} to "
             f"{short(edges[peak + 1], decimals)} ({int(counts[peak])} districts)"

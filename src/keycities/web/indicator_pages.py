@@ -252,7 +252,8 @@ def _own_rows(view: IndicatorView, code: str) -> pd.DataFrame:
 # ------------------------------------------------------------------ scatter
 
 
-def scatter_page(res: Resources, x: str = SCATTER[0], y: str = SCATTER[1], *, network: str | None = "key-cities",
+def scatter_page(res: Resources, x: str = SCATTER[0], y: str = SCATTER[1], *,
+                 network: str | None = "key-cities",
                  at: dt.date | None = None) -> Page:
     """Two indicators for every district, members highlighted, with the correlation."""
     when = parse_date(at)
@@ -407,5 +408,5 @@ def exported_indicators(res: Resources) -> list[str]:
     return [str(i) for i in cat.loc[cat["latest_period"].notna(), "indicator"]]
 
 
-__all__ = ["SCATTER", "catalogue_page", "exported_indicators", "indicator_page", "place_scorecard", "referendum_summary",
-           "scatter_page", "scorecard_page"]
+__all__ = ["SCATTER", "catalogue_page", "exported_indicators", "indicator_page",
+           "place_scorecard", "referendum_summary", "scatter_page", "scorecard_page"]
