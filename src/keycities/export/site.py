@@ -149,12 +149,15 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
             ("twin", lambda: twin_page(res, query_params(TwinQuery.model_validate({})))),
             ("testbeds", lambda: testbeds_page(res, {})),
             ("data", lambda: data_page(res)),
-            ("indicators", lambda: catalogue_page(res)),
             (f"scorecard/{network}", lambda: scorecard_page(res, network, as_of)),
             ("scatter", lambda: scatter_page(res, network=network, at=as_of)),
         ]
         builders += [(f"indicator/{i}", partial(indicator_page, res, i, network=network,
                                                 at=as_of)) for i in exported_indicators(res)]
+        # After the indicator pages: the catalogue links only those written.
+        builders.append(("indicators", lambda: catalogue_page(res, unlinked={
+            s.split(":", 1)[0].removeprefix("indicator/") for s in skipped
+            if s.startswith("indicator/")})))
         builders += [(f"place/{c}", partial(place_page, res, c)) for c in codes]
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))

@@ -186,8 +186,12 @@ def series_chart(long: pd.DataFrame, *, title: str, unit: str,
     periods = (data[["label", "start"]].drop_duplicates("label").sort_values("start")
                ["label"].tolist())
     names = list(dict.fromkeys(data["series"]))
-    nums = pd.concat([data["value"], data["lower"], data["upper"]]).dropna().to_numpy(float)
-    lo, hi = (float(nums.min()), float(nums.max())) if len(nums) else (0.0, 1.0)
+    lines: dict[str, dict[str, tuple[float, float, float]]] = {n: {} for n in names}
+    for name, label, v, lw, up in zip(data["series"], data["label"], data["value"],
+                                      data["lower"], data["upper"], strict=True):
+        lines[name][label] = (float(v), float(lw), float(up))
+    nums = [x for pts in lines.values() for t in pts.values() for x in t if math.isfinite(x)]
+    lo, hi = (min(nums), max(nums)) if nums else (0.0, 1.0)
     pad = (hi - lo) * 0.05 or abs(hi) * 0.05 or 1.0
     ticks = nice_ticks(lo - pad, hi + pad)
     lo, hi = min(lo - pad, *ticks), max(hi + pad, *ticks)
@@ -198,47 +202,47 @@ def series_chart(long: pd.DataFrame, *, title: str, unit: str,
     for p, x in px.items():
         inner.append(f'<text x="{x:.1f}" y="{H - BOTTOM - 2}" text-anchor="middle">'
                      f'{escape(p)}</text>')
+    parts, banded = [], False
     for k, name in enumerate(names):
-        s = data[data["series"] == name].set_index("label").reindex(periods).dropna(
-            subset=["value"])
+        pts = [(p, *lines[name][p]) for p in periods if p in lines[name]]
         colour, dash = SERIES_COLOURS[k % 6], SERIES_DASHES[k % 6]
-        band = s.dropna(subset=["lower", "upper"])
-        if len(band) > 1:
-            ring = [f"{px[p]:.1f},{y(u):.1f}" for p, u in band["upper"].items()] + [
-                f"{px[p]:.1f},{y(lw):.1f}" for p, lw in band["lower"][::-1].items()]
-            inner.append(f'<polygon points="{" ".join(ring)}" fill="{colour}" '
-                         'fill-opacity="0.15"/>')
-        for p, row in band.iterrows():
-            inner.append(f'<line x1="{px[p]:.1f}" x2="{px[p]:.1f}" y1="{y(row["lower"]):.1f}" '
-                         f'y2="{y(row["upper"]):.1f}" stroke="{colour}" stroke-opacity=".5"/>')
-        pts = " ".join(f"{px[p]:.1f},{y(v):.1f}" for p, v in s["value"].items())
-        inner.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"'
-                     + (f' stroke-dasharray="{dash}"' if dash else "") + "/>")
-        for p, v in s["value"].items():
-            inner.append(f'<circle cx="{px[p]:.1f}" cy="{y(v):.1f}" r="3" fill="{colour}">'
-                         f'<title>{escape(str(name))}, {escape(str(p))}: '
-                         f'{escape(short(v, decimals))}</title></circle>')
-        lx = LEFT + (k % 3) * 190
-        ly = H - 14 + (k // 3) * 12
+        inner += _line(pts, str(name), colour, dash, px, y, decimals)
+        banded = banded or any(math.isfinite(lw) and math.isfinite(up) for _, _, lw, up in pts)
+        lx, ly = LEFT + (k % 3) * 190, H - 14 + (k // 3) * 12
         inner.append(f'<line x1="{lx}" x2="{lx + 24}" y1="{ly - 4}" y2="{ly - 4}" '
                      f'stroke="{colour}" stroke-width="2"'
                      + (f' stroke-dasharray="{dash}"' if dash else "") + "/>"
                      f'<text x="{lx + 28}" y="{ly}">{escape(str(name)[:30])}</text>')
-    parts = []
-    for name in names:
-        s = data[data["series"] == name]
-        s = s.assign(_o=s["label"].map({p: i for i, p in enumerate(periods)})).sort_values("_o")
-        if len(s):
-            parts.append(f"{name}: {short(s['value'].iloc[0], decimals)} in {s['label'].iloc[0]}"
-                         f" to {short(s['value'].iloc[-1], decimals)} in {s['label'].iloc[-1]}")
-    banded = data.dropna(subset=["lower", "upper"])
-    desc = (f"Line chart of {title.lower()} ({unit}). " + "; ".join(parts) + "."
-            + (" Shaded bands: 95% confidence intervals as published." if len(banded) else
+        if pts:
+            parts.append(f"{name}: {short(pts[0][1], decimals)} in {pts[0][0]} to "
+                         f"{short(pts[-1][1], decimals)} in {pts[-1][0]}")
+    desc = (f"Line chart of {title[:1].lower()}{title[1:]} ({unit}). " + "; ".join(parts) + "."
+            + (" Shaded bands: 95% confidence intervals as published." if banded else
                " No confidence intervals are published."))
-    table = data.pivot_table(index="label", columns="series", values="value", sort=False)
-    table = table.reindex(periods).reset_index().rename(columns={"label": "Period"})
-    table.columns.name = None
+    table = pd.DataFrame({"Period": periods, **{str(n): [lines[n].get(p, (np.nan,))[0]
+                                                         for p in periods] for n in names}})
     return SvgChart(title, desc, table, _svg(inner, title, H + (len(names) > 3) * 12))
+
+
+def _line(pts: list[tuple[str, float, float, float]], name: str, colour: str, dash: str,
+          px: dict[str, float], y: Any, decimals: int | None) -> list[str]:
+    """One series: its band (where intervals are published), line, points and whiskers."""
+    out = []
+    band = [(p, lw, up) for p, _, lw, up in pts if math.isfinite(lw) and math.isfinite(up)]
+    if len(band) > 1:
+        ring = [f"{px[p]:.1f},{y(up):.1f}" for p, _, up in band] + [
+            f"{px[p]:.1f},{y(lw):.1f}" for p, lw, _ in band[::-1]]
+        out.append(f'<polygon points="{" ".join(ring)}" fill="{colour}" fill-opacity="0.15"/>')
+    for p, lw, up in band:
+        out.append(f'<line x1="{px[p]:.1f}" x2="{px[p]:.1f}" y1="{y(lw):.1f}" '
+                   f'y2="{y(up):.1f}" stroke="{colour}" stroke-opacity=".5"/>')
+    line = " ".join(f"{px[p]:.1f},{y(v):.1f}" for p, v, _, _ in pts)
+    out.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2"'
+               + (f' stroke-dasharray="{dash}"' if dash else "") + "/>")
+    out += [f'<circle cx="{px[p]:.1f}" cy="{y(v):.1f}" r="3" fill="{colour}"><title>'
+            f'{escape(name)}, {escape(p)}: {escape(short(v, decimals))}</title></circle>'
+            for p, v, _, _ in pts]
+    return out
 
 
 def histogram(values: Sequence[float] | np.ndarray, *, title: str, unit: str,

@@ -33,14 +33,10 @@ from keycities.present.indicator_charts import (
 from keycities.present.indicators import (
     catalogue_payload,
     catalogue_table,
-    comparator_table,
     indicator_notes,
-    indicator_payload,
-    members_table,
     network_notes,
     number,
     rank_table,
-    ranking_table,
     scorecard_payload,
     scorecard_table,
     with_unit,
@@ -60,9 +56,12 @@ SCATTER = ("gross-median-weekly-pay", "male-healthy-life-expectancy")
 # ------------------------------------------------------------------ catalogue
 
 
-def catalogue_page(res: Resources, *, area: str | None = None,
-                   search: str | None = None) -> Page:
-    """Every indicator by work area; ``search`` filters by id, label or subtitle."""
+def catalogue_page(res: Resources, *, area: str | None = None, search: str | None = None,
+                   unlinked: set[str] | None = None) -> Page:
+    """Every indicator by work area; ``search`` filters by id, label or subtitle.
+
+    ``unlinked``: indicators listed without a link (the evidence pack has no page of an
+    indicator whose page could not be built)."""
     wanted = work_area(area) if area else None
     frame = res.indicator_catalogue(wanted, (search or "").strip() or None)
     page = Page(path="indicators", template="indicators.html",
@@ -74,6 +73,10 @@ def catalogue_page(res: Resources, *, area: str | None = None,
                                       + (f" in {WORK_AREA.label(wanted)}" if wanted else "")
                                       + (f" matching {search!r}" if search else ""))
     page.notes = list(page.data.get("notes", []))
+    if unlinked:
+        page.data["unlinked"] = sorted(unlinked)
+        page.notes.append(f"{len(unlinked)} indicator(s) have no page here: their values "
+                          "could not be read (`keycities indicator ID` says why).")
     return page
 
 
@@ -106,6 +109,7 @@ def indicator_page(res: Resources, indicator: str, *, network: str | None = "key
     when = parse_date(at)
     net = _network_id(network)
     view: IndicatorView = res.indicator_view(indicator, net, when, period)
+    parts = res.indicator_parts(indicator, net, when, period)
     meta, unit = view.meta, str(view.meta.get("unit") or "")
     label = str(meta.get("label") or indicator)
     decimals = _dec(meta.get("decimals"))
@@ -114,20 +118,20 @@ def indicator_page(res: Resources, indicator: str, *, network: str | None = "key
                 title=f"{label}, {view.period_label}",
                 query={"network": network if network != "key-cities" else None,
                        "at": at, "period": period, "place": places or None},
-                data=indicator_payload(view))
+                data=dict(parts["payload"]))
     england = _england(view)
     page.data["chosen"] = chosen
     page.data["england"] = england
     page.data["network_line"] = network_notes(view)[:1]
     page.data["choices"] = {"periods": list(view.periods["label"][::-1])}
     if view.members is not None:
-        page.tables["members"] = Table(members_table(view).assign(Code=view.members["code"]),
+        page.tables["members"] = Table(parts["members"].assign(Code=view.members["code"]),
                                        f"{label}, {view.period_label}: {view.network_name} on "
                                        f"{view.at}", link="Code")
-    page.tables["comparators"] = Table(comparator_table(view), "England, Great Britain, the "
+    page.tables["comparators"] = Table(parts["comparators"], "England, Great Britain, the "
                                        "UK, nations and regions (the source's own values)")
     if not view.ranking.empty:
-        page.tables["ranking"] = Table(_place_first(ranking_table(view)),
+        page.tables["ranking"] = Table(_place_first(parts["ranking"]),
                                        f"{label}, {view.period_label}: every district ranked "
                                        f"({view.vintage} boundaries)", link="Code")
         _charts_and_map(res, page, view, label, unit, decimals, england, chosen)

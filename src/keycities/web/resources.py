@@ -44,6 +44,12 @@ from keycities.errors import KeycitiesError, StoreNotBuiltError
 from keycities.geography.areas import COUNTRIES
 from keycities.geography.vintage import FIRST_VINTAGE
 from keycities.network.register import BUILTIN, Network
+from keycities.present.indicators import (
+    comparator_table,
+    indicator_payload,
+    members_table,
+    ranking_table,
+)
 from keycities.present.payloads import headline_payload
 from keycities.settings import Settings
 from keycities.store.queries import area_series, boundaries
@@ -173,6 +179,7 @@ class Resources:
         self.shapes = Memo(self._shapes)
         self.lad_twins = Memo(self._lad_twins)
         self.indicator_view = Memo(self._indicator_view, size=128)
+        self.indicator_parts = Memo(self._indicator_parts, size=128)
         self.indicator_catalogue = Memo(self._indicator_catalogue, size=64)
         self.scorecard = Memo(self._scorecard, size=16)
         self.shapes_at = Memo(self._shapes_at, size=8)
@@ -231,7 +238,8 @@ class Resources:
 
     def changed(self) -> None:
         """Forget everything computed from the register: a change was just made."""
-        for memo in (self.headline, self.indicator_view, self.scorecard, self.referendum):
+        for memo in (self.headline, self.indicator_view, self.indicator_parts, self.scorecard,
+                     self.referendum):
             memo.cache_clear()
         self.responses.clear()
 
@@ -317,6 +325,15 @@ class Resources:
         with self.ready:
             return indicator_from_store(self.context.store, indicator, network=net, at=at,
                                         period=period)
+
+    def _indicator_parts(self, indicator: str, network_id: str | None, at: dt.date,
+                         period: str | None) -> dict[str, Any]:
+        """What an indicator page shows that its parameters fix: the payload (as
+        ``keycities indicator --format json``) and the tables for people."""
+        view = self.indicator_view(indicator, network_id, at, period)
+        return {"payload": indicator_payload(view), "comparators": comparator_table(view),
+                "members": None if view.members is None else members_table(view),
+                "ranking": ranking_table(view) if len(view.ranking) else None}
 
     def _indicator_catalogue(self, area: str | None, search: str | None) -> pd.DataFrame:
         with self.ready:
