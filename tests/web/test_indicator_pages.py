@@ -167,8 +167,9 @@ def test_network_page_shows_the_leave_share_beside_gb_and_uk(client: TestClient,
     expected = cli_json(built_store, "referendum", "key-cities")
     data = get(client, "/network/key-cities?format=json").json()["data"]["referendum"]
     assert data["network"] == pytest.approx(expected["total"]["leave_share"])
-    gb = [c for c in expected["comparisons"] if c["name"] == "Great Britain"][0]
-    assert data["great_britain"] == pytest.approx(gb["leave_share"])
+    by_code = {c["code"]: c for c in expected["comparisons"]}
+    assert data["great_britain"] == pytest.approx(by_code["K03000001"]["leave_share"])
+    assert data["united_kingdom"] == pytest.approx(by_code["K02000001"]["leave_share"])
     text = get(client, "/network/key-cities").text
     assert re.search(r'id="leave-network".*?\d+\.\d%', text, re.S)
-    assert 'id="leave-uk"' in text
+    assert re.search(r'id="leave-uk".*?\d+\.\d%', text, re.S)

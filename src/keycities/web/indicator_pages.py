@@ -396,12 +396,15 @@ def _verdict(word: Any, judged: Any) -> str:
 def referendum_summary(res: Resources, network: str, at: dt.date) -> dict[str, Any]:
     """The network's 2016 Leave share beside GB's and the UK's (``keycities referendum``)."""
     result = res.referendum(network, at)
-    comp = {t.name: t.leave_share for t in result.comparisons}
+    comp = {t.code: t for t in result.comparisons}
+    gb, uk = comp.get("K03000001"), comp.get("K02000001")
     total = result.total
     return {"network": total.leave_share if total is not None else None,
             "unavailable": result.unavailable,
-            "great_britain": comp.get("Great Britain"),
-            "united_kingdom": comp.get("United Kingdom"),
+            "great_britain": gb.leave_share if gb else None,
+            "great_britain_name": gb.name if gb else "Great Britain",
+            "united_kingdom": uk.leave_share if uk else None,
+            "united_kingdom_name": uk.name if uk else "United Kingdom",
             "members_counted": None if total is None else int(len(result.members)),
             "release_id": result.release_id}
 
