@@ -133,8 +133,9 @@ def api_scorecard(res: Res, network: NetworkPath, at: AtQuery = None) -> dict[st
 
 
 @api.get("/scatter", summary="Two indicators for every district")
-def api_scatter(res: Res, x: Annotated[str, Query(max_length=100)],
-                y: Annotated[str, Query(max_length=100)],
+def api_scatter(res: Res,
+                x: Annotated[str, Query(max_length=100, description="Indicator across.")],
+                y: Annotated[str, Query(max_length=100, description="Indicator up.")],
                 network: NetworkQuery = "key-cities", at: AtQuery = None) -> dict[str, Any]:
     """The correlation of two indicators across districts and the periods used."""
     page = scatter_page(res, x, y, network=_network(res, network), at=at)
