@@ -52,7 +52,8 @@ def test_openapi_lists_every_endpoint_with_summary_and_described_parameters(
         "/api/releases", "/api/networks/{network}/members", "/api/networks/{network}/headline",
         "/api/places/{query}", "/api/places/{code}/peers", "/api/twin", "/api/productivity",
         "/api/claims/audit", "/api/jobs/{job_id}", "/api/testbeds/choose",
-        "/api/testbeds/rollout"}
+        "/api/testbeds/rollout", "/api/indicators", "/api/indicators/{indicator}",
+        "/api/scorecard/{network}", "/api/scatter"}
     for path in spec["paths"].values():
         op = path["get"]
         assert op["summary"]

@@ -470,6 +470,53 @@ def test_design_a_pilot_shows_the_chosen_set_frontier_and_reasons(
     watch.check()
 
 
+# ------------------------------------------------------------------ 6b. indicator explorer
+def test_indicator_explorer_search_map_ranking_series_and_scorecard(
+        page: Page, watch: Watch, base_url: str, api: httpx.Client) -> None:
+    ind = "gross-median-weekly-pay"
+    expected = get_json(api, f"/api/indicators/{ind}")
+    card = get_json(api, "/api/scorecard/key-cities")
+    goto(page, base_url + "/indicators")
+    shot(page, "25-indicators")
+    page.fill("#search", "weekly pay")
+    with page.expect_navigation():
+        page.locator("form.controls button[type=submit]").click()
+    assert parse_qs(urlsplit(page.url).query)["search"] == ["weekly pay"]
+    with page.expect_navigation():
+        page.locator(f'main ul a[href="/indicator/{ind}"]').click()
+    assert urlsplit(page.url).path == f"/indicator/{ind}"
+    shot(page, "26-indicator")
+
+    ranked = [r for r in expected["ranking"] if r["value"] is not None]
+    expect(page.locator("#map-values svg.choropleth")).to_be_visible()
+    assert page.locator("#map-values svg.choropleth g.areas path").count() >= len(ranked) - 5
+    members = [m for m in expected["members"] if m["value"] is not None]
+    assert page.locator("#map-values svg.choropleth path.member").count() == len(members) > 0
+    bars = page.locator("#chart-ranking svg rect title")
+    assert bars.count() == len(ranked)
+    assert bars.first.text_content().startswith(ranked[0]["name"])
+    expect(page.locator("#chart-series svg polyline").first).to_be_visible()
+    assert page.locator("#chart-series svg polyline").count() >= 1
+    england = [c for c in expected["comparators"] if c["code"] == "E92000001"][0]["value"]
+    assert number(page.locator("#england-value").inner_text()) == round(england)
+    assert page.locator("#table-ranking tbody tr").count() == len(ranked)
+    a11y(page)
+
+    page.select_option("#period", expected["periods"][0]["label"])
+    with page.expect_navigation():
+        page.locator("form.controls button[type=submit]").click()
+    assert page.locator("h1").inner_text().endswith(expected["periods"][0]["label"])
+
+    goto(page, base_url + "/scorecard/key-cities")
+    shot(page, "27-scorecard")
+    for area in card["areas"]:
+        rows = [r for r in card["rows"] if r["area"] == area["id"]]
+        if rows:
+            assert page.locator(f"#table-{area['id']} tbody tr").count() == len(rows)
+    a11y(page)
+    watch.check()
+
+
 # ------------------------------------------------------------------ 7. bad input
 def test_unknown_place_and_bad_parameter_are_readable_html(page: Page, watch: Watch,
                                                           base_url: str) -> None:

@@ -31,6 +31,13 @@ from keycities.export.params import PackPlaces
 from keycities.present.tables import table_bytes
 from keycities.settings import Settings
 from keycities.store.queries import releases_in_force
+from keycities.web.indicator_pages import (
+    catalogue_page,
+    exported_indicators,
+    indicator_page,
+    scatter_page,
+    scorecard_page,
+)
 from keycities.web.page import page_html
 from keycities.web.pages import (
     claims_page,
@@ -142,7 +149,15 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
             ("twin", lambda: twin_page(res, query_params(TwinQuery.model_validate({})))),
             ("testbeds", lambda: testbeds_page(res, {})),
             ("data", lambda: data_page(res)),
+            (f"scorecard/{network}", lambda: scorecard_page(res, network, as_of)),
+            ("scatter", lambda: scatter_page(res, network=network, at=as_of)),
         ]
+        builders += [(f"indicator/{i}", partial(indicator_page, res, i, network=network,
+                                                at=as_of)) for i in exported_indicators(res)]
+        # After the indicator pages: the catalogue links only those written.
+        builders.append(("indicators", lambda: catalogue_page(res, unlinked={
+            s.split(":", 1)[0].removeprefix("indicator/") for s in skipped
+            if s.startswith("indicator/")})))
         builders += [(f"place/{c}", partial(place_page, res, c)) for c in codes]
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))

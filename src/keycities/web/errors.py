@@ -18,6 +18,7 @@ from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from keycities.analysis.indicators.library import UnknownIndicatorError
 from keycities.errors import (
     AmbiguousPlaceError,
     KeycitiesError,
@@ -58,6 +59,8 @@ def error_body(exc: KeycitiesError) -> dict[str, Any]:
         body["suggestions"] = exc.suggestions
     if isinstance(exc, AmbiguousPlaceError):
         body["candidates"] = exc.candidates
+    if isinstance(exc, UnknownIndicatorError):
+        body["indicators"] = exc.suggestions
     return body
 
 

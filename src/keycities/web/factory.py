@@ -25,6 +25,8 @@ from keycities.web.api import router as api_router
 from keycities.web.auth import router as auth_router
 from keycities.web.cache import ResponseCache, SecurityHeaders
 from keycities.web.errors import add_error_handlers
+from keycities.web.indicator_views import api as indicator_api
+from keycities.web.indicator_views import router as indicator_router
 from keycities.web.render import SVG_WORKER
 from keycities.web.resources import Resources
 from keycities.web.views import router as pages_router
@@ -79,7 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.resources = resources
     add_error_handlers(app)
     app.include_router(api_router, prefix="/api")
+    app.include_router(indicator_api, prefix="/api")
     app.include_router(pages_router)
+    app.include_router(indicator_router)
     app.mount("/static", StaticFiles(packages=[("keycities.web", "static")]), name="static")
     app.include_router(auth_router)
     app.add_middleware(ResponseCache, store=resources.responses,

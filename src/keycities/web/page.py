@@ -10,6 +10,7 @@ the table downloads and ``keycities export site`` all start from it;
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ from keycities._util.plain import jsonable
 from keycities.network.register import BUILTIN
 from keycities.present.charts import Figure
 from keycities.present.figures import SpecFigure
+from keycities.present.indicator_charts import SvgChart
 from keycities.web.jobs import Job
 from keycities.web.maps import Line, map_html
 from keycities.web.render import Links, draw_charts, table_html
@@ -42,6 +44,8 @@ class MapSpec:
     zoom_to: list[str] = field(default_factory=list)
     legend: dict[str, str] = field(default_factory=dict)
     line_label: str = "Pair"
+    draw: Callable[[Links], str] | None = None
+    """Draws a map of its own kind (a choropleth) with the page's links, instead."""
 
 
 @dataclass
@@ -63,7 +67,7 @@ class Page:
     query: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, Table] = field(default_factory=dict)
-    figures: dict[str, Figure | SpecFigure] = field(default_factory=dict)
+    figures: dict[str, Figure | SpecFigure | SvgChart] = field(default_factory=dict)
     maps: dict[str, MapSpec] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     job: Job | None = None
@@ -81,9 +85,12 @@ def page_html(res: Resources, page: Page, links: Links, *,
               session: Session | None = None) -> str:
     """Render ``page`` to HTML with ``links`` (the app's or the static pack's), for the
     signed-in ``session`` if any (its name, sign-out and editing forms)."""
-    draw_charts(f.spec() for f in page.figures.values())
+    draw_charts(f.spec() for f in page.figures.values() if not isinstance(f, SvgChart))
     maps = {}
     for name, spec in page.maps.items():
+        if spec.draw is not None:
+            maps[name] = spec.draw(links)
+            continue
         maps[name] = map_html(res.shapes(), title=spec.title, description=spec.description,
                               highlight=spec.highlight, labels=spec.labels,
                               links={c: links.page(f"place/{c}") for c in spec.highlight},

@@ -17,12 +17,14 @@ import numpy as np
 import pandas as pd
 
 from keycities._util.plain import jsonable
+from keycities.analysis.indicators.params import WORK_AREA
 from keycities.analysis.places.peers import peers
 from keycities.context import parse_date
 from keycities.errors import KeycitiesError
 from keycities.geography.vintage import FIRST_VINTAGE
 from keycities.present.figures import bar_figure, indexed, line_figure
 from keycities.present.payloads import members_payload
+from keycities.web.indicator_pages import place_scorecard, referendum_summary
 from keycities.web.page import MapSpec, Page, Table
 from keycities.web.resources import PLACE_VINTAGE, Resources
 
@@ -81,6 +83,10 @@ def network_page(res: Resources, network_id: str, at: dt.date | None = None) -> 
         highlight=dict.fromkeys(members["code"], "member"),
         labels={c: f"{names.get(c, c)} (member)" for c in members["code"]})
     page.notes = list(head.get("notes", [])) + list(mp["notes"])
+    try:
+        page.data["referendum"] = referendum_summary(res, network_id, when)
+    except KeycitiesError as exc:  # a store without the referendum counts
+        page.data["referendum"] = {"unavailable": str(exc)}
     return page
 
 
@@ -213,7 +219,19 @@ def place_page(res: Resources, code: str) -> Page:
                                    strict=True)}},
         legend={"place": name, "peer": "Peer (a nearest statistical neighbour)"})
     page.notes += list(pp.get("notes", []))[:3]
+    _add_scorecard(res, page, code, name)
     return page
+
+
+def _add_scorecard(res: Resources, page: Page, code: str, name: str) -> None:
+    """Every indicator with district values, by work area, against England (as
+    ``keycities scorecard PLACE``): one table per work area."""
+    tables, rules = place_scorecard(res, code)
+    page.data["scorecard_areas"] = [{"id": a, "label": WORK_AREA.label(a)} for a in tables]
+    for area, frame in tables.items():
+        page.tables[f"scorecard-{area}"] = Table(
+            frame, f"{WORK_AREA.label(area)}: {name} against England")
+    page.notes += rules
 
 
 def former_place_page(res: Resources, place: Any) -> Page:

@@ -23,8 +23,18 @@ import pandas as pd
 from keycities._util.plain import jsonable
 from keycities.analysis.claims.from_store import audit_from_store
 from keycities.analysis.headline.from_store import headline_from_store
+from keycities.analysis.indicators.from_store import (
+    catalogue_from_store,
+    districts_subject,
+    indicator_from_store,
+    network_subject,
+    scorecard_from_store,
+)
+from keycities.analysis.indicators.scorecard import Scorecard
+from keycities.analysis.indicators.view import IndicatorView
 from keycities.analysis.places.from_store import place_features
 from keycities.analysis.places.params import default_contrast
+from keycities.analysis.referendum.from_store import referendum_from_store
 from keycities.analysis.testbed.from_store import outcome_panel, release_panels
 from keycities.analysis.testbed.outcomes import get_outcome
 from keycities.analysis.twinning.spec import GB, TwinSpec
@@ -32,7 +42,14 @@ from keycities.analysis.twinning.twinning import inputs_from_features, twin
 from keycities.context import Context
 from keycities.errors import KeycitiesError, StoreNotBuiltError
 from keycities.geography.areas import COUNTRIES
+from keycities.geography.vintage import FIRST_VINTAGE
 from keycities.network.register import BUILTIN, Network
+from keycities.present.indicators import (
+    comparator_table,
+    indicator_payload,
+    members_table,
+    ranking_table,
+)
 from keycities.present.payloads import headline_payload
 from keycities.settings import Settings
 from keycities.store.queries import area_series, boundaries
@@ -171,6 +188,12 @@ class Resources:
         self.release_panels = Memo(self._release_panels, size=16)
         self.shapes = Memo(self._shapes)
         self.lad_twins = Memo(self._lad_twins)
+        self.indicator_view = Memo(self._indicator_view, size=128)
+        self.indicator_parts = Memo(self._indicator_parts, size=128)
+        self.indicator_catalogue = Memo(self._indicator_catalogue, size=64)
+        self.scorecard = Memo(self._scorecard, size=16)
+        self.shapes_at = Memo(self._shapes_at, size=8)
+        self.referendum = Memo(self._referendum, size=16)
         self.pages: Memo = Memo(_unused, size=256)
         """Built pages by path and query (see :func:`keycities.web.views.respond`): a
         signed-in reader, whom the response cache skips, gets the same page built once."""
@@ -228,8 +251,9 @@ class Resources:
 
     def changed(self) -> None:
         """Forget everything computed from the register: a change was just made."""
-        self.headline.cache_clear()
-        self.pages.cache_clear()
+        for memo in (self.headline, self.indicator_view, self.indicator_parts, self.scorecard,
+                     self.referendum, self.pages):
+            memo.cache_clear()
         self.responses.clear()
 
     def lad_names(self) -> dict[str, str]:
@@ -305,6 +329,52 @@ class Resources:
             raise StoreNotBuiltError(f"The store has no {PLACE_VINTAGE} LAD boundaries: "
                                      "run `keycities build` with the boundary files.")
         return shapes_from_boundaries(rows, vintage=PLACE_VINTAGE)
+
+    def _indicator_view(self, indicator: str, network_id: str | None, at: dt.date,
+                        period: str | None) -> IndicatorView:
+        """One indicator in one period (:func:`indicator_from_store`), members of a
+        built-in network marked ("districts": every district's own scorecard rows)."""
+        net = self.network(network_id) if network_id else None
+        with self.ready:
+            return indicator_from_store(self.context.store, indicator, network=net, at=at,
+                                        period=period)
+
+    def _indicator_parts(self, indicator: str, network_id: str | None, at: dt.date,
+                         period: str | None) -> dict[str, Any]:
+        """What an indicator page shows that its parameters fix: the payload (as
+        ``keycities indicator --format json``) and the tables for people."""
+        view = self.indicator_view(indicator, network_id, at, period)
+        return {"payload": indicator_payload(view), "comparators": comparator_table(view),
+                "members": None if view.members is None else members_table(view),
+                "ranking": ranking_table(view) if len(view.ranking) else None}
+
+    def _indicator_catalogue(self, area: str | None, search: str | None) -> pd.DataFrame:
+        with self.ready:
+            return catalogue_from_store(self.context.store, area=area, search=search)
+
+    def _scorecard(self, network_id: str, at: dt.date) -> Scorecard:
+        """A built-in network's scorecard, or with ``"districts"`` every district's."""
+        with self.ready:
+            store = self.context.store
+            subject = (districts_subject(store, at) if network_id == "districts"
+                       else network_subject(self.network(network_id), at))
+            return scorecard_from_store(store, subject)
+
+    def _shapes_at(self, vintage: int) -> Any:
+        """Map outlines of the newest boundaries in the store on or before ``vintage``."""
+        for v in range(vintage, FIRST_VINTAGE - 1, -1):
+            if v == PLACE_VINTAGE:
+                return self.shapes()
+            with self.ready:
+                rows = boundaries(self.context.store, v)
+            if len(rows):
+                return shapes_from_boundaries(rows, vintage=v)
+        return self.shapes()
+
+    def _referendum(self, network_id: str, at: dt.date) -> Any:
+        net = self.network(network_id)
+        with self.ready:
+            return referendum_from_store(self.context.store, net, at=at)
 
     def _lad_twins(self) -> dict[str, Any]:
         """Every GB LAD's suggested twin: bridge on the default contrast, >= 150 km apart."""

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from keycities.analysis._members import check_members, member_vintage, membership_notes
 from keycities.analysis._store import geography_from_store
-from keycities.analysis.indicators.core import is_lad
+from keycities.analysis.indicators.core import is_lad, period_table
 from keycities.analysis.indicators.counts import Counts, count_ids
 from keycities.analysis.indicators.derived import derived_meta, derived_rows
 from keycities.analysis.indicators.library import Entry, Library, load_library
-from keycities.analysis.indicators.network import NATIONS, nations_of
+from keycities.analysis.indicators.network import NATIONS, lads_on, nations_of
 from keycities.analysis.indicators.params import COVERAGE, WORK_AREA
 from keycities.analysis.indicators.scorecard import (
     ROW_COLUMNS,
@@ -230,6 +231,66 @@ def boundaries_from_store(store: Store) -> Boundaries:
                       lambda: Boundaries(geography_from_store(store).crosswalk))
 
 
+@dataclass(frozen=True)
+class Annual:
+    """An indicator's district values by year on one boundary vintage (see
+    :func:`annual_from_store`)."""
+
+    values: pd.DataFrame
+    """Index district code, one int column per year."""
+    meta: dict[str, Any]
+    releases: dict[int, str]
+    """Year -> the release of its values."""
+    mapped: pd.DataFrame
+    """The mapped rows (:data:`~keycities.analysis.indicators.vintage.MAPPED_COLUMNS`, year)."""
+    vintage: int
+    notes: list[str]
+
+
+def annual_from_store(store: Store, indicator: str, *, vintage: int | None = None,
+                      years: Iterable[int] | None = None) -> Annual:
+    """Every district's value of a library indicator by year, on ``vintage`` (default the
+    newest boundaries it is published on): each year the period that starts in it (each
+    period from the newest release that has it), mapped by the indicator's own rule
+    (:func:`~keycities.analysis.indicators.network.lads_on`).
+
+    Raises
+    ------
+    KeycitiesError
+        For an unknown id (the closest ids), no district values, values for none of
+        ``years``, or several periods starting in one year (quarters, overlapping
+        windows): an annual series needs one value a year.
+    """
+    entry = load_library().get(indicator)
+    meta, rows = load_indicator(store, entry)
+    periods = period_table(rows)
+    periods = periods[periods["districts"] > 0]
+    periods = periods.assign(year=[d.year for d in periods["start"]])
+    if periods.empty:
+        raise KeycitiesError(f"{indicator} has no district values: it cannot describe "
+                             "districts year by year.")
+    twice = periods[periods["year"].duplicated(keep=False)]
+    if len(twice):
+        raise KeycitiesError(f"{indicator} has several periods starting in one year ("
+                             + ", ".join(twice["label"].head(4)) + "): an annual series "
+                             "needs one value a year.")
+    if years is not None:
+        periods = periods[periods["year"].isin(list(years))]
+        if periods.empty:
+            raise KeycitiesError(f"{indicator} has no district values for the years asked.")
+    lad_rows = rows[is_lad(rows["area_code"]) & rows["period"].isin(periods["period"])]
+    target = vintage or int(lad_rows["geography_vintage"].dropna().max())
+    mapped, notes = lads_on(entry, lad_rows, target, counts_from_store(store, [entry]))
+    mapped = mapped.assign(year=mapped["period"].map(
+        dict(zip(periods["period"], periods["year"], strict=True))))
+    values = mapped.pivot_table(index="area_code", columns="year", values="value",
+                                aggfunc="first").sort_index(axis=1)
+    values.columns = [int(c) for c in values.columns]
+    return Annual(values.rename_axis(index=None), meta,
+                  dict(zip(periods["year"], periods["release_id"], strict=True)), mapped,
+                  target, notes)
+
+
 # ------------------------------------------------------------------ scorecards
 
 
@@ -246,6 +307,16 @@ def place_subject(code: str, name: str, at: dt.date) -> Subject:
     """One district, on the boundaries of ``at``."""
     return Subject("place", code, name, at, member_vintage(at),
                    pd.DataFrame({"code": [code], "name": [name]}))
+
+
+def districts_subject(store: Store, at: dt.date) -> Subject:
+    """Every district on the boundaries of ``at``, as one subject: its scorecard's
+    :attr:`~Scorecard.ranks` give each district's row of its own scorecard (value, rank,
+    verdict and trend are each district's own; they do not depend on the others)."""
+    vintage = member_vintage(at)
+    lads = _lads(store, vintage)
+    return Subject("network", "districts", "Every district", at, vintage,
+                   lads[["code", "name"]].reset_index(drop=True))
 
 
 def scorecard_from_store(store: Store, subject: Subject, *, area: str | None = None,
@@ -305,6 +376,7 @@ def _score(store: Store, subject: Subject, entries: list[Entry]
     return table, (pd.concat(ranks, ignore_index=True) if ranks else pd.DataFrame()), elsewhere
 
 
-__all__ = ["CATALOGUE_COLUMNS", "catalogue_from_store", "counts_from_store",
-           "indicator_from_store", "load_indicator", "network_subject", "place_subject",
-           "scorecard_from_store"]
+__all__ = ["CATALOGUE_COLUMNS", "Annual", "annual_from_store", "catalogue_from_store",
+           "counts_from_store",
+           "districts_subject", "indicator_from_store", "load_indicator", "network_subject",
+           "place_subject", "scorecard_from_store"]

@@ -110,6 +110,15 @@ class Entry:
         return "Not combined: the members' range and median are shown instead."
 
 
+class UnknownIndicatorError(KeycitiesError, LookupError):
+    """An indicator id the library does not have; ``suggestions`` are the closest ids."""
+
+    def __init__(self, indicator: str, known: Iterable[str]) -> None:
+        self.indicator = indicator
+        self.suggestions = closest_ids(indicator, known)
+        super().__init__(unknown_message(indicator, known))
+
+
 @dataclass(frozen=True)
 class Library:
     """Every entry by id."""
@@ -137,7 +146,7 @@ class Library:
         try:
             return self.entries[indicator]
         except KeyError:
-            raise KeycitiesError(unknown_message(indicator, self.entries)) from None
+            raise UnknownIndicatorError(indicator, self.entries) from None
 
     def in_area(self, area: str | None) -> list[Entry]:
         """The entries of a work area (all when None), in the file's order."""
@@ -148,11 +157,16 @@ class Library:
         return sorted(set(stored) - set(self.entries))
 
 
-def unknown_message(indicator: str, known: Iterable[str]) -> str:
-    """"Unknown indicator 'x'. Closest: a, b, c." (or how to list them)."""
+def closest_ids(indicator: str, known: Iterable[str]) -> list[str]:
+    """Up to five known ids closest to ``indicator`` (by spelling, else containing it)."""
     ids = sorted(known)
     close = difflib.get_close_matches(indicator, ids, n=5, cutoff=0.5)
-    close = close or [i for i in ids if indicator.lower() in i][:5]
+    return close or [i for i in ids if indicator.lower() in i][:5]
+
+
+def unknown_message(indicator: str, known: Iterable[str]) -> str:
+    """"Unknown indicator 'x'. Closest: a, b, c." (or how to list them)."""
+    close = closest_ids(indicator, known)
     hint = (f" Closest: {', '.join(close)}." if close else "")
     return (f"Unknown indicator {indicator!r}.{hint} `keycities indicators --search TEXT` "
             "lists the indicators.")
@@ -269,5 +283,6 @@ def _rule_problems(ident: str, raw: dict[str, Any], *, derived: bool) -> list[st
     return out
 
 
-__all__ = ["RATE_TIMES", "Derived", "Entry", "Library", "load_library", "parse_library",
+__all__ = ["RATE_TIMES", "Derived", "Entry", "Library", "UnknownIndicatorError", "closest_ids",
+           "load_library", "parse_library",
            "read_library", "unknown_message"]

@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 
 from keycities.analysis._store import geography_from_store
+from keycities.analysis.indicators.from_store import annual_from_store
+from keycities.analysis.indicators.library import load_library
 from keycities.analysis.places.features import FeatureTable, Impute, standardise
 from keycities.analysis.places.params import PLACE_SETS, is_csv
 from keycities.analysis.places.peers import PeerResult, peers
@@ -81,7 +83,8 @@ class _Built:
 
 def lad_features_from_store(store: Store, *, vintage: int = 2023,
                             features: Sequence[str] | None = None,
-                            impute: Impute = "median") -> FeatureTable:
+                            impute: Impute = "median",
+                            extra: Sequence[str] = ()) -> FeatureTable:
     """Features of every LAD of ``vintage`` from the evidence store.
 
     * ``oac_1`` .. ``oac_8``: share of the LAD's postcodes in each 2011 OAC
@@ -110,6 +113,9 @@ def lad_features_from_store(store: Store, *, vintage: int = 2023,
         Feature keys to keep ('oac' or 'oac_*' for the eight shares); default all.
     impute
         Missing-value rule (see :func:`standardise`).
+    extra
+        Indicator ids of the library to add as features (each district's value in the
+        indicator's latest year; ``features`` may name them too).
 
     Returns
     -------
@@ -118,11 +124,13 @@ def lad_features_from_store(store: Store, *, vintage: int = 2023,
     geo = geography_from_store(store)
     lads = areas_in_vintage(geo.lads, vintage)
     codes = pd.Index(sorted(lads["code"]), name="code")
-    wanted = _wanted(features)
+    wanted = _wanted(features) | _wanted(extra)
     parts = [b(store, geo, vintage) for key, b in _BUILDERS.items() if key in wanted]
+    parts += [_library_feature(store, key, vintage) for key in sorted(wanted - set(_BUILDERS))]
     values = pd.concat([p.values for p in parts], axis=1).reindex(codes)
     if features is not None:
-        values = values[[c for c in values.columns if _selected(c, wanted, features)]]
+        values = values[[c for c in values.columns
+                         if _selected(c, wanted, [*features, *extra])]]
     reasons = _missing_reasons(values, pd.concat([p.reasons for p in parts]), lads)
     meta = pd.DataFrame([m for p in parts for m in p.meta])
     places = _lad_places(store, geo, lads, vintage)
@@ -133,14 +141,16 @@ def lad_features_from_store(store: Store, *, vintage: int = 2023,
 
 
 def _wanted(features: Sequence[str] | None) -> set[str]:
+    """The builders and library indicators that ``features`` names (None: every builder)."""
     if features is None:
         return set(_BUILDERS)
     out = set()
     for f in features:
         key = "oac" if f == "oac" or f.startswith("oac_") else f
-        if key not in _BUILDERS:
+        if key not in _BUILDERS and key not in load_library():
             known = ", ".join(["oac", "oac_1..oac_8", *LAD_FEATURES])
-            raise KeycitiesError(f"Unknown feature {f!r}. Known features: {known}.")
+            raise KeycitiesError(f"Unknown feature {f!r}. Known features: {known}, or any "
+                                 "indicator id of the library (`keycities indicators`).")
         out.add(key)
     return out
 
@@ -314,6 +324,22 @@ def _density(store: Store, geo: Any, vintage: int) -> _Built:
                 note)
 
 
+def _library_feature(store: Store, indicator: str, vintage: int) -> _Built:
+    """A library indicator as a feature: each district's value in the latest year with
+    district values, mapped onto ``vintage`` by the indicator's own rule."""
+    a = annual_from_store(store, indicator, vintage=vintage)
+    year = int(a.values.columns.max())
+    mapped = pd.DataFrame({"area_code": a.values.index, "value": a.values[year].to_numpy(),
+                           "reason": [None if pd.notna(v) else f"no {year} value published "
+                                      "or mappable" for v in a.values[year]]})
+    label = str(a.meta.get("label") or indicator)
+    meta = {"feature": indicator, "label": f"{label}, {year}", "unit": a.meta.get("unit"),
+            "period": str(year), "release_ids": [a.releases[year]],
+            "note": f"Library indicator {indicator}, on {vintage} boundaries by its own rule."}
+    vals = mapped.set_index("area_code")[["value"]].rename(columns={"value": indicator})
+    return _Built(vals, _mapped_reasons(mapped, indicator), [meta])
+
+
 _BUILDERS: dict[str, Any] = {
     "oac": _oac_shares,
     "leave_share": _leave_share,
@@ -331,7 +357,7 @@ _BUILDERS: dict[str, Any] = {
 
 
 def place_features(store: Store | None, places: str | Path = "lad", *, vintage: int = 2023,
-                   impute: Impute = "median") -> FeatureTable:
+                   impute: Impute = "median", extra: Sequence[str] = ()) -> FeatureTable:
     """The feature table of a place set.
 
     Parameters
@@ -346,6 +372,8 @@ def place_features(store: Store | None, places: str | Path = "lad", *, vintage: 
         LAD boundary vintage of ``"lad"`` places.
     impute
         Missing-value rule (see :func:`keycities.analysis.places.features.standardise`).
+    extra
+        Library indicator ids to add as features of ``"lad"`` places.
 
     Returns
     -------
@@ -365,7 +393,7 @@ def place_features(store: Store | None, places: str | Path = "lad", *, vintage: 
         raise KeycitiesError(f"Place set {places!r} needs the evidence store: run "
                              "`keycities build` first.")
     if places == "lad":
-        return lad_features_from_store(store, vintage=vintage, impute=impute)
+        return lad_features_from_store(store, vintage=vintage, impute=impute, extra=extra)
     lad = lad_features_from_store(store, vintage=POSTCODE_VINTAGE,
                                   features=[*LENT_FEATURES, "oac"], impute=impute)
     level: Level = "district" if places == "district" else "sector"
@@ -389,10 +417,12 @@ def peers_from_store(store: Store, place_code: str, *, vintage: int = 2023,
     """Peers of a LAD of ``vintage`` from the evidence store.
 
     Builds the LAD feature table
-    (:func:`keycities.analysis.places.features.lad_features_from_store`)
-    and calls :func:`peers`; see there for the parameters.
+    (:func:`keycities.analysis.places.features.lad_features_from_store`; library
+    indicator ids among the ``weights`` are added as features) and calls :func:`peers`;
+    see there for the parameters.
     """
-    table = lad_features_from_store(store, vintage=vintage, impute=impute)
+    extra = [] if isinstance(weights, str) else [f for f in weights if f in load_library()]
+    table = lad_features_from_store(store, vintage=vintage, impute=impute, extra=extra)
     return peers(table, place_code, weights=weights, k=k, exclude=exclude,
                  exclude_same_region=exclude_same_region, exclude_family=exclude_family,
                  rng=rng, perturbations=perturbations)

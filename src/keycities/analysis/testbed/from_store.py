@@ -18,6 +18,7 @@ from keycities.analysis._parallel import Progress
 from keycities.analysis.places.features import Impute
 from keycities.analysis.places.from_store import lad_features_from_store, peers_from_store
 from keycities.analysis.productivity.core import Scenario, path_shares
+from keycities.analysis.testbed._indicator_store import indicator_panel_parts
 from keycities.analysis.testbed._panel_store import build_parts
 from keycities.analysis.testbed.choose import TestbedChoice
 from keycities.analysis.testbed.evaluate import (
@@ -91,6 +92,8 @@ def outcome_panel(store: Store, outcome: str, *, vintage: int | None = None,
     if vintage is not None:
         check_vintage(vintage)
     want = None if years is None else sorted({int(y) for y in years})
+    if spec.library:
+        return Panel(**indicator_panel_parts(store, spec, vintage=vintage, want=want))
     return Panel(**build_parts(store, spec, vintage=vintage, want=want, release=release))
 
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from keycities.analysis.indicators.library import Entry, load_library
 from keycities.errors import KeycitiesError
 
 Kind = Literal["count", "ratio", "median"]
@@ -40,6 +41,8 @@ class Outcome:
     scale: float = 1.0
     short: str = ""
     """A short label for lists and select boxes (default the label)."""
+    library: bool = False
+    """An indicator of the library (:func:`library_outcome`), read from its own table."""
 
     @property
     def short_label(self) -> str:
@@ -71,7 +74,8 @@ OUTCOMES: dict[str, Outcome] = {o.key: o for o in (
             short="Median house price"),
 )}
 
-OUTCOME_HELP = "Annual outcome: " + ", ".join(OUTCOMES) + "."
+OUTCOME_HELP = ("Annual outcome: " + ", ".join(OUTCOMES)
+                + ", or any indicator id of the library (`keycities indicators`).")
 """The ``--outcome`` help: every outcome's key."""
 
 
@@ -85,10 +89,24 @@ def get_outcome(key: str) -> Outcome:
     """
     if key in OUTCOMES:
         return OUTCOMES[key]
-    close = difflib.get_close_matches(key, list(OUTCOMES), n=2)
+    library = load_library()
+    if key in library:
+        return library_outcome(library.get(key))
+    close = difflib.get_close_matches(key, [*OUTCOMES, *library.entries], n=3)
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
     raise KeycitiesError(f"Unknown outcome {key!r}.{hint} Known outcomes: "
-                         f"{', '.join(OUTCOMES)}.")
+                         f"{', '.join(OUTCOMES)}, or any indicator id of the library "
+                         "(`keycities indicators`).")
+
+
+def library_outcome(entry: Entry) -> Outcome:
+    """An indicator of the library as an outcome: its id is its key and its measure (its
+    label and unit come with its panel, from the store's metadata); a total is a count,
+    a rate recomputed from its counts a ratio, anything else is never combined (as a
+    median)."""
+    kind: Kind = ("count" if entry.combine == "sum" else "ratio" if entry.combine == "ratio"
+                  else "median")
+    return Outcome(entry.id, entry.id, entry.id, "", False, kind, library=True)
 
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from pathlib import Path
 
+from keycities.analysis.indicators.library import load_library
 from keycities.analysis.places.from_store import place_features
 from keycities.analysis.places.params import is_csv
 from keycities.analysis.twinning.spec import GB, TwinSpec
@@ -23,7 +24,11 @@ def twin_from_store(store: Store | None, spec: TwinSpec, *, places: str | Path =
     See :mod:`keycities.analysis.places.place_sets`.
     """
 
-    table = place_features(store, places, vintage=vintage)
+    # Library indicators named as features are added to the districts' table.
+    library = load_library()
+    extra = [f for f in (*spec.contrast, *spec.similar) if f in library] if places == "lad" \
+        else []
+    table = place_features(store, places, vintage=vintage, extra=extra)
     csv = is_csv(places)
     result = twin(inputs_from_features(table, countries=None if csv else countries), spec)
     what = {"lad": f"local authority districts of {vintage}", "district": "postcode districts",
