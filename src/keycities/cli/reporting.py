@@ -9,14 +9,14 @@ from typing import Any
 import pandas as pd
 from rich.console import Console
 
-from keycities._util.plain import jsonable
+from keycities._util.plain import strict_json
 from keycities.analysis.claims.registry import VERDICTS, Audit
 from keycities.analysis.headline.core import Headline
 from keycities.analysis.places.peers import PeerResult
 from keycities.analysis.productivity.core import ProductivityResult, Sensitivity
 from keycities.analysis.referendum.core import ReferendumResult
 from keycities.analysis.twinning.twinning import TwinResult
-from keycities.cli.output import Format, format_number, print_frame
+from keycities.cli.output import Format, format_number, print_frame, text
 from keycities.present.claims import audit_markdown
 from keycities.present.payloads import headline_payload
 
@@ -133,9 +133,9 @@ def print_productivity(result: ProductivityResult, fmt: Format) -> None:
             return "—"
         return f"{'−' if v < 0 else ''}£{abs(v) / scale:{how}}{end}"
 
-    table = Table(title=f"Productivity gap: {ctx.get('name', '')} on {ctx.get('at', '')}, "
-                  f"base year {result.base_year}; B = {pounds(b.value, spec)} per {spec.key}"
-                  f" ({b.label}, {b.basis} basis)", title_justify="left")
+    table = Table(title=text(f"Productivity gap: {ctx.get('name', '')} on {ctx.get('at', '')}, "
+                             f"base year {result.base_year}; B = {pounds(b.value, spec)} per "
+                             f"{spec.key} ({b.label}, {b.basis} basis)"), title_justify="left")
     table.add_column("member", overflow="fold", min_width=12)
     for head in (f"GVA/{spec.key}", f"gap/{spec.key}", spec.labour_short, "uplift a year",
                  f"over {result.scenario.horizon} years"):
@@ -143,7 +143,7 @@ def print_productivity(result: ProductivityResult, fmt: Format) -> None:
     labour = "filled_jobs" if spec.key == "job" else "hours_per_year"
     for v in df.to_dict(orient="records"):
         star = "*" if v["estimate"] and v["kind"] == "member" else ""
-        table.add_row(f"{v['name']}{star}", cash(v[f"gva_per_{spec.key}"]),
+        table.add_row(text(f"{v['name']}{star}"), cash(v[f"gva_per_{spec.key}"]),
                       cash(v[f"gap_per_{spec.key}"]),
                       "—" if pd.isna(v[labour]) else f"{v[labour]:,.0f}",
                       cash(v["annual_uplift"], ",.2f", 1e9, "bn"),
@@ -159,7 +159,7 @@ def _print_with_notes(table: Any, notes: list[str]) -> None:
     console = Console()
     console.print(table)
     for note in notes:
-        console.print(f"• {note}", style="dim", markup=False, highlight=False)
+        console.print(text(f"• {note}", style="dim"), highlight=False)
 
 
 def print_sensitivity(result: Sensitivity, fmt: Format) -> None:
@@ -172,8 +172,9 @@ def print_sensitivity(result: Sensitivity, fmt: Format) -> None:
         print_frame(df, fmt, payload=result.payload())
         return
     ctx, years = result.context, sorted(df["base_year"].dropna().astype(int).unique())
-    table = Table(title=f"Productivity gap: sensitivity, {ctx.get('name', '')} on "
-                  f"{ctx.get('at', '')}, base year {', '.join(map(str, years)) or '—'}",
+    table = Table(title=text(f"Productivity gap: sensitivity, {ctx.get('name', '')} on "
+                             f"{ctx.get('at', '')}, base year "
+                             f"{', '.join(map(str, years)) or '—'}"),
                   title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
                   collapse_padding=True)
     cols = ["measure", "benchmark", "basis", "B (£)", "path", "H", "£bn a year", "£bn over H"]
@@ -211,8 +212,7 @@ def print_peers(result: PeerResult, fmt: Format) -> None:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to ``path`` via a temporary file and an atomic rename."""
-    import json
+    """Write strict JSON to ``path`` via a temporary file and an atomic rename."""
     import os
     import tempfile
 
@@ -220,7 +220,7 @@ def write_json_atomic(path: Path, data: Any) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(jsonable(data), f)
+            f.write(strict_json(data, indent=None))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -14,6 +14,7 @@ from keycities.cli.options import (
     context,
     err,
 )
+from keycities.cli.output import markup_safe, safe_text
 from keycities.context import parse_date
 from keycities.export.params import PACK_PLACES
 
@@ -35,8 +36,8 @@ def serve(
     from keycities.web import create_app
 
     ctx = context(store, mirror)
-    err.print(f"keycities on http://{host}:{port}/ (JSON API under /api, documented at "
-              "/docs); Ctrl+C stops it.")
+    err.print(f"keycities on http://{markup_safe(host)}:{port}/ (JSON API under /api, "
+              "documented at /docs); Ctrl+C stops it.")
     uvicorn.run(create_app(ctx.settings), host=host, port=port, log_level="warning")
 
 
@@ -65,7 +66,7 @@ def user_add(
         add_user(ws, name, password, role, by="command line")
     finally:
         ws.close()
-    typer.echo(f"Added {role} {name} to {ws.path}.")
+    typer.echo(safe_text(f"Added {role} {name} to {ws.path}."))
 
 
 @user_app.command("list")
@@ -83,7 +84,8 @@ def user_list(store: StoreOpt = None, mirror: MirrorOpt = None) -> None:
         typer.echo("No accounts: the web app is read-only. Add one with "
                    "`keycities user add NAME --role admin`.")
     for r in rows:
-        typer.echo(f"{r['name']}\t{r['role']}" + ("\tdisabled" if r["disabled"] else ""))
+        typer.echo(safe_text(f"{r['name']}\t{r['role']}")
+                   + ("\tdisabled" if r["disabled"] else ""))
 
 
 @export_app.command("site")
@@ -118,7 +120,7 @@ def export_site_cmd(
                              force=force, progress=update,
                              as_of=None if as_of is None else parse_date(as_of))
     for s in report.skipped:
-        err.print(f"[yellow]skipped[/] {s}")
+        err.print(f"[yellow]skipped[/] {markup_safe(s)}")
     typer.echo(f"Wrote {report.pages} pages ({report.files:,} files, "
                f"{report.bytes / 1e6:,.1f} MB) to {report.folder}; open "
                f"{report.folder / 'index.html'}.")

@@ -20,7 +20,7 @@ from keycities.cli.options import (
     engine,
     err,
 )
-from keycities.cli.output import Format, print_frame
+from keycities.cli.output import Format, markup_safe, print_frame
 
 app = typer.Typer(help="Testbeds: evaluate a pilot, design or choose testbeds, predict a "
                        "roll-out, rank where it goes next.",
@@ -107,7 +107,7 @@ def testbed_evaluate(
                                      spill=spillovers)
     if charts is not None:
         paths = save_charts(evaluation_charts(result), charts, ("svg", "json"))
-        err.print(f"[dim]{len(paths)} chart files written to {charts}[/dim]")
+        err.print(f"[dim]{len(paths)} chart files written to {markup_safe(charts)}[/dim]")
     summary = result.summary()
     def p(x: float) -> str:
         return f"{x:.3g}" if x == x else "undefined (an exact pre-period fit, see below)"
