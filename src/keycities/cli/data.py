@@ -16,8 +16,6 @@ from keycities.cli.options import (
 )
 from keycities.cli.output import Format, print_frame
 from keycities.errors import KeycitiesError
-from keycities.geography.areas import PACKAGE_VINTAGE, areas_in_vintage
-from keycities.geography.vintage import check_vintage
 
 
 def fetch(
@@ -81,6 +79,10 @@ def places(
     store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
 ) -> None:
     """Resolve a place name, or list the local authority districts of a vintage."""
+    # deferred: the LAD tables load pandas; `keycities --help` needs neither
+    from keycities.geography.areas import PACKAGE_VINTAGE, areas_in_vintage
+    from keycities.geography.vintage import check_vintage
+
     ctx = context(store, mirror)
     if vintage is not None:
         check_vintage(vintage)

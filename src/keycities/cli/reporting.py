@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from rich.console import Console
 
 from keycities._util.plain import strict_json
-from keycities.analysis.claims.registry import VERDICTS, Audit
-from keycities.analysis.headline.core import Headline
-from keycities.analysis.places.peers import PeerResult
-from keycities.analysis.productivity.core import ProductivityResult, Sensitivity
-from keycities.analysis.referendum.core import ReferendumResult
-from keycities.analysis.twinning.twinning import TwinResult
 from keycities.cli.output import Format, format_number, print_frame, text
-from keycities.present.claims import audit_markdown
 from keycities.present.payloads import headline_payload
+
+if TYPE_CHECKING:  # the results' modules load only with the command that makes them
+    from keycities.analysis.claims.registry import Audit
+    from keycities.analysis.headline.core import Headline
+    from keycities.analysis.places.peers import PeerResult
+    from keycities.analysis.productivity.core import ProductivityResult, Sensitivity
+    from keycities.analysis.referendum.core import ReferendumResult
+    from keycities.analysis.twinning.twinning import TwinResult
 
 SHORT = {"Great Britain": "GB", "United Kingdom": "UK", "UK less Extra-Regio": "UK*"}
 
@@ -74,6 +75,10 @@ def _value(value: float | None, unit: str) -> str:
 
 def print_audit(audit: Audit, fmt: str) -> None:
     """Print the claims audit as a table, JSON, CSV or a Markdown report."""
+    # deferred: loaded per command (the claims analysis and report), keeping start-up quick
+    from keycities.analysis.claims.registry import VERDICTS
+    from keycities.present.claims import audit_markdown
+
     if fmt == "markdown":
         sys.stdout.write(audit_markdown(audit))
         return

@@ -13,9 +13,9 @@ from keycities.cli.options import (
     StoreOpt,
     context,
     err,
+    parse_date,
 )
 from keycities.cli.output import markup_safe, safe_text
-from keycities.context import parse_date
 from keycities.export.params import PACK_PLACES
 
 user_app = typer.Typer(help="Accounts of the web app (until one exists, it is read-only).",

@@ -1,0 +1,54 @@
+"""Start-up stays light: heavy modules load only in the commands that need them (issue 16.9).
+
+Times are measured by ``benchmarks/startup.py``; these tests check what is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("pandas", "numpy", "scipy", "highspy", "altair", "duckdb", "pyarrow", "shapely",
+         "pydantic_settings", "sklearn", "pyfixest")
+
+RUN = """
+import json, sys
+sys.argv = ["keycities", *json.loads(sys.argv[1])]
+from keycities.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+sys.stderr.write("\\nLOADED " + json.dumps(sorted(m for m in json.loads(sys.argv_heavy)
+                                                  if m in sys.modules)) + "\\n")
+"""
+
+
+def loaded(args: list[str], env: dict[str, str] | None = None) -> list[str]:
+    """The heavy modules loaded by ``keycities ARGS`` run in a fresh interpreter."""
+    code = RUN.replace("sys.argv_heavy", repr(json.dumps(HEAVY)))
+    run = subprocess.run([sys.executable, "-c", code, json.dumps(args)], capture_output=True,
+                         text=True, env={**os.environ, **(env or {})}, timeout=300,
+                         check=False)
+    line = [x for x in run.stderr.splitlines() if x.startswith("LOADED ")]
+    assert line, run.stderr
+    return list(json.loads(line[-1].removeprefix("LOADED ")))
+
+
+@pytest.mark.parametrize("args", [["--help"], ["twin", "--help"], ["testbed", "evaluate",
+                                                                    "--help"],
+                                  ["claims", "--help"]])
+def test_help_loads_no_heavy_module(args: list[str]) -> None:
+    assert loaded(args) == []
+
+
+@pytest.mark.mirror
+def test_headline_loads_no_solver_chart_or_geometry_module(built_store: Path) -> None:
+    got = loaded(["headline"], env={"KEYCITIES_STORE": str(built_store)})
+    assert "pandas" in got  # it ran
+    assert not {"scipy", "highspy", "altair", "shapely", "sklearn", "pyfixest"} & set(got)
