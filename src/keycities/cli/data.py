@@ -32,7 +32,15 @@ def fetch(
     ctx = context(store, mirror, offline=offline)
     df = fetch_all(ctx.settings, sources, force=force, console=err)
     print_frame(df, fmt, title="Official files")
-    if (df["status"] == "failed").any():
+    missing = df["status"] == "missing"
+    # Named sources must all arrive; without names, getting none of them is a failure.
+    lacking = bool(missing.any() and (sources or missing.all()))
+    if lacking:
+        err.print(f"{int(missing.sum())} of {len(df)} official files could not be got. Point "
+                  "--mirror / KEYCITIES_MIRROR at a copy of the official files, or run "
+                  "`keycities fetch` where the official URLs are reachable (without "
+                  "--offline or KEYCITIES_OFFLINE=1).", highlight=False)
+    if lacking or (df["status"] == "failed").any():
         raise typer.Exit(1)
 
 
