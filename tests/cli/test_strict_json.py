@@ -104,3 +104,20 @@ def test_testbed_evaluate_json_is_strict_with_an_exact_pre_fit(built_store: Path
     assert r.exit_code == 0, r.output
     body = strict_loads(r.stdout)
     assert any("ratio is infinite" in n for n in body["notes"])
+
+
+def test_twin_geojson_is_written_with_the_umask_mode(tmp_path: Path) -> None:
+    places = tmp_path / "places.csv"
+    places.write_text(PLACES)
+    out = tmp_path / "pairs.geojson"
+    mask = os.umask(0o022)
+    try:
+        r = CliRunner().invoke(app, ["twin", "--places", str(places), "--contrast",
+                                     "income,green", "--geojson", str(out), "--store",
+                                     str(tmp_path / "none.duckdb")])
+    finally:
+        os.umask(mask)
+    assert r.exit_code == 0, r.output
+    assert out.stat().st_mode & 0o777 == 0o644
+    assert len(strict_loads(out.read_text())["features"]) == 2
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

@@ -217,19 +217,20 @@ def print_peers(result: PeerResult, fmt: Format) -> None:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write strict JSON to ``path`` via a temporary file and an atomic rename."""
+    """Write strict JSON to ``path`` via a temporary file and an atomic rename; the file's
+    mode follows the umask (as any file the user writes: 0644 with the usual 022)."""
     import os
-    import tempfile
+    import secrets
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    # open(..., "x") creates with 0666 & ~umask (mkstemp would make it 0600)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.part")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with tmp.open("x", encoding="utf-8") as f:
             f.write(strict_json(data, indent=None))
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
 
 
 def print_twins(result: TwinResult, fmt: Format, *, members: frozenset[str]) -> None:

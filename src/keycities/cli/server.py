@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -88,6 +91,20 @@ def user_list(store: StoreOpt = None, mirror: MirrorOpt = None) -> None:
                    + ("\tdisabled" if r["disabled"] else ""))
 
 
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt meanwhile, so that an export that is stopped
+    removes its half-written folder (the default action would end the process at once)."""
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @export_app.command("site")
 def export_site_cmd(
     folder: Annotated[Path, typer.Argument(help="Folder to write the pack to.")],
@@ -109,7 +126,8 @@ def export_site_cmd(
 
     pages = PACK_PLACES.check(places, f"--places must be all or members, not {places!r}.")
     ctx = context(store, mirror)
-    with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
+    with _sigterm_interrupts(), \
+            Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("Writing pages", total=None)
 
         def update(done: int, total: int, path: str) -> None:
