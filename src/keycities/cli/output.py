@@ -78,8 +78,6 @@ def format_number(value: Any, unit: str = "") -> str:
     if isinstance(value, bool):
         return "yes" if value else ""
     if isinstance(value, int | float):
-        if math.isinf(value):
-            return "∞" if value > 0 else "−∞"
         if unit == "share":
             return f"{value:.2%}"
         if unit == "year" and float(value).is_integer():

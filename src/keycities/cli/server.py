@@ -112,7 +112,9 @@ def export_site_cmd(
                        ] = "key-cities",
     places: Annotated[str, typer.Option(
         help=PACK_PLACES.help)] = "all",
-    force: Annotated[bool, typer.Option(help="Replace the folder if it exists.")] = False,
+    force: Annotated[bool, typer.Option(
+        help="Replace the folder if it holds a previous pack (any other folder is refused)."
+    )] = False,
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="Pin the pack 'as published on' YYYY-MM-DD: the member register "
         "as it stood then, with a manifest of the register and data releases.")] = None,
