@@ -406,11 +406,8 @@ def _chart(chart: Figure | alt.TopLevelMixin) -> alt.TopLevelMixin:
 
 
 def spec(chart: Figure | alt.TopLevelMixin) -> dict[str, Any]:
-    """The Vega-Lite JSON specification (a plain dict) the web app can render.
-
-    Not validated against the Vega-Lite schema here (that took most of the time of
-    drawing a chart: about 0.5 s a chart); the tests validate every kind of chart."""
-    out: dict[str, Any] = _chart(chart).to_dict(validate=False)
+    """The Vega-Lite JSON specification (a plain dict) the web app can render."""
+    out: dict[str, Any] = _chart(chart).to_dict()
     return out
 
 
