@@ -33,12 +33,13 @@ def free_port() -> int:
         return port
 
 
-def get(port: int, url: str, timeout: float) -> tuple[int, int, float]:
+def get(port: int, url: str, timeout: float,
+        headers: dict[str, str] | None = None) -> tuple[int, int, float]:
     """(status, body bytes, milliseconds) of one GET on a new connection."""
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
         t = time.perf_counter()
-        conn.request("GET", url)
+        conn.request("GET", url, headers=headers or {})
         resp = conn.getresponse()
         body = resp.read()
         return resp.status, len(body), (time.perf_counter() - t) * 1e3
@@ -54,12 +55,20 @@ def default_store() -> Path:
 
 
 @contextmanager
-def server(store: Path, port: int, *, log: Path, wait: float = 60.0) -> Iterator[int]:
-    """Run ``keycities serve`` on ``port`` until the block ends; yields its pid."""
+def server(store: Path, port: int, *, log: Path, wait: float = 60.0,
+           src: Path | None = None) -> Iterator[int]:
+    """Run ``keycities serve`` on ``port`` until the block ends; yields its pid.
+
+    ``src``: run the package found in this ``src`` folder (another checkout, as a
+    baseline) instead of the installed one.
+    """
     cmd = [sys.executable, "-m", "keycities.cli", "serve", "--host", HOST, "--port",
            str(port), "--store", str(store)]
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src.resolve())
     with log.open("w") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
         end = time.perf_counter() + wait
         while True:

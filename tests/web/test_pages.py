@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+import jsonschema
 import pandas as pd
 import pytest
+from altair.vegalite.v6.schema.core import load_schema
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -76,6 +78,17 @@ def test_every_chart_has_a_description_and_a_data_table(client: TestClient, url:
     for block in re.findall(r'<svg xmlns="http://www.w3.org/2000/svg" class="map".*?</svg>',
                             text, flags=re.S):
         assert "<title" in block and "<desc" in block
+
+
+@pytest.mark.parametrize("url", list(PAGES))
+def test_every_chart_spec_is_valid_vega_lite(client: TestClient, url: str) -> None:
+    # Charts are made without Altair's validation (it took longer than drawing them).
+    schema = load_schema()
+    sep = "&" if "?" in url else "?"
+    charts = client.get(f"{url}{sep}format=json").json()["charts"]
+    for name, chart in charts.items():
+        errors = list(jsonschema.Draft7Validator(schema).iter_errors(chart["spec"]))
+        assert not errors, (url, name, errors[0].message[:300])
 
 
 def test_page_json_is_the_api_payload(client: TestClient) -> None:
@@ -303,3 +316,29 @@ def test_design_a_pilot_and_its_roll_out_run_as_jobs(client: TestClient) -> None
     assert 'class="rise' in done or 'class="fall' in done or 'class="flat' in done
     bad = client.get("/testbeds/design?k=2&require=Nowhereville")
     assert bad.status_code == 404 and "Nowhereville" in bad.text
+
+
+def test_a_signed_in_reader_gets_a_page_built_once_until_the_register_changes(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The response cache skips signed-in readers; the page itself is still built once.
+    import keycities.web.views as views
+
+    built: list[str] = []
+    real = views.place_page
+
+    def counting(res: Any, code: str) -> Any:
+        built.append(code)
+        return real(res, code)
+
+    monkeypatch.setattr(views, "place_page", counting)
+    res = client.app.state.resources  # type: ignore[attr-defined]
+    res.changed()
+    cookie = {"Cookie": "kc_session=not-a-real-session"}
+    first = client.get("/place/E06000047", headers=cookie)
+    again = client.get("/place/E06000047", headers=cookie)
+    as_json = client.get("/place/E06000047?format=json", headers=cookie)
+    assert first.status_code == again.status_code == as_json.status_code == 200
+    assert built == ["E06000047"]
+    res.changed()  # an edit to the register forgets built pages
+    assert client.get("/place/E06000047", headers=cookie).status_code == 200
+    assert built == ["E06000047", "E06000047"]

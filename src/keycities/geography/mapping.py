@@ -57,6 +57,46 @@ _RANK_METHOD = {v: k for k, v in METHOD_RANK.items()}
 # ------------------------------------------------------------------ change chains
 
 
+class _Steps:
+    """A change list as dictionaries per year (old code -> new codes, and back), so that
+    following a chain is a few set operations rather than a pandas filter per year."""
+
+    def __init__(self, changes: pd.DataFrame) -> None:
+        ch = lad_changes(changes)
+        self.forward: dict[int, dict[str, set[str]]] = {}
+        self.back: dict[int, dict[str, set[str]]] = {}
+        for year, old, new in zip(ch["year"].astype(int), ch["old_code"], ch["new_code"],
+                                  strict=True):
+            self.forward.setdefault(year, {}).setdefault(str(old), set()).add(str(new))
+            self.back.setdefault(year, {}).setdefault(str(new), set()).add(str(old))
+        self.years = sorted(self.forward)
+
+
+_STEPS: list[tuple[pd.DataFrame, _Steps]] = []
+
+
+def _steps(changes: pd.DataFrame) -> _Steps:
+    """:class:`_Steps` of ``changes``, kept for the last few change tables seen (a
+    store's change table is read once and passed around as the same object)."""
+    for frame, steps in _STEPS:
+        if frame is changes:
+            return steps
+    steps = _Steps(changes)
+    _STEPS.insert(0, (changes, steps))
+    del _STEPS[4:]
+    return steps
+
+
+def _follow(code: str, years: Iterable[int], step: dict[int, dict[str, set[str]]]) -> list[str]:
+    current = {code.upper()}
+    for year in years:
+        moves = step[year]
+        hit = current & moves.keys()
+        if hit:
+            current = (current - hit).union(*(moves[c] for c in hit))
+    return sorted(current)
+
+
 def successors(code: str, changes: pd.DataFrame, *, vintage: int) -> list[str]:
     """The codes a LAD's area belongs to in ``vintage``, following later changes.
 
@@ -74,12 +114,8 @@ def successors(code: str, changes: pd.DataFrame, *, vintage: int) -> list[str]:
     list of str
         Sorted codes; ``[code]`` when nothing changed.
     """
-    ch = lad_changes(changes)
-    current = {code.upper()}
-    for _, step in ch[ch["year"] <= vintage].groupby("year", sort=True):
-        hit = step[step["old_code"].isin(current)]
-        current = (current - set(hit["old_code"])) | set(hit["new_code"])
-    return sorted(current)
+    steps = _steps(changes)
+    return _follow(code, [y for y in steps.years if y <= vintage], steps.forward)
 
 
 def predecessors(code: str, changes: pd.DataFrame, *, vintage: int) -> list[str]:
@@ -99,13 +135,8 @@ def predecessors(code: str, changes: pd.DataFrame, *, vintage: int) -> list[str]
     list of str
         Sorted codes; ``[code]`` when nothing changed.
     """
-    ch = lad_changes(changes)
-    current = {code.upper()}
-    for year in sorted(set(ch.loc[ch["year"] > vintage, "year"]), reverse=True):
-        step = ch[ch["year"] == year]
-        hit = step[step["new_code"].isin(current)]
-        current = (current - set(hit["new_code"])) | set(hit["old_code"])
-    return sorted(current)
+    steps = _steps(changes)
+    return _follow(code, [y for y in reversed(steps.years) if y > vintage], steps.back)
 
 
 # ------------------------------------------------------------------ split weights

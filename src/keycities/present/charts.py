@@ -30,6 +30,12 @@ import pandas as pd
 from keycities._util.plain import jsonable
 from keycities.errors import KeycitiesError
 
+# Altair checks every part of a chart against the Vega-Lite schema as it is made
+# ("debug mode"), which took longer than building and drawing keycities' charts; the
+# tests check every chart the pages serve against the schema instead
+# (tests/web/test_pages.py), and ``to_dict()`` still validates unless told not to.
+alt.utils.schemapi.disable_debug_mode()
+
 WIDTH = 600
 HEIGHT = 300
 INK = "#1f4e79"
@@ -406,8 +412,12 @@ def _chart(chart: Figure | alt.TopLevelMixin) -> alt.TopLevelMixin:
 
 
 def spec(chart: Figure | alt.TopLevelMixin) -> dict[str, Any]:
-    """The Vega-Lite JSON specification (a plain dict) the web app can render."""
-    out: dict[str, Any] = _chart(chart).to_dict()
+    """The Vega-Lite JSON specification (a plain dict) the web app can render.
+
+    Not validated against the Vega-Lite schema here (that takes longer than drawing
+    the chart); the tests validate every kind of chart keycities makes.
+    """
+    out: dict[str, Any] = _chart(chart).to_dict(validate=False)
     return out
 
 

@@ -74,7 +74,8 @@ def line_figure(df: pd.DataFrame, *, title: str, unit: str, series: str = "serie
         x=alt.X("year:Q", title=None, axis=alt.Axis(format="d", tickMinStep=1)),
         y=alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False)),
         color=colour, strokeDash=dash,
-        tooltip=[f"{series}:N", "year:Q", alt.Tooltip("value:Q", format=",.4~g")],
+        tooltip=[alt.Tooltip(f"{series}:N"), alt.Tooltip("year:Q"),
+                 alt.Tooltip("value:Q", format=",.4~g")],
     ).properties(width=WIDTH, height=HEIGHT, title=title)
     parts = []
     for name in names:
@@ -85,7 +86,7 @@ def line_figure(df: pd.DataFrame, *, title: str, unit: str, series: str = "serie
             + (" (indexed, first common year = 100)" if index else "") + ". "
             + "; ".join(parts) + ".")
     chart = chart.properties(description=desc)
-    table = data.pivot_table(index="year", columns=series, values="value").reset_index()
+    table = data.pivot(index="year", columns=series, values="value").reset_index()
     table.columns.name = None
     return Figure(chart, table, title, desc)
 

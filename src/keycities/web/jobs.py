@@ -236,7 +236,7 @@ POLL = 0.25
 
 
 class WorkerProcess:
-    """One worker process (a pool of one), started on first use and replaced on demand.
+    """Worker processes (one by default), started on first use and replaced on demand.
 
     forkserver: a clean process, not a fork of this multi-threaded server.
     :meth:`replace` ends a pool's process (a computation over its time limit, or
@@ -245,8 +245,9 @@ class WorkerProcess:
     (:data:`keycities.web.render.SVG_WORKER`) are one each.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, workers: int = 1) -> None:
         self._lock = threading.Lock()
+        self.workers = workers
         self.pool: ProcessPoolExecutor | None = None
 
     def get(self) -> ProcessPoolExecutor:
@@ -254,7 +255,8 @@ class WorkerProcess:
         with self._lock:
             if self.pool is None:
                 self.pool = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("forkserver"))
+                    max_workers=self.workers,
+                    mp_context=multiprocessing.get_context("forkserver"))
             return self.pool
 
     def replace(self, pool: ProcessPoolExecutor) -> None:

@@ -21,7 +21,7 @@ from keycities.present.charts import Figure
 from keycities.present.figures import SpecFigure
 from keycities.web.jobs import Job
 from keycities.web.maps import Line, map_svg
-from keycities.web.render import Links, table_html
+from keycities.web.render import Links, draw_charts, table_html
 from keycities.web.resources import Resources
 from keycities.web.session import session_context
 from keycities.workspace.accounts import Session
@@ -76,6 +76,7 @@ def page_html(res: Resources, page: Page, links: Links, *,
               session: Session | None = None) -> str:
     """Render ``page`` to HTML with ``links`` (the app's or the static pack's), for the
     signed-in ``session`` if any (its name, sign-out and editing forms)."""
+    draw_charts(f.spec() for f in page.figures.values())
     maps = {}
     for name, spec in page.maps.items():
         maps[name] = map_svg(res.shapes(), title=spec.title, description=spec.description,

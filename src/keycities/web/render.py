@@ -22,7 +22,8 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -157,8 +158,13 @@ def draw_svg(spec_json: str) -> str:
     return svg.replace("<svg ", '<svg role="presentation" aria-hidden="true" ', 1)
 
 
+CHART_WORKERS = 2
+"""Chart-drawing processes: a page's charts are drawn side by side (see
+:func:`draw_charts`), one per core of a small server."""
+
+
 class SvgWorker:
-    """Draws charts in a worker process once :meth:`start` is called, else in this one.
+    """Draws charts in worker processes once :meth:`start` is called, else in this one.
 
     The web app starts it: vl-convert keeps the interpreter lock while it draws,
     so drawing here would pause every other request for the chart's 50-100 ms.
@@ -167,7 +173,7 @@ class SvgWorker:
     """
 
     def __init__(self) -> None:
-        self.process = WorkerProcess()
+        self.process = WorkerProcess(workers=CHART_WORKERS)
         self.enabled = False
 
     def start(self) -> None:
@@ -203,9 +209,24 @@ def _svg(spec_json: str) -> str:
     return SVG_WORKER.draw(spec_json)
 
 
+def _key(spec: Mapping[str, Any]) -> str:
+    return json.dumps(spec, sort_keys=True, default=str)
+
+
 def chart_svg(spec: Mapping[str, Any]) -> Markup:
     """A Vega-Lite spec as inline SVG (cached by the spec)."""
-    return Markup(_svg(json.dumps(spec, sort_keys=True, default=str)))  # noqa: S704
+    return Markup(_svg(_key(spec)))  # noqa: S704
+
+
+_DRAWERS = ThreadPoolExecutor(max_workers=CHART_WORKERS, thread_name_prefix="charts")
+
+
+def draw_charts(specs: Iterable[Mapping[str, Any]]) -> None:
+    """Draw a page's charts side by side in the chart workers (kept for
+    :func:`chart_svg`), rather than one after another as the template meets them."""
+    keys = list(dict.fromkeys(map(_key, specs)))
+    if len(keys) > 1 and SVG_WORKER.enabled:
+        list(_DRAWERS.map(_svg, keys))
 
 
 # ------------------------------------------------------------------------ templates

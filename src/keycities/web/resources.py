@@ -71,25 +71,31 @@ class Memo:
         self.generation = 0
 
     def __call__(self, *args: Any) -> Any:
+        return self.get(args, lambda: self.fn(*args))
+
+    def get(self, key: tuple[Any, ...], compute: Callable[[], Any],
+            keep: Callable[[Any], bool] | None = None) -> Any:
+        """The value kept for ``key``, else ``compute()`` (kept unless ``keep`` says no)."""
         try:
-            return self.values[args]
+            return self.values[key]
         except KeyError:
             pass
         with self.guard:
-            lock = self.locks.setdefault(args, threading.Lock())
+            lock = self.locks.setdefault(key, threading.Lock())
         with lock:
-            if args in self.values:
-                return self.values[args]
+            if key in self.values:
+                return self.values[key]
             generation = self.generation
-            value = self.fn(*args)
+            value = compute()
             with self.guard:
-                if generation != self.generation:  # computed from what was just forgotten
+                # computed from what was just forgotten, or not to be kept
+                if generation != self.generation or (keep is not None and not keep(value)):
                     return value
                 while len(self.values) >= self.size:
                     old = next(iter(self.values))
                     self.values.pop(old)
                     self.locks.pop(old, None)
-                self.values[args] = value
+                self.values[key] = value
             return value
 
     def cache_clear(self) -> None:
@@ -97,6 +103,10 @@ class Memo:
         with self.guard:
             self.generation += 1
             self.values.clear()
+
+
+def _unused(*args: Any) -> Any:
+    raise AssertionError("pages are kept through Memo.get")  # pragma: no cover
 
 
 class _Ready:
@@ -161,6 +171,9 @@ class Resources:
         self.release_panels = Memo(self._release_panels, size=16)
         self.shapes = Memo(self._shapes)
         self.lad_twins = Memo(self._lad_twins)
+        self.pages: Memo = Memo(_unused, size=256)
+        """Built pages by path and query (see :func:`keycities.web.views.respond`): a
+        signed-in reader, whom the response cache skips, gets the same page built once."""
         self.jobs = Jobs(workers=1, limit_seconds=settings.job_seconds)
         self.renderer = Renderer()
         self.workspace = Workspace(settings.workspace_path)
@@ -216,6 +229,7 @@ class Resources:
     def changed(self) -> None:
         """Forget everything computed from the register: a change was just made."""
         self.headline.cache_clear()
+        self.pages.cache_clear()
         self.responses.clear()
 
     def lad_names(self) -> dict[str, str]:

@@ -58,8 +58,13 @@ def respond(request: Request, res: Resources, build: Callable[[], Page],
 
     A page whose background job is still running says ``no-store``, so that
     neither the app's cache (:mod:`keycities.web.cache`) nor a browser keeps it.
+    Other pages are built once per path and query (``res.pages``) for every format
+    and every reader, signed in or not; a register change forgets them.
     """
-    page = build()
+    query = sorted((k, v) for k, v in request.query_params.multi_items()
+                   if k not in ("format", "table"))
+    page = res.pages.get((request.url.path, tuple(query)), build,
+                         keep=lambda p: p.job is None)
     response: Response
     if fmt == "json":
         response = JSONResponse(page.payload())

@@ -99,6 +99,11 @@ class FeatureTable:
         return {str(k): str(v) for k, v in self.places["region"].items()}
 
     @cached_property
+    def families(self) -> dict[str, frozenset[str]]:
+        """Place code -> its parent/child geography (:func:`family`), filled on use."""
+        return {}
+
+    @cached_property
     def countries(self) -> dict[str, str]:
         """Place code -> country name."""
         return {str(k): str(v) for k, v in self.places["country"].items()}

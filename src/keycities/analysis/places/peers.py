@@ -215,7 +215,9 @@ def _candidates(table: FeatureTable, place: str, *, exclude: Collection[str],
             if c != place:
                 reasons.setdefault(c, f"in the same region ({region})")
     if exclude_family:
-        for c in sorted(family(place, table.changes) & set(codes)):
+        if place not in table.families:
+            table.families[place] = frozenset(family(place, table.changes))
+        for c in sorted(table.families[place] & set(codes)):
             reasons.setdefault(c, f"part of {place}'s own parent/child geography "
                                   "(predecessor, successor or merged with it)")
     keep = codes[~codes.isin([place, *reasons])]

@@ -44,6 +44,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -104,6 +105,10 @@ class Panel:
 
     def to_frame(self) -> pd.DataFrame:
         """Long form: code, name, year, value, release (one row per observed cell)."""
+        return self._long.copy()
+
+    @cached_property
+    def _long(self) -> pd.DataFrame:
         wide = self.values.rename_axis(index="code", columns="year").reset_index()
         out = wide.melt(id_vars="code", var_name="year", value_name="value").dropna(
             subset=["value"]).sort_values(["code", "year"]).reset_index(drop=True)
