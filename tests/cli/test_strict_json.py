@@ -126,11 +126,14 @@ def test_twin_geojson_is_written_with_the_umask_mode(tmp_path: Path) -> None:
 @pytest.mark.mirror
 @pytest.mark.parametrize("args", [["twin", "--network", "key-cities", "--min-km", "150"],
                                   ["testbed", "choose", "--k", "2", "--grid", "40"],
+                                  ["testbed", "evaluate", "Bradford:2015", "Hull:2016",
+                                   "--min-km", "50"],
                                   ["headline"], ["peers", "Sunderland", "--k", "5"]])
 def test_json_of_the_solver_commands_is_strict_on_the_real_stdout(
         built_store: Path, args: list[str]) -> None:
-    # HiGHS solves in-process (twinning's LP, the testbed MIP): a banner on file
-    # descriptor 1 would come before the document.
+    # HiGHS solves in-process (twinning's LP, the testbed MIP, the synthetic control's
+    # linprog), pyfixest fits the DiD: anything written to file descriptor 1 would
+    # come before the document.
     env = {**os.environ, "KEYCITIES_STORE": str(built_store)}
     run = subprocess.run([sys.executable, "-m", "keycities.cli", *args, "--format", "json"],
                          capture_output=True, text=True, env=env, timeout=900, check=False)
