@@ -52,3 +52,11 @@ def test_headline_loads_no_solver_chart_or_geometry_module(built_store: Path) ->
     got = loaded(["headline"], env={"KEYCITIES_STORE": str(built_store)})
     assert "pandas" in got  # it ran
     assert not {"scipy", "highspy", "altair", "shapely", "sklearn", "pyfixest"} & set(got)
+
+
+@pytest.mark.mirror
+def test_testbed_evaluate_loads_charts_and_did_only_when_asked(built_store: Path) -> None:
+    got = loaded(["testbed", "evaluate", "Hull:2016", "--no-did", "--workers", "1"],
+                 env={"KEYCITIES_STORE": str(built_store)})
+    assert "pandas" in got  # it ran
+    assert not {"altair", "pyfixest"} & set(got)

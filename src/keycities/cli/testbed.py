@@ -94,7 +94,6 @@ def testbed_evaluate(
     # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
     from keycities.analysis.testbed.evaluate import parse_starts
     from keycities.analysis.testbed.from_store import evaluate_from_store
-    from keycities.present.testbed import evaluation_charts, save_charts
 
     ctx = context(store, mirror)
     address, n = engine(ctx, cluster, workers)
@@ -106,6 +105,9 @@ def testbed_evaluate(
                                      progress=update, workers=n, cluster=address,
                                      spill=spillovers)
     if charts is not None:
+        # deferred: the charts load Altair and vl-convert, which only --charts needs
+        from keycities.present.testbed import evaluation_charts, save_charts
+
         paths = save_charts(evaluation_charts(result), charts, ("svg", "json"))
         err.print(f"[dim]{len(paths)} chart files written to {markup_safe(charts)}[/dim]")
     summary = result.summary()
