@@ -5,6 +5,7 @@ Times are measured by ``benchmarks/startup.py``; these tests check what is impor
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -60,3 +61,18 @@ def test_testbed_evaluate_loads_charts_and_did_only_when_asked(built_store: Path
                  env={"KEYCITIES_STORE": str(built_store)})
     assert "pandas" in got  # it ran
     assert not {"altair", "pyfixest"} & set(got)
+
+
+def test_a_built_in_network_needs_no_place_resolver(tmp_path: Path) -> None:
+    # The resolver's fuzzy name index is built only when a network file names places.
+    from keycities.context import Context
+    from keycities.settings import Settings
+
+    ctx = Context(Settings(store=tmp_path / "none.duckdb"))
+    today = dt.date.today()
+    assert len(ctx.network("key-cities").members_at(today)) > 20
+    assert "resolver" not in ctx.__dict__
+    net = tmp_path / "n.csv"
+    net.write_text("place\nSunderland\n")
+    assert list(ctx.network(str(net)).members_at(today)["code"]) == ["E08000024"]
+    assert "resolver" in ctx.__dict__
