@@ -11,7 +11,7 @@ import pandas as pd
 from keycities._util.numbers import iso_date
 from keycities.errors import KeycitiesError
 from keycities.geography.areas import areas_from_package, lad_table
-from keycities.geography.names import PlaceResolver
+from keycities.geography.names import Place, PlaceResolver
 from keycities.geography.tables import GeographyTables
 from keycities.network.loader import get_network
 from keycities.network.register import Network
@@ -70,7 +70,7 @@ class Context:
 
     def network(self, spec: str) -> Network:
         """A built-in network by id or a user's network file."""
-        return get_network(spec, self.resolver)
+        return get_network(spec, _ResolverOf(self))
 
     def close(self) -> None:
         """Close the store if it was opened."""
@@ -89,3 +89,15 @@ def parse_date(value: str | dt.date | None) -> dt.date:
         return iso_date(value)
     except ValueError as exc:
         raise KeycitiesError(f"{value!r} is not a date; use YYYY-MM-DD.") from exc
+
+
+class _ResolverOf:
+    """A context's place resolver, built when first asked to resolve: a built-in
+    network needs none, and building it (the fuzzy name index) takes a while."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def resolve(self, query: str, *, vintage: int | None = None) -> Place:
+        """:meth:`keycities.geography.names.PlaceResolver.resolve`."""
+        return self.ctx.resolver.resolve(query, vintage=vintage)

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -27,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from keycities.errors import KeycitiesError, StoreNotBuiltError
+from keycities.export._folder import check_target, swap_in, working_folder
 from keycities.export.params import PackPlaces
 from keycities.present.tables import table_bytes
 from keycities.settings import Settings
@@ -123,9 +122,7 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
         (with ``as_of``) its data releases changed after that day.
     """
     folder = Path(folder)
-    if folder.exists() and not force:
-        raise KeycitiesError(f"{folder} exists: choose another folder or pass --force to "
-                             "replace it.")
+    check_target(folder, force=force)
     pin = None if as_of is None else f"{as_of.isoformat()}T23:59:59.999999+00:00"
     res = Resources(settings, as_of=pin)
     try:
@@ -159,8 +156,7 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
             s.split(":", 1)[0].removeprefix("indicator/") for s in skipped
             if s.startswith("indicator/")})))
         builders += [(f"place/{c}", partial(place_page, res, c)) for c in codes]
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+        tmp = working_folder(folder)
         files, skipped = 0, []
         try:
             for i, (path, build) in enumerate(builders, 1):
@@ -195,7 +191,7 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
                                                      indent=1, default=str))
             files += 1
             size = sum(f.stat().st_size for f in tmp.rglob("*") if f.is_file())
-            _replace(tmp, folder)
+            swap_in(tmp, folder)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -234,15 +230,3 @@ def _manifest(res: Any, network: str, as_of: dt.date | None, pin: str | None
             "register_last_change": None if not changes else {
                 "id": changes[0].id, "at": changes[0].at, "summary": changes[0].summary},
             "releases": rel[cols].astype(str).to_dict("records")}
-
-
-def _replace(new: Path, folder: Path) -> None:
-    """Move ``new`` to ``folder``; an old ``folder`` is removed only once ``new`` is there."""
-    os.chmod(new, 0o755)
-    if not folder.exists():
-        new.rename(folder)
-        return
-    old = folder.with_name(f".{folder.name}-old-{os.getpid()}")
-    folder.rename(old)
-    new.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)

@@ -248,3 +248,23 @@ def test_default_twins_are_of_comparable_size_and_rest_on_published_data(
     assert "E09000001" not in set(res.pairs["code_a"]) | set(res.pairs["code_b"])
     assert not res.pairs["why"].str.contains("imputed").any()
     assert any("at most a factor of" in n for n in res.notes)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["bridge", "bond"]))
+def test_explanations_read_from_arrays_say_what_explain_pair_says(seed: int, mode: str) -> None:
+    # Ties (rounded values), gaps (NaN) and integer columns beside float ones included.
+    from keycities.analysis.twinning.twinning import _Explainer, explain_pair
+
+    rng = np.random.default_rng(seed)
+    n = 6
+    z = pd.DataFrame(rng.normal(size=(n, 4)).round(1), columns=["a", "b", "c", "d"])
+    raw = z.assign(a=(z["a"] * 100).round(), d=rng.integers(0, 5, n)).astype(
+        {"d": "int64"})
+    raw.loc[rng.integers(0, n), "b"] = np.nan
+    spec = TwinSpec(mode=mode, contrast=("a", "b", "c"), similar=("c", "d"))
+    fast = _Explainer(z, raw, spec)
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                assert fast(i, j) == explain_pair(i, j, z, raw, spec)
