@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from keycities._util.plain import jsonable
+from keycities.present.labels import column, label
+from keycities.present.tables import flatten, safe_text
 
 
 class Format(StrEnum):
@@ -45,9 +47,13 @@ def format_number(value: Any, unit: str = "") -> str:
 YEAR_WORDS = ("year", "vintage", "period", "start", "end")
 
 
-def _unit_of(column: str) -> str:
-    """'year' for columns that hold years (printed without a thousands separator)."""
-    return "year" if any(w in column.lower() for w in YEAR_WORDS) else ""
+def _unit_of(col: object) -> str:
+    """'year' for columns that hold years (printed without a thousands separator),
+    'share' for fractions shown as percentages (from :mod:`keycities.present.labels`)."""
+    kind = column(col).kind
+    if kind in ("year", "share"):
+        return kind
+    return "year" if any(w in str(col).lower() for w in YEAR_WORDS) else ""
 
 
 def print_frame(df: pd.DataFrame, fmt: Format, *, title: str = "",
@@ -76,16 +82,17 @@ def print_frame(df: pd.DataFrame, fmt: Format, *, title: str = "",
         sys.stdout.write(json.dumps(jsonable(body), indent=2, ensure_ascii=False) + "\n")
         return
     if fmt is Format.csv:
-        sys.stdout.write(df.to_csv(index=False))
+        # Machine output: column ids as in JSON, but no cell a spreadsheet would run.
+        sys.stdout.write(safe_text(flatten(df)).to_csv(index=False))
         return
     console = console or Console()
     table = Table(title=title or None, title_justify="left", show_lines=False)
     for col in df.columns:
         numeric = pd.api.types.is_numeric_dtype(df[col]) and df[col].dtype != bool
-        table.add_column(str(col), justify="right" if numeric else "left",
+        table.add_column(label(col), justify="right" if numeric else "left",
                          overflow="fold")
     for row in df.itertuples(index=False):
-        table.add_row(*[format_number(v, (units or {}).get(c, _unit_of(str(c))))
+        table.add_row(*[format_number(v, (units or {}).get(c, _unit_of(c)))
                         for c, v in zip(df.columns, row, strict=True)])
     console.print(table)
     print_notes(notes or [], console)

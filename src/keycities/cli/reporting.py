@@ -18,6 +18,7 @@ from keycities.analysis.referendum.core import ReferendumResult
 from keycities.analysis.twinning.twinning import TwinResult
 from keycities.cli.output import Format, format_number, print_frame
 from keycities.present.claims import audit_markdown
+from keycities.present.labels import certificate_words
 from keycities.present.payloads import headline_payload
 
 SHORT = {"Great Britain": "GB", "United Kingdom": "UK", "UK less Extra-Regio": "UK*"}
@@ -234,7 +235,8 @@ def print_twins(result: TwinResult, fmt: Format, *, members: frozenset[str]) -> 
         return
     shown = result.pairs[["name_a", "name_b", "km", "weight", "why"]].copy()
     shown["weight"] = shown["weight"].round(3)
-    notes = list(result.notes)
+    headline, detail = certificate_words(result.objective, result.bound, result.method)
+    notes = [f"{headline} ({detail}).", *result.notes]
     un = result.unpaired
     if members:
         outside = int((~un["code"].isin(list(members))).sum())

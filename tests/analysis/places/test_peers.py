@@ -52,8 +52,17 @@ def test_distances_by_hand_equal_weights() -> None:
     c = r.contributions.set_index(["code", "feature"])["share"]
     assert c[("B", "f1")] == 1.0 and c[("B", "f2")] == 0.0
     assert c[("D", "f1")] == pytest.approx(0.5) and c[("D", "f2")] == pytest.approx(0.5)
-    assert r.peers.set_index("code").at["B", "top_features"].startswith("f1 100%")
+    assert r.peers.set_index("code").at["B", "top_features"].startswith("f1 (100% of the distance)")
     assert r.weights == {"f1": 0.5, "f2": 0.5}
+
+
+def test_drivers_are_named_by_their_labels_not_their_ids() -> None:
+    """Issue 15 point 7: "oac_8 24%" read as jargon; a peer's drivers are in words."""
+    table = make_table(HAND, list("ABCD"))
+    table.meta["label"] = ["Hard-pressed living", "Leave share"]
+    top = peers(table, "A", k=3).peers.set_index("code").at["B", "top_features"]
+    assert top.startswith("Hard-pressed living (100% of the distance)")
+    assert "f1" not in top
 
 
 def test_user_weights_are_normalised() -> None:
