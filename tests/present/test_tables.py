@@ -123,7 +123,7 @@ def test_cells_for_people() -> None:
 
 def test_people_frame_turns_shares_into_percentages() -> None:
     out = frame_for_people(pd.DataFrame({"share": [0.009166], "year": [2015.0]}))
-    assert list(out.columns) == ["Share of postcodes (%)", "Year"]
+    assert list(out.columns) == ["Share (%)", "Year"]
     assert out.iloc[0, 0] == pytest.approx(0.92) and out.iloc[0, 1] == 2015
 
 

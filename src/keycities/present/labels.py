@@ -56,10 +56,10 @@ COLUMNS: dict[str, Column] = {
     # figures
     "figure": _C("Figure"), "value": _C("Value", "number"), "unit": _C("Unit"),
     "shares": _C("Share of the nation"), "members counted": _C("Members counted", "count"),
-    "release": _C("Source", "release"), "release_id": _C("Source", "release"),
-    "release_ids": _C("Sources", "release"), "unavailable": _C("Why unavailable"),
+    "release": _C("Release", "release"), "release_id": _C("Release", "release"),
+    "release_ids": _C("Releases", "release"), "unavailable": _C("Why unavailable"),
     "feature": _C("Measure"), "imputed": _C("Imputed (no published value)", "flag"),
-    "supergroup": _C("OAC supergroup"), "share": _C("Share of postcodes", "share"),
+    "supergroup": _C("OAC supergroup"), "share": _C("Share", "share"),
     # peers and twinning
     "rank": _C("Rank", "count"), "distance": _C("Statistical distance (0 = identical)"),
     "top_features": _C("What makes them close"),
@@ -80,7 +80,7 @@ COLUMNS: dict[str, Column] = {
     "uplift": _C("Uplift that year (£)", "gbp"), "cumulative_bn": _C("Uplift so far (£ billion)"),
     "estimate": _C("Estimated", "flag"), "reason": _C("Reason"),
     # data page
-    "source": _C("Dataset"), "publisher": _C("Publisher"), "title": _C("Title"),
+    "source": _C("Source"), "publisher": _C("Publisher"), "title": _C("Title"),
     "url": _C("Address"), "licence": _C("Licence"), "sha256": _C("SHA-256 of the file"),
     # testbeds
     "pre_rmspe": _C("Fit before the start (root mean squared error)"),

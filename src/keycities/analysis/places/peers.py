@@ -367,15 +367,16 @@ def _peer_rows(table: FeatureTable, top: pd.Index, d: pd.Series, stab: pd.DataFr
 
 def _notes(table: FeatureTable, place: str, w: pd.Series, preset: str | None, k: int,
            found: int, perturbations: int, default_rng: bool) -> list[str]:
-    used = ", ".join(f"{f} {v:.3g}" for f, v in w.items() if v > 0)
+    words = feature_words(table.meta)
+    used = ", ".join(f"{words.get(str(f), (f, ''))[0]} {v:.1%}" for f, v in w.items() if v > 0)
     notes = [
         "Distance d = sqrt(sum_f w_f (z_place,f - z_peer,f)^2) on standardised features, "
         "weights normalised to sum to 1 (CIPFA Nearest Neighbours Model's method, open "
         "weights); contribution of a feature = w_f (dz_f)^2 / d^2.",
         f"Weights ({preset or 'user'}): {used}.",
         f"Stability: share of {perturbations} runs with weights × exp(N(0, {NOISE_SD}²)) "
-        "(stability_weights), and of runs dropping one weighted feature at a time "
-        f"(stability_drop), in which the peer stays in the top {k}"
+        "(\"kept when the weights change\"), and of runs dropping one weighted feature at a "
+        f"time (\"kept when a measure is dropped\"), in which the peer stays in the top {k}"
         + (" (random generator seeded with 0)." if default_rng else "."),
     ]
     if found < k:
