@@ -259,6 +259,9 @@ def test_a_testbed_runs_in_the_background_with_progress(client: TestClient) -> N
     done = html(client, url)
     assert "Estimates" in done and "<progress" not in done
     assert "Bournemouth, Christchurch and Poole" in done
+    heads = [unescape(h) for h in re.findall(r'<th scope="col">(.*?)</th>', done)]
+    assert "Fit before the start (RMS gap)" in heads  # issue 15 point 7: not pre_rmspe
+    assert not [h for h in heads if SNAKE.match(h)], heads
 
 
 def test_openapi_documents_pages_and_api(client: TestClient) -> None:

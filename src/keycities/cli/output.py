@@ -51,8 +51,8 @@ def _unit_of(col: object) -> str:
     """'year' for columns that hold years (printed without a thousands separator),
     'share' for fractions shown as percentages (from :mod:`keycities.present.labels`)."""
     kind = column(col).kind
-    if kind in ("year", "share"):
-        return kind
+    if kind in ("year", "share", "signed_share"):
+        return "year" if kind == "year" else "share"
     return "year" if any(w in str(col).lower() for w in YEAR_WORDS) else ""
 
 
@@ -89,7 +89,9 @@ def print_frame(df: pd.DataFrame, fmt: Format, *, title: str = "",
     table = Table(title=title or None, title_justify="left", show_lines=False)
     for col in df.columns:
         numeric = pd.api.types.is_numeric_dtype(df[col]) and df[col].dtype != bool
-        table.add_column(label(col), justify="right" if numeric else "left",
+        # Headings already in words stay as the command wrote them; ids become words.
+        head = label(col) if "_" in str(col) else str(col)
+        table.add_column(head, justify="right" if numeric else "left",
                          overflow="fold")
     for row in df.itertuples(index=False):
         table.add_row(*[format_number(v, (units or {}).get(c, _unit_of(c)))

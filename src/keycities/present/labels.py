@@ -78,13 +78,13 @@ COLUMNS: dict[str, Column] = {
     "cumulative_uplift": _C("Uplift over the period (£)", "gbp"),
     "annual_uplift_bn": _C("Uplift a year (£ billion)"),
     "uplift": _C("Uplift that year (£)", "gbp"), "cumulative_bn": _C("Uplift so far (£ billion)"),
-    "estimate": _C("Estimated", "flag"), "reason": _C("Reason"),
+    "estimate": _C("Estimate"), "reason": _C("Reason"),
     # data page
     "source": _C("Source"), "publisher": _C("Publisher"), "title": _C("Title"),
     "url": _C("Address"), "licence": _C("Licence"), "sha256": _C("SHA-256 of the file"),
     # testbeds
-    "pre_rmspe": _C("Fit before the start (root mean squared error)"),
-    "post_rmspe": _C("Gap after the start (root mean squared error)"),
+    "pre_rmspe": _C("Fit before the start (RMS gap)"),
+    "post_rmspe": _C("Gap after the start (RMS)"),
     "effect": _C("Effect", "number"), "relative_effect": _C("Effect (%)", "signed_share"),
     "average_relative_effect": _C("Average effect (%)", "signed_share"),
     "ratio": _C("Post/pre error ratio"), "status": _C("Status"),
@@ -104,6 +104,10 @@ COLUMNS: dict[str, Column] = {
     "injected": _C("Injected effect (%)", "signed_share"),
     "recovered": _C("Recovered effect (%)", "signed_share"), "p_value": _C("Placebo p-value"),
     "power": _C("Power", "share"),
+    "ci_low": _C("Interval low"), "ci_high": _C("Interval high"),
+    "event_time": _C("Years since the start"),
+    "mde_pct": _C("Pooled smallest detectable effect (%)"),
+    "imbalance": _C("Imbalance (standard deviations)"),
 }
 """Every column id a table shows, with its label (and unit) and how its values are written."""
 

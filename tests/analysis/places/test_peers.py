@@ -52,7 +52,7 @@ def test_distances_by_hand_equal_weights() -> None:
     c = r.contributions.set_index(["code", "feature"])["share"]
     assert c[("B", "f1")] == 1.0 and c[("B", "f2")] == 0.0
     assert c[("D", "f1")] == pytest.approx(0.5) and c[("D", "f2")] == pytest.approx(0.5)
-    assert r.peers.set_index("code").at["B", "top_features"].startswith("f1 (100% of the distance)")
+    assert r.peers.set_index("code").at["B", "top_features"].startswith("f1 100%")
     assert r.weights == {"f1": 0.5, "f2": 0.5}
 
 
@@ -61,7 +61,7 @@ def test_drivers_are_named_by_their_labels_not_their_ids() -> None:
     table = make_table(HAND, list("ABCD"))
     table.meta["label"] = ["Hard-pressed living", "Leave share"]
     top = peers(table, "A", k=3).peers.set_index("code").at["B", "top_features"]
-    assert top.startswith("Hard-pressed living (100% of the distance)")
+    assert top.startswith("Hard-pressed living 100%")
     assert "f1" not in top
 
 

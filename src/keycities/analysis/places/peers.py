@@ -73,8 +73,8 @@ class PeerResult:
     peers
         One row per peer: rank, code, name, region, country, distance,
         stability_weights, stability_drop, top_features (the largest
-        contributions in words, 'GVA per filled job (45% of the
-        distance)'), imputed_features (the peer's features
+        contributions in words, 'GVA per filled job 45%'),
+        imputed_features (the peer's features
         that were imputed: their contributions rest on the imputation rule).
     contributions
         One row per (peer, feature): code, feature, z_place, z_peer, weight,
@@ -349,7 +349,7 @@ def _peer_rows(table: FeatureTable, top: pd.Index, d: pd.Series, stab: pd.DataFr
     tops, words = {}, feature_words(table.meta)
     for code, g in contrib.groupby("code"):
         best = g.sort_values("share", ascending=False).head(TOP_FEATURES)
-        tops[code] = ", ".join(f"{words.get(str(f), (f, ''))[0]} ({s:.0%} of the distance)"
+        tops[code] = ", ".join(f"{words.get(str(f), (f, ''))[0]} {s:.0%}"
                                for f, s in zip(best["feature"], best["share"], strict=True)
                                if s == s)
     return pd.DataFrame({
