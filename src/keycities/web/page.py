@@ -89,6 +89,12 @@ def sources(res: Resources) -> dict[str, Source]:
     return out
 
 
+def cite(res: Resources, release_id: str) -> str:
+    """A release as a reader cites it: "Title, Publisher, published 2024-03-26 (id)"."""
+    found = sources(res).get(release_id)
+    return f"{found.cite()} ({release_id})" if found else release_id
+
+
 def _subject(page: Page) -> tuple[str, str, str]:
     """(place or network, its code, the date of the figures) of ``page``."""
     d = page.data if isinstance(page.data, dict) else {}
