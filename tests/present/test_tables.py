@@ -92,6 +92,16 @@ def test_parquet_keeps_ids_and_carries_the_description() -> None:
     assert b"Open Government Licence v3.0" in t.schema.metadata[b"keycities"]
 
 
+def test_a_one_place_table_names_the_place_in_every_row() -> None:
+    """Issue 15 point 8: profile.csv had neither the place name nor its code."""
+    profile = pd.DataFrame({"feature": ["Population"], "value": [268852.0]})
+    df = pd.read_csv(io.BytesIO(table_bytes(profile, "csv", about=ABOUT)), encoding="utf-8-sig")
+    assert list(df.columns[:2]) == ["Place", "ONS code"]
+    assert df.iloc[0, :2].tolist() == ["Kingston upon Hull, City of", "E06000010"]
+    meta = csv_metadata(profile, ABOUT, "profile.csv")
+    assert [c["titles"] for c in meta["tableSchema"]["columns"]] == list(df.columns)
+
+
 def test_file_name_says_what_it_is() -> None:
     assert ABOUT.filename("profile", "csv") == (
         "keycities-kingston-upon-hull-city-of-E06000010-profile-2024-06-01.csv")

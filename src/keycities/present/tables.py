@@ -5,8 +5,9 @@ code), the date of the figures, when it was made, its sources and their licence
 (:class:`About`).  Each format carries that in its own way:
 
 * **CSV** stays one clean table (one heading row, then data), so it loads
-  anywhere; it is UTF-8 with a byte-order mark, so "£" opens right in Excel,
-  and its file name says what it is (:meth:`About.filename`,
+  anywhere; a table about one place starts with the place's name and code; it is
+  UTF-8 with a byte-order mark, so "£" opens right in Excel, and its file name
+  says what it is (:meth:`About.filename`,
   ``keycities-kingston-upon-hull-city-of-E06000010-profile-2026-12-06.csv``).
   Its description is a W3C "CSV on the Web" sidecar (:func:`csv_metadata`):
   ``NAME.csv-metadata.json`` beside it in the evidence pack, and
@@ -164,9 +165,21 @@ def safe_text(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def for_people(df: pd.DataFrame) -> pd.DataFrame:
+def with_subject(df: pd.DataFrame, about: About | None) -> pd.DataFrame:
+    """``df`` with the place's name and code as its first columns, when it is about one
+    place and does not already say which (a profile, a series), so that each row of a
+    CSV says what it is about even when copied away from its file name."""
+    if about is None or not about.code or "code" in df.columns or "place" in df.columns:
+        return df
+    out = df.reset_index(drop=True).copy()
+    out.insert(0, "code", about.code)
+    out.insert(0, "place", about.subject)
+    return out
+
+
+def for_people(df: pd.DataFrame, about: About | None = None) -> pd.DataFrame:
     """The table as a CSV or spreadsheet shows it: labelled, rounded, neutralised."""
-    return safe_text(frame_for_people(flatten(df)))
+    return safe_text(frame_for_people(flatten(with_subject(df, about))))
 
 
 # ------------------------------------------------------------------ files
@@ -184,9 +197,9 @@ def table_bytes(df: pd.DataFrame, fmt: str, *, sheet: str = "data",
     about = about or About(title=sheet)
     buf = io.BytesIO()
     if fmt == "csv":
-        buf.write((BOM + for_people(df).to_csv(index=False)).encode("utf-8"))
+        buf.write((BOM + for_people(df, about).to_csv(index=False)).encode("utf-8"))
     elif fmt == "xlsx":
-        _xlsx(buf, for_people(df), about, sheet)
+        _xlsx(buf, for_people(df, about), about, sheet)
     elif fmt == "parquet":
         _parquet(buf, flatten(df), about)
     else:
@@ -237,10 +250,11 @@ def csv_metadata(df: pd.DataFrame, about: About, url: str) -> dict[str, Any]:
     It names the table's subject, dates, licence and sources, and maps each heading
     of the CSV back to the column id of the JSON payload.
     """
-    people = frame_for_people(flatten(df))
+    flat = flatten(with_subject(df, about))
+    people = frame_for_people(flat)
     columns = [{"titles": title, "name": re.sub(r"\W+", "_", str(col)).strip("_") or "col",
                 "dc:description": column(col).label}
-               for col, title in zip(flatten(df).columns, people.columns, strict=True)]
+               for col, title in zip(flat.columns, people.columns, strict=True)]
     return jsonable({
         "@context": "http://www.w3.org/ns/csvw", "url": url,
         "dc:title": about.title, "dc:spatial": " ".join(p for p in (about.subject, about.code)
