@@ -100,7 +100,8 @@ class About:
         return [("Title", self.title), ("Place or network", self.subject),
                 ("ONS code", self.code), ("Figures as of", self.as_of or self.generated),
                 ("Generated", self.generated), ("Licence", self.licence),
-                ("Sources", "; ".join(s.cite() for s in self.sources) or "see the Sources sheet"),
+                ("Sources", "; ".join(s.cite() for s in self.sources)
+                 or "no release is named in this table: see the Data & methods page"),
                 ("Made by", "keycities"), *[("Note", n) for n in self.notes]]
 
     def payload(self) -> dict[str, Any]:
