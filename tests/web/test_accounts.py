@@ -280,3 +280,47 @@ def test_export_pinned_before_the_data_was_loaded_is_refused(built_store: Path,
     r = CliRunner().invoke(cli, ["export", "site", str(out), "--places", "members",
                                  "--as-of", four_days_ago, "--store", str(store)])
     assert r.exit_code != 0 and "was first loaded on" in str(r.exception)
+
+
+def test_a_member_named_as_a_formula_is_inert_in_every_download(settings: Settings,
+                                                                 tmp_path: Path) -> None:
+    """Issue 16 point 6: a member named ``=HYPERLINK(...)`` was a live formula in the
+    XLSX and a raw ``=`` in the CSV and the static pack."""
+    import io
+    import zipfile
+
+    import pandas as pd
+
+    evil = '=HYPERLINK("http://x","y")'
+    ws = Workspace(settings.workspace_path)
+    net = create_app(settings).state.resources.network("key-cities")
+    edits.add_membership(ws, net, {"code": "E06000001", "as_published": evil,
+                                   "joined": "2022-01-01"}, user="ed", known={"E06000001"})
+    ws.close()
+
+    def check_csv(data: bytes) -> None:
+        df = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str)
+        cells = [str(v) for v in df.to_numpy().ravel() if isinstance(v, str)]
+        assert "'" + evil in cells
+        assert not [c for c in cells if c.startswith(("=", "+", "@"))]
+
+    def check_xlsx(data: bytes) -> None:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            xml = "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xml"))
+        assert "<f>" not in xml and "'=HYPERLINK" in xml.replace("&quot;", '"')
+
+    with TestClient(create_app(settings)) as c:
+        for fmt, check in (("csv", check_csv), ("xlsx", check_xlsx)):
+            r = c.get(f"/network/key-cities?table=members&format={fmt}")
+            assert r.status_code == 200, r.text[:300]
+            check(r.content)
+    out = tmp_path / "pack"
+    r = CliRunner().invoke(cli, ["export", "site", str(out), "--places", "members",
+                                 "--store", str(settings.store)],
+                           env={"KEYCITIES_WORKSPACE": str(settings.workspace_path)})
+    assert r.exit_code == 0, r.output
+    folder = out / "network" / "key-cities"
+    check_csv((folder / "members.csv").read_bytes())
+    check_xlsx((folder / "members.xlsx").read_bytes())
+    meta = (folder / "members.csv-metadata.json").read_text()
+    assert "Open Government Licence v3.0" in meta

@@ -312,7 +312,7 @@ def test_twin_key_cities_150_km_draws_every_pair_and_is_proven_optimal(
     query = parse_qs(urlsplit(page.url).query)
     assert query["network"] == ["key-cities"]
     assert query["min_km"] == ["150"]
-    expect(page.locator("p.certificate")).to_contain_text("proven optimal")
+    expect(page.locator("p.certificate")).to_contain_text("Proven optimal")
     shot(page, "06-twin-key-cities")
 
     lines = page.locator("svg.map .lines line")

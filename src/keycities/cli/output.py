@@ -91,9 +91,15 @@ def format_number(value: Any, unit: str = "") -> str:
 YEAR_WORDS = ("year", "vintage", "period", "start", "end")
 
 
-def _unit_of(column: str) -> str:
-    """'year' for columns that hold years (printed without a thousands separator)."""
-    return "year" if any(w in column.lower() for w in YEAR_WORDS) else ""
+def _unit_of(col: object) -> str:
+    """'year' for columns that hold years (printed without a thousands separator),
+    'share' for fractions shown as percentages (from :mod:`keycities.present.labels`)."""
+    from keycities.present.labels import column  # deferred: it loads pandas
+
+    kind = column(col).kind
+    if kind in ("year", "share", "signed_share"):
+        return "year" if kind == "year" else "share"
+    return "year" if any(w in str(col).lower() for w in YEAR_WORDS) else ""
 
 
 def print_frame(df: pd.DataFrame, fmt: Format, *, title: str = "",
@@ -121,16 +127,24 @@ def print_frame(df: pd.DataFrame, fmt: Format, *, title: str = "",
         emit_json(payload if payload is not None else {"data": df, "count": len(df)})
         return
     if fmt is Format.csv:
-        sys.stdout.write(df.to_csv(index=False))
+        # Machine output: column ids as in JSON, but no cell a spreadsheet would run.
+        from keycities.present.tables import flatten
+        from keycities.present.tables import safe_text as neutralised
+
+        sys.stdout.write(neutralised(flatten(df)).to_csv(index=False))
         return
     import pandas as pd  # deferred: keeps `keycities --help` quick (only tables need it)
+
+    from keycities.present.labels import label
 
     console = console or Console()
     table = Table(title=text(title) if title else None, title_justify="left",
                   show_lines=False)
     for col in df.columns:
         numeric = pd.api.types.is_numeric_dtype(df[col]) and df[col].dtype != bool
-        table.add_column(text(col), justify="right" if numeric else "left",
+        # Headings already in words stay as the command wrote them; ids become words.
+        head = label(col) if "_" in str(col) else str(col)
+        table.add_column(text(head), justify="right" if numeric else "left",
                          overflow="fold")
     for row in df.itertuples(index=False):
         table.add_row(*[text(format_number(v, (units or {}).get(c, _unit_of(str(c)))))

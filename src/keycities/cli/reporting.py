@@ -240,7 +240,10 @@ def print_twins(result: TwinResult, fmt: Format, *, members: frozenset[str]) -> 
         return
     shown = result.pairs[["name_a", "name_b", "km", "weight", "why"]].copy()
     shown["weight"] = shown["weight"].round(3)
-    notes = list(result.notes)
+    from keycities.present.labels import certificate_words
+
+    headline, detail = certificate_words(result.objective, result.bound, result.method)
+    notes = [f"{headline} ({detail}).", *result.notes]
     un = result.unpaired
     if members:
         outside = int((~un["code"].isin(list(members))).sum())

@@ -27,7 +27,7 @@ from typing import Any
 from keycities.errors import KeycitiesError, StoreNotBuiltError
 from keycities.export._folder import check_target, swap_in, working_folder
 from keycities.export.params import PackPlaces
-from keycities.present.tables import table_bytes
+from keycities.present.tables import csv_metadata, table_bytes
 from keycities.settings import Settings
 from keycities.store.queries import releases_in_force
 from keycities.web.indicator_pages import (
@@ -37,7 +37,7 @@ from keycities.web.indicator_pages import (
     scatter_page,
     scorecard_page,
 )
-from keycities.web.page import page_html
+from keycities.web.page import about_of, page_html
 from keycities.web.pages import (
     claims_page,
     compare_page,
@@ -171,9 +171,13 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
                 _write(here / "page.json", json.dumps(page.payload(), default=str))
                 files += 2
                 for name, table in page.tables.items():
+                    about = about_of(res, page, name)
                     for fmt in FORMATS:
-                        _write(here / f"{name}.{fmt}", table_bytes(table.frame, fmt, sheet=name))
-                        files += 1
+                        _write(here / f"{name}.{fmt}", table_bytes(table.frame, fmt, sheet=name,
+                                                                    about=about))
+                    _write(here / f"{name}.csv-metadata.json", json.dumps(
+                        csv_metadata(table.frame, about, f"{name}.csv"), indent=1))
+                    files += len(FORMATS) + 1
                 if progress:
                     progress(i, len(builders), path)
             static = resources.files("keycities.web").joinpath("static")

@@ -25,7 +25,7 @@ from keycities.geography.vintage import FIRST_VINTAGE
 from keycities.present.figures import bar_figure, indexed, line_figure
 from keycities.present.payloads import members_payload
 from keycities.web.indicator_pages import place_scorecard, referendum_summary
-from keycities.web.page import MapSpec, Page, Table
+from keycities.web.page import MapSpec, Page, Table, cite
 from keycities.web.resources import PLACE_VINTAGE, Resources
 
 SERIES = (("population", "Population"), ("gva_current_prices", "GVA"),
@@ -139,7 +139,8 @@ def _place_series(res: Resources, outcome: str, label: str, code: str,
         table = table.merge(eng[["year", "value"]].rename(columns={"value": "England"}),
                             on="year", how="left")
     eng_from = ", ".join(dict.fromkeys(eng["release"])) if len(eng) else ""
-    notes = [f"{label}: {int(main['year'].min())}–{int(main['year'].max())} from {newest}"
+    notes = [f"{label}: {int(main['year'].min())}–{int(main['year'].max())} from "
+             f"{cite(res, newest)}"
              + (("; England's figures from the same release" if eng_from == newest else
                  f"; England's from {eng_from}, the same publication's national table")
                 if len(eng) else "; that release has no England figure, so none is drawn")
@@ -259,7 +260,7 @@ def former_place_page(res: Resources, place: Any) -> Page:
         page.figures[outcome] = line_figure(long, title=f"{label}, {name}",
                                             unit=res.panel(outcome).unit)
         page.tables[outcome] = Table(rows[["year", "value", "release"]],
-                                     f"{label}, {name}, release {release}")
+                                     f"{label}, {name}, from {cite(res, release)}")
         page.notes.append(f"{label}: {int(rows['year'].min())}–{int(rows['year'].max())} as "
                           f"published for {code} in {release}, the release with its longest "
                           "series.")
@@ -322,7 +323,7 @@ def compare_page(res: Resources, places: list[str]) -> Page:
         page.tables[outcome] = Table(
             long.pivot_table(index="year", columns="series", values="value").reset_index()
             .rename_axis(columns=None), f"{label} by year ({res.panel(outcome).unit}), "
-            f"release {rows['release'].iloc[0]}")
+            f"from {cite(res, rows['release'].iloc[0])}")
     page.maps["places"] = MapSpec(
         title="Map of the compared places",
         description="Shaded: " + ", ".join(names.values()) + ".",
