@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from keycities.errors import KeycitiesError
 from keycities.network.register import BUILTIN
+from keycities.network.rules import Resolver
 from keycities.web.page import Page, Table, page_html
 from keycities.web.params import Res
 from keycities.web.render import Links
@@ -100,10 +101,9 @@ def logout(request: Request, res: Res, csrf: Annotated[str, Form(max_length=100)
 # ------------------------------------------------------------------ the register
 
 
-def _known(res: Resources) -> set[str]:
+def _resolver(res: Resources) -> Resolver:
     with res.ready:
-        lads = res.context.geography[0]
-    return set(lads["code"])
+        return res.context.resolver
 
 
 @router.get("/edit", response_class=HTMLResponse)
@@ -143,7 +143,7 @@ def add_member(request: Request, res: Res, network: Annotated[str, Path(max_leng
     net = res.network(network)
     edits.add_membership(res.workspace, net, {
         "code": code, "as_published": as_published, "joined": joined, "left": left,
-        "joined_basis": joined_basis}, user=s.user.name, known=_known(res))
+        "joined_basis": joined_basis}, user=s.user.name, resolver=_resolver(res))
     res.changed()
     return _back(f"/edit/{quote(network)}")
 
@@ -163,7 +163,7 @@ def update_member(request: Request, res: Res, network: Annotated[str, Path(max_l
     else:
         edits.update_membership(res.workspace, net, mid, {
             "joined": joined, "left": left, "left_basis": left_basis},
-            user=s.user.name, known=_known(res))
+            user=s.user.name, resolver=_resolver(res))
     res.changed()
     return _back(f"/edit/{quote(network)}")
 
