@@ -254,6 +254,24 @@ def test_admin_manages_accounts_and_the_last_admin_stays(client: TestClient) -> 
     assert r.status_code == 403 and "disabled" in r.text
 
 
+def test_the_public_history_shows_account_changes_to_admins_only(client: TestClient) -> None:
+    token = sign_in(client, "ed")
+    client.post("/edit/key-cities/add", data={"code": "E06000001", "joined": "2025-01-01",
+                                              "csrf": token})
+    client.post("/logout", data={"csrf": token})
+    for who in (None, "vi", "ed"):
+        if who:
+            token = sign_in(client, who)
+        page = client.get("/history").text
+        assert "added Hartlepool (E06000001)" in page, who  # the register's history is public
+        assert "added account" not in page and "(admin)" not in page, who
+        if who:
+            client.post("/logout", data={"csrf": token})
+    sign_in(client, "ada")
+    page = client.get("/history").text
+    assert "added account ada (admin)" in page and "added Hartlepool" in page
+
+
 def test_user_add_from_the_command_line(settings: Settings, built_store: Path) -> None:
     r = CliRunner().invoke(cli, ["user", "add", "root", "--role", "admin", "--password-stdin",
                                  "--store", str(built_store)],

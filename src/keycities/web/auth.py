@@ -202,8 +202,11 @@ def delete_proposal(request: Request, res: Res, pid: int,
 
 @router.get("/history", response_class=HTMLResponse)
 def history(request: Request, res: Res) -> HTMLResponse:
-    """Every change: who, when, what before and after; revert buttons for editors."""
-    changes = res.workspace.changes(limit=500)
+    """Every change: who, when, what before and after; revert buttons for editors.
+    Changes to accounts (names and roles) are shown to admins only."""
+    s = current(request)
+    admin = s is not None and s.user.can("admin")
+    changes = res.workspace.changes(limit=500, hide=() if admin else ("user",))
     frame = pd.DataFrame([{"id": c.id, "at": c.at[:19].replace("T", " "), "user": c.user,
                            "change": c.summary, "before": json.dumps(c.before),
                            "after": json.dumps(c.after),

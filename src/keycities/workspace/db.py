@@ -167,13 +167,18 @@ class Workspace:
              summary, reverts))
         return int(cur.lastrowid or 0)
 
-    def changes(self, *, limit: int = 200, entity: str | None = None) -> list[Change]:
-        """The audit trail, newest first."""
-        sql = "SELECT * FROM changes"
-        params: tuple[Any, ...] = ()
+    def changes(self, *, limit: int = 200, entity: str | None = None,
+                hide: tuple[str, ...] = ()) -> list[Change]:
+        """The audit trail, newest first: every change, or those of ``entity``, less
+        those of the entities in ``hide`` (``("user",)``: account changes)."""
+        where, params = [], []
         if entity:
-            sql += " WHERE entity = ?"
-            params = (entity,)
+            where.append("entity = ?")
+            params.append(entity)
+        if hide:
+            where.append(f"entity NOT IN ({', '.join('?' * len(hide))})")
+            params += list(hide)
+        sql = "SELECT * FROM changes" + (" WHERE " + " AND ".join(where) if where else "")
         rows = self.query(sql + " ORDER BY id DESC LIMIT ?", (*params, int(limit)))
         return [_change(r) for r in rows]
 
