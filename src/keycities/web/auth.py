@@ -10,12 +10,18 @@ shows the new register at once.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated
 from urllib.parse import quote, urlparse
 
 import pandas as pd
 from fastapi import APIRouter, Form, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from keycities.errors import KeycitiesError
@@ -25,7 +31,7 @@ from keycities.web.page import Page, Table, page_html
 from keycities.web.params import Res
 from keycities.web.render import Links
 from keycities.web.resources import Resources
-from keycities.web.session import COOKIE, current
+from keycities.web.session import COOKIE, client_address, current
 from keycities.workspace import accounts, edits
 from keycities.workspace.accounts import AuthError, Session
 
@@ -73,12 +79,42 @@ def login_form(request: Request, res: Res) -> HTMLResponse:
     return _render(request, res, page)
 
 
+def _lower_priority() -> None:
+    """Run this thread (and the threads Argon2 starts from it) at the lowest CPU priority:
+    password checks yield to readers when the machine is busy.  Linux sets a thread's
+    nice value by its id; elsewhere this does nothing."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
+def _checks(request: Request) -> ThreadPoolExecutor:
+    """The app's password checkers: ``PASSWORD_CHECKS`` threads at low priority."""
+    state = request.app.state
+    if getattr(state, "password_checks", None) is None:
+        state.password_checks = ThreadPoolExecutor(
+            accounts.PASSWORD_CHECKS, thread_name_prefix="password-check",
+            initializer=_lower_priority)
+    pool: ThreadPoolExecutor = state.password_checks
+    return pool
+
+
 @router.post("/login")
-def login(request: Request, res: Res, name: Annotated[str, Form(max_length=64)],
-          password: Annotated[str, Form(max_length=1024)]) -> Response:
-    """Check the password, start a session, set the cookie."""
-    client = request.client.host if request.client else "unknown"
-    s = accounts.login(res.workspace, name, password, client=client)
+async def login(request: Request, res: Res, name: Annotated[str, Form(max_length=64)],
+                password: Annotated[str, Form(max_length=1024)]) -> Response:
+    """Count the attempt, check the password, start a session, set the cookie.
+
+    The attempt is counted first (:func:`~keycities.workspace.accounts.reserve`), so
+    guesses beyond the limits are refused before any password is checked.  Passwords are
+    checked by ``PASSWORD_CHECKS`` threads of their own at the lowest CPU priority (each
+    check takes 64 MiB and several CPU threads for half a second); the others wait in
+    their queue without holding a thread of the app's pool.
+    """
+    ws = res.workspace
+    attempt = await run_in_threadpool(accounts.reserve, ws, name,
+                                      client=client_address(request))
+    ok = await asyncio.wrap_future(_checks(request).submit(accounts.verify, attempt,
+                                                           password))
+    s = await run_in_threadpool(accounts.complete, ws, attempt, ok)
     resp = _back("/edit")
     resp.set_cookie(COOKIE, s.token, httponly=True, samesite="strict", path="/",
                     secure=res.context.settings.secure_cookies or request.url.scheme == "https",

@@ -72,6 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         SVG_WORKER.start()
         yield
+        checks = getattr(app.state, "password_checks", None)  # made by the first login
+        if checks is not None:
+            checks.shutdown(wait=False)
         resources.close()
 
     app = FastAPI(title="keycities", version=VERSION, description=DESCRIPTION,
