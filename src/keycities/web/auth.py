@@ -16,8 +16,8 @@ import json
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Annotated
-from urllib.parse import quote, urlparse
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode, urlparse
 
 import pandas as pd
 from fastapi import APIRouter, Form, Path, Request
@@ -142,12 +142,26 @@ def _resolver(res: Resources) -> Resolver:
         return res.context.resolver
 
 
+def proposal_link(proposal: dict[str, Any]) -> str:
+    """The page a saved proposal opens: its parameters as the page's query (a list as
+    comma-separated values, as the forms take them; nested values are left out)."""
+    query = {}
+    for key, value in proposal["params"].items():
+        if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
+            value = ",".join(str(v) for v in value)
+        if value not in (None, "", False) and not isinstance(value, dict | list):
+            query[str(key)] = str(value)
+    page = "/twin" if proposal["kind"] == "twinning" else "/testbeds"
+    return page + "?" + urlencode(query)
+
+
 @router.get("/edit", response_class=HTMLResponse)
 def edit_home(request: Request, res: Res) -> HTMLResponse:
     """What a signed-in editor can change."""
     page = Page(path="edit", template="edit_home.html", title="Edit",
                 data={"networks": list(BUILTIN),
-                      "proposals": edits.proposals(res.workspace)})
+                      "proposals": [{**p, "link": proposal_link(p)}
+                                    for p in edits.proposals(res.workspace)]})
     return _render(request, res, page)
 
 
@@ -207,6 +221,37 @@ def update_member(request: Request, res: Res, network: Annotated[str, Path(max_l
 # ------------------------------------------------------------------ proposals
 
 
+MAX_DEPTH = 8
+"""Nesting a proposal's parameters may have (the forms' own go one level deep)."""
+MAX_NUMBER = 10**15
+
+
+def proposal_params(text: str) -> dict[str, Any]:
+    """A proposal's parameters: a JSON object of at most :data:`MAX_DEPTH` levels whose
+    numbers are finite and under :data:`MAX_NUMBER` in size, or a :class:`KeycitiesError`."""
+    try:
+        values = json.loads(text)
+    except (ValueError, RecursionError):  # bad JSON, an over-long integer, deep nesting
+        raise KeycitiesError("The proposal's parameters are not valid JSON (or are nested "
+                             f"deeper than {MAX_DEPTH} levels).") from None
+    if not isinstance(values, dict):
+        raise KeycitiesError("The proposal's parameters must be an object.")
+    todo: list[tuple[Any, int]] = [(values, 1)]
+    while todo:
+        value, depth = todo.pop()
+        if depth > MAX_DEPTH:
+            raise KeycitiesError(f"The proposal's parameters are nested deeper than "
+                                 f"{MAX_DEPTH} levels.")
+        if isinstance(value, dict | list):
+            todo += [(v, depth + 1) for v in (value.values() if isinstance(value, dict)
+                                              else value)]
+        elif isinstance(value, int | float) and not isinstance(value, bool) and not (
+                abs(value) < MAX_NUMBER):  # also false for NaN
+            raise KeycitiesError(f"The proposal's parameters hold a number out of range "
+                                 f"(at most {MAX_NUMBER:.0e} in size).")
+    return values
+
+
 @router.post("/proposals")
 def save_proposal(request: Request, res: Res, csrf: Annotated[str, Form(max_length=100)] = "",
                   kind: Annotated[str, Form(max_length=20)] = "",
@@ -214,12 +259,7 @@ def save_proposal(request: Request, res: Res, csrf: Annotated[str, Form(max_leng
                   params: Annotated[str, Form(max_length=10_000)] = "{}") -> Response:
     """Save the parameters of a twinning or a testbed under a name."""
     s = require(request, "editor", csrf)
-    try:
-        values = json.loads(params)
-    except json.JSONDecodeError:
-        raise KeycitiesError("The proposal's parameters are not valid JSON.") from None
-    if not isinstance(values, dict):
-        raise KeycitiesError("The proposal's parameters must be an object.")
+    values = proposal_params(params)
     edits.save_proposal(res.workspace, kind, name, values, user=s.user.name)
     return _back("/edit")
 

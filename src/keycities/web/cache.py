@@ -12,8 +12,8 @@ its pages show the user's name and forms.  A response that was being computed
 when the cache was emptied is not kept (it may come from the old data).
 
 :class:`SecurityHeaders` adds to every response: a Content-Security-Policy
-that allows no script at all and nothing from elsewhere (the OpenAPI UI at
-``/docs``, which loads Swagger UI from its CDN, is the one exception),
+that allows no script at all and nothing from elsewhere (the OpenAPI UIs at
+``/docs`` and ``/redoc`` may run their own scripts, served from this app too),
 ``frame-ancestors 'none'``, ``nosniff``, and a same-origin referrer policy.
 """
 
@@ -29,7 +29,7 @@ SIZE = 512
 """Responses kept."""
 MAX_BODY = 4_000_000
 """Largest body kept, in bytes."""
-SKIP = ("/api/jobs/", "/static/")
+SKIP = ("/api/jobs/", "/static/", "/static-docs/")
 
 
 class ResponseStore(OrderedDict[str, tuple[int, list[Any], bytes]]):
@@ -110,9 +110,11 @@ def _signed_in(scope: Scope) -> bool:
 CSP = ("default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
        "object-src 'none'")
-DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
-            "https://fastapi.tiangolo.com; frame-ancestors 'none'")
+DOCS_ASSETS = "/static-docs"
+"""Where Swagger UI's and ReDoc's own files are served (from the fastapi-offline package)."""
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; worker-src 'self' blob:; "
+            "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
            (b"referrer-policy", b"same-origin"), (b"cross-origin-opener-policy", b"same-origin")]
 

@@ -17,13 +17,14 @@ from urllib.parse import parse_qsl, urlencode
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keycities._util.version import VERSION
 from keycities.settings import Settings
 from keycities.web.api import router as api_router
 from keycities.web.auth import router as auth_router
 from keycities.web.cache import ResponseCache, SecurityHeaders
+from keycities.web.docs import add_docs
 from keycities.web.errors import add_error_handlers
 from keycities.web.render import SVG_WORKER
 from keycities.web.resources import Resources
@@ -49,6 +50,32 @@ class DropEmptyQuery:
             if len(kept) != len(pairs):
                 scope = {**scope, "query_string": urlencode(kept).encode("latin-1")}
         await self.app(scope, receive, send)
+
+
+class HeadAsGet:
+    """Answer HEAD as GET without the body (same status and headers, the length of the
+    body it would have had), for every route: FastAPI's routes answer GET only."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        ended = False
+
+        async def headers_only(message: Message) -> None:
+            nonlocal ended
+            if message["type"] == "http.response.body":
+                if ended:
+                    return
+                ended = not message.get("more_body", False)
+                message = {"type": "http.response.body", "body": b"",
+                           "more_body": not ended}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -78,7 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         resources.close()
 
     app = FastAPI(title="keycities", version=VERSION, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    add_docs(app)  # /docs and /redoc, offline
     app.state.resources = resources
     add_error_handlers(app)
     app.include_router(api_router, prefix="/api")
@@ -89,4 +117,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        check=resources.follow_rebuild)
     app.add_middleware(DropEmptyQuery)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)
     return app

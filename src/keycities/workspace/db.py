@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -124,6 +125,9 @@ class Workspace:
     def _connect(self) -> sqlite3.Connection:
         if self._con is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # It holds password hashes: readable by its owner only (SQLite gives its
+            # -wal and -shm files the same permissions).
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
             con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                   timeout=10)
             con.row_factory = sqlite3.Row
