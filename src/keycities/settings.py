@@ -31,6 +31,10 @@ KEYCITIES_TRUSTED_PROXIES
     reverse proxies in front of the web app.  Only a request arriving from one of
     them has its ``X-Forwarded-For`` header believed, to know the client's address
     (login limits and jobs are per address); by default no one's is.
+KEYCITIES_WARM
+    ``0`` for ``keycities serve`` not to build what every visitor needs (the network
+    page, the claims audit, the place features) in the background at start-up
+    (default ``1``: the first visitors do not wait for it).
 KEYCITIES_JOB_SECONDS
     Seconds one background computation of the web app (twinning postcode
     places, a testbed) may run before it is stopped (default 600; time spent
@@ -75,6 +79,7 @@ class Settings(BaseSettings):
     workspace: Path | None = None
     secure_cookies: bool = False
     trusted_proxies: str = ""
+    warm: bool = True
     job_seconds: float = Field(default=600.0, gt=0)
     cluster: str | None = None
     workers: int = Field(default=2, ge=1, le=256)

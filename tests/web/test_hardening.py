@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import time
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +102,50 @@ def test_docs_load_their_assets_from_this_app(client: TestClient, path: str) -> 
     for asset in assets:
         r = client.get(asset)
         assert r.status_code == 200 and len(r.content) > 100_000
+
+
+# ------------------------------------------------------------------ a fast first impression
+@pytest.mark.parametrize("path", ["/network/key-cities",
+                                  "/network/key-cities?table=members&format=csv",
+                                  "/api/networks/key-cities/headline"])
+def test_pages_and_downloads_carry_validators_and_answer_304(client: TestClient,
+                                                             path: str) -> None:
+    client.cookies.clear()  # a signed-in page is personal: neither kept nor validated
+    first = client.get(path)
+    assert first.status_code == 200
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+    again = client.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == etag
+    assert client.get(path, headers={"If-Modified-Since": modified}).status_code == 304
+    changed = client.get(path, headers={"If-None-Match": 'W/"something-else"'})
+    assert changed.status_code == 200 and changed.content == first.content
+
+
+def test_pages_are_compressed_for_clients_that_accept_it(client: TestClient) -> None:
+    client.cookies.clear()
+    plain = client.get("/network/key-cities", headers={"Accept-Encoding": "identity"})
+    packed = client.get("/network/key-cities", headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert packed.text == plain.text  # httpx undoes the gzip
+    assert int(packed.headers["content-length"]) < len(plain.content) / 3
+
+
+def test_serve_warms_what_every_visitor_needs_while_answering(built_store: Path) -> None:
+    app = create_app(Settings(store=built_store, offline=True), warm_up=True)
+    res = app.state.resources
+    with TestClient(app) as c:
+        assert c.get("/static/favicon.svg").status_code == 200  # answering meanwhile
+        task = app.state.warming
+        deadline = time.monotonic() + 600  # a bound on waiting, not a speed target
+        while not task.done() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        warmed = task.result()
+        assert [status for _, status in warmed] == [200] * len(warmed)
+        assert {url for url, _ in warmed} >= {"/network/key-cities", "/claims"}
+        assert any(url.startswith("/place/") for url, _ in warmed)
+        # the first visitor's pages come from the cache: built before they asked
+        for url, _ in warmed:
+            assert url + "?" in res.responses
+        assert "Key Cities" in c.get("/").text

@@ -39,8 +39,8 @@ def serve(
               "/docs); Ctrl+C stops it.")
     # The app itself decides whose X-Forwarded-For to believe (KEYCITIES_TRUSTED_PROXIES);
     # uvicorn's own proxy handling would believe any local peer's.
-    uvicorn.run(create_app(ctx.settings), host=host, port=port, log_level="warning",
-                proxy_headers=False)
+    uvicorn.run(create_app(ctx.settings, warm_up=ctx.settings.warm), host=host, port=port,
+                log_level="warning", proxy_headers=False)
 
 
 @user_app.command("add")

@@ -11,12 +11,14 @@ cache, security headers).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keycities._util.version import VERSION
@@ -29,6 +31,7 @@ from keycities.web.errors import add_error_handlers
 from keycities.web.render import SVG_WORKER
 from keycities.web.resources import Resources
 from keycities.web.views import router as pages_router
+from keycities.web.warm import warm
 
 DESCRIPTION = (
     "Open evidence about networks of UK places (built first for the Key Cities). "
@@ -78,7 +81,7 @@ class HeadAsGet:
         await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> FastAPI:
     """The keycities web application.
 
     Parameters
@@ -86,6 +89,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings
         Where the store is (default: from the environment).  The store is
         opened read-only on the first request that needs it.
+    warm_up
+        Build what every visitor needs (the network page, the claims audit, the place
+        features) in the background as the app starts (:mod:`keycities.web.warm`), so
+        that no first visitor waits for it; ``keycities serve`` does, unless
+        ``KEYCITIES_WARM=0``.
 
     Returns
     -------
@@ -98,7 +106,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         SVG_WORKER.start()
+        task = asyncio.create_task(warm(app, resources)) if warm_up else None
+        app.state.warming = task
         yield
+        if task is not None:
+            task.cancel()
         checks = getattr(app.state, "password_checks", None)  # made by the first login
         if checks is not None:
             checks.shutdown(wait=False)
@@ -117,5 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        check=resources.follow_rebuild)
     app.add_middleware(DropEmptyQuery)
     app.add_middleware(SecurityHeaders)
+    # Outside the response cache, which keeps bodies as made: compressed per request.
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(HeadAsGet)
     return app
