@@ -557,3 +557,14 @@ def test_unknown_place_suggestions_lead_to_place_pages(page: Page, watch: Watch,
     statuses = {h: api.get(h, follow_redirects=True).status_code for h in hrefs}
     assert set(statuses.values()) == {200}, statuses
     watch.check()
+
+
+# ------------------------------------------------------------------ the API documentation
+@pytest.mark.parametrize(("path", "title"), [("/docs", ".swagger-ui .info .title"),
+                                             ("/redoc", ".redoc-wrap h1")])
+def test_api_documentation_renders_offline(page: Page, watch: Watch, base_url: str,
+                                           path: str, title: str) -> None:
+    goto(page, base_url + path)
+    expect(page.locator(title).first).to_contain_text("keycities", timeout=60_000)
+    shot(page, "docs" + path.replace("/", "-"))
+    watch.check()  # nothing asked of another host, no console errors

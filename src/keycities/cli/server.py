@@ -41,7 +41,10 @@ def serve(
     ctx = context(store, mirror)
     err.print(f"keycities on http://{markup_safe(host)}:{port}/ (JSON API under /api, "
               "documented at /docs); Ctrl+C stops it.")
-    uvicorn.run(create_app(ctx.settings), host=host, port=port, log_level="warning")
+    # The app itself decides whose X-Forwarded-For to believe (KEYCITIES_TRUSTED_PROXIES);
+    # uvicorn's own proxy handling would believe any local peer's.
+    uvicorn.run(create_app(ctx.settings, warm_up=ctx.settings.warm), host=host, port=port,
+                log_level="warning", proxy_headers=False)
 
 
 @user_app.command("add")

@@ -56,8 +56,12 @@ def network_page(res: Resources, network_id: str, at: dt.date | None = None) -> 
                      "unavailable": f.get("unavailable")})
     figures = pd.DataFrame(rows)
     hist = net.memberships_frame()
-    years = range(min((d.year for d in hist["member_by"].dropna()), default=when.year),
-                  when.year + 1)
+    # From the first year a member is counted from, but not before the earliest documented
+    # list (the register says nothing of earlier years).
+    first = min((d.year for d in hist["member_by"].dropna()), default=when.year)
+    if net.earliest is not None:
+        first = max(first, net.earliest.year + (net.earliest > dt.date(net.earliest.year, 1, 1)))
+    years = range(first, when.year + 1)
     counts = pd.DataFrame([{"year": y, "series": "members on 1 January",
                             "value": float(len(net.members_at(dt.date(y, 1, 1))))}
                            for y in years])
@@ -82,7 +86,7 @@ def network_page(res: Resources, network_id: str, at: dt.date | None = None) -> 
         + ", ".join(members["name"]) + ".",
         highlight=dict.fromkeys(members["code"], "member"),
         labels={c: f"{names.get(c, c)} (member)" for c in members["code"]})
-    page.notes = list(head.get("notes", [])) + list(mp["notes"])
+    page.notes = list(dict.fromkeys([*head.get("notes", []), *mp["notes"]]))
     try:
         page.data["referendum"] = referendum_summary(res, network_id, when)
     except KeycitiesError as exc:  # a store without the referendum counts
