@@ -4,7 +4,9 @@ The degree LP with odd-set (blossom) cuts is kept in one HiGHS model that is
 modified in place: priced pairs are added as columns, odd sets as rows, and
 each re-solve starts from the previous basis (primal simplex after new columns,
 dual simplex after new rows; the interior-point method with crossover when a
-round adds many columns at once).  See the docstring of
+round adds many columns at once); a fractional end is finished by Edmonds'
+algorithm after reduced-cost fixing (:mod:`keycities.analysis.twinning.blossom`).
+See the docstring of
 :mod:`keycities.analysis.twinning.matching` for the formulation and the certificate.
 """
 
@@ -17,8 +19,10 @@ from functools import cache
 
 import highspy
 import numpy as np
-from scipy.sparse import coo_matrix, csr_matrix
-from scipy.sparse.csgraph import breadth_first_order, connected_components, maximum_flow
+
+from keycities.analysis.twinning.blossom import BlossomError, edmonds
+from keycities.analysis.twinning.separation import blossom_separation as blossom_separation
+from keycities.analysis.twinning.separation import odd_cuts
 
 EXHAUSTIVE_MAX = 14
 """Largest residual problem solved by exhaustive search when the LP is fractional."""
@@ -27,6 +31,7 @@ BLOCK = 1024
 IPM_COLUMNS = 10_000
 """A solve after adding more columns than this uses the interior-point method."""
 LP_TOL = 1e-9
+"""HiGHS primal and dual feasibility tolerances."""
 PRICE_PER_ROW = 5
 """Violated pairs priced in per place and round (the most violated)."""
 SELECT_NOISE = 1e-6
@@ -38,13 +43,24 @@ STALL = 50
 in which the LP value has not fallen (degenerate problems: places with identical features
 leave many fractional optima; the rest of the gap is then reported, not closed)."""
 STALL_MIN_N = 200
-BLOSSOM_MAX = 5000
-"""Largest problem whose fractional end is completed by Edmonds' algorithm (rustworkx is
-O(n^3): 7 s on 3,000 postcode districts)."""
-"""HiGHS primal and dual feasibility tolerances."""
+CUT_ROUNDS = 2
+"""Rounds of odd-set cuts before a fractional LP hands over to Edmonds' algorithm on the
+pairs its dual cannot rule out (:mod:`keycities.analysis.twinning.blossom`): bond and mixed
+weights need 100+ rounds to close the last gap by cuts alone."""
+FIX_MAX_EDGES = 60
+"""The cutting-plane loop hands over to Edmonds' algorithm once reduced-cost fixing leaves
+at most this many pairs per place; at its end, at most this many per place or..."""
+FIX_ANY_EDGES = 200_000
+"""... this many in all (Edmonds' algorithm on the whole allowed graph of 350 councils);
+otherwise the LP gap is reported."""
+SPARSE_EDMONDS = 200_000
+"""Most candidate pairs handed to Edmonds' algorithm for a better starting matching..."""
+TIGHT_K = 8
+"""... made of the LP's pairs and, per place, the pairs of least slack under its dual."""
 
 Edges = tuple[np.ndarray, np.ndarray, np.ndarray]
 Weight = Callable[[int, int], float]
+Check = Callable[["DegreeLP", tuple[np.ndarray, np.ndarray, np.ndarray]], bool]
 
 
 @dataclass
@@ -82,6 +98,18 @@ class Pricer:
         np.maximum.at(out, b, red)
         return out
 
+    def top(self, y: np.ndarray, k: int, cuts: list[np.ndarray] | None = None,
+            z: np.ndarray | None = None) -> Edges:
+        """The graph's pairs (a sparse graph is its own short list)."""
+        return self.edges
+
+    def within(self, y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray,
+               slack: float) -> Edges:
+        """The allowed pairs whose slack ``y_i + y_j + z-sum - w_ij`` is at most ``slack``."""
+        a, b, w = self.edges
+        keep = w - y[a] - y[b] - cut_sum(self.n, a, b, cuts, z) >= -slack
+        return a[keep], b[keep], w[keep]
+
 
 class DensePricer(Pricer):
     """Pricing over every pair of a dense weight matrix, one block of rows at a time."""
@@ -118,11 +146,23 @@ class DensePricer(Pricer):
             out[r0:r0 + red.shape[0]] = np.maximum(red.max(axis=1), 0.0)
         return out
 
-    def top(self, y: np.ndarray, k: int) -> Edges:
+    def within(self, y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray,
+               slack: float) -> Edges:
+        """Every pair whose slack ``y_i + y_j + z-sum - w_ij`` is at most ``slack``."""
+        a_parts, b_parts = [], []
+        for r0, red in reduced_blocks(self.w, y, cuts, z):
+            r, c = np.nonzero(red >= -slack)
+            upper = c > r + r0
+            a_parts.append(r[upper] + r0)
+            b_parts.append(c[upper])
+        return self._pairs(np.concatenate(a_parts), np.concatenate(b_parts))
+
+    def top(self, y: np.ndarray, k: int, cuts: list[np.ndarray] | None = None,
+            z: np.ndarray | None = None) -> Edges:
         """Per node, the ``k`` allowed pairs with the largest reduced weight under ``y``."""
         k = min(k, self.n - 1)
         a_parts, b_parts = [], []
-        for r0, red in reduced_blocks(self.w, y, [], np.zeros(0)):
+        for r0, red in reduced_blocks(self.w, y, cuts or [], np.zeros(0) if z is None else z):
             top = np.argpartition(-self._jitter(red), k - 1, axis=1)[:, :k]
             rows = np.repeat(np.arange(r0, r0 + red.shape[0]), k)
             ok = np.isfinite(red[rows - r0, top.ravel()])
@@ -285,12 +325,13 @@ class Loop:
 
 def cut_loop(n: int, edges: Edges, pricer: Pricer, *, deadline: float,
              cuts: list[np.ndarray] | None = None, with_cuts: bool = True,
-             gap_check: Callable[[DegreeLP, tuple[np.ndarray, np.ndarray, np.ndarray]], bool]
-             | None = None) -> Loop:
+             gap_check: Check | None = None, finish_check: Check | None = None) -> Loop:
     """Re-solve the LP, adding priced pairs, then odd-set cuts, until neither is found.
 
     With ``with_cuts=False`` only the degree LP is solved (used for dual estimates).
-    ``gap_check`` may stop the loop early once the rounded primal is good enough.
+    ``gap_check`` may stop the loop early once the rounded primal is good enough;
+    ``finish_check``, asked after ``CUT_ROUNDS``, 2 x, 4 x ... rounds of cuts (the LP
+    priced out, still fractional), once another method can take over.
     """
     lp = DegreeLP(n)
     lp.add_edges(edges)
@@ -298,7 +339,7 @@ def cut_loop(n: int, edges: Edges, pricer: Pricer, *, deadline: float,
     y, z = np.zeros(n), np.zeros(len(lp.cuts))
     x: np.ndarray | None = None
     stop = "LP optimal over all pairs"
-    rounds, best, flat = 0, np.inf, 0
+    rounds, best, flat, cut_round = 0, np.inf, 0, 0
     for rounds in range(1, MAX_ROUNDS + 1):  # noqa: B007 - the count is reported
         sol = lp.solve(deadline)
         if sol is None:
@@ -321,7 +362,13 @@ def cut_loop(n: int, edges: Edges, pricer: Pricer, *, deadline: float,
         best = min(best, value)
         if flat >= STALL and n > STALL_MIN_N:
             stop = (f"the LP value did not fall over {STALL} rounds of odd-set cuts (many "
-                    "fractional optima); the remaining gap is reported")
+                    "fractional optima)")
+            break
+        cut_round += 1
+        if (finish_check is not None and cut_round % CUT_ROUNDS == 0
+                and (cut_round // CUT_ROUNDS) & (cut_round // CUT_ROUNDS - 1) == 0
+                and finish_check(lp, sol)):
+            stop = f"LP still fractional after {cut_round - 1} rounds of odd-set cuts"
             break
         lp.add_cuts(new_cuts)
         x = None
@@ -339,10 +386,12 @@ def lp_matching(n: int, edges: Edges, pricer: Pricer, weight: Weight, *, max_gap
                 cuts: list[np.ndarray] | None = None) -> Result:
     """Degree LP + odd-set cuts, priced over all pairs; primal, repaired dual bound.
 
-    Separation: :func:`odd_cuts`.  If the LP ends fractional (stalled or out
-    of time), the primal is the better of its rounding and, up to
-    ``BLOSSOM_MAX`` places and within the time limit, Edmonds' algorithm on
-    the candidate pairs; the gap says what remains unproven.
+    Separation: :func:`odd_cuts`.  If the LP is still fractional after
+    ``CUT_ROUNDS`` rounds of cuts (or stalls, or runs out of time), its repaired
+    dual fixes every pair that cannot be in a matching better than the LP's
+    rounding, and Edmonds' algorithm solves the rest exactly
+    (:func:`keycities.analysis.twinning.blossom.edmonds`); the gap says what
+    remains unproven when that is not possible.
     """
     def within(lp: DegreeLP, sol: tuple[np.ndarray, np.ndarray, np.ndarray]) -> bool:
         x, y, z = sol
@@ -350,27 +399,107 @@ def lp_matching(n: int, edges: Edges, pricer: Pricer, weight: Weight, *, max_gap
         bound = dual_bound(y, lp.cuts, z, pricer)
         return bound - objective <= max_gap * max(1.0, abs(bound))
 
+    plans: list[Plan] = []
+
+    def finishable(lp: DegreeLP, sol: tuple[np.ndarray, np.ndarray, np.ndarray]) -> bool:
+        x, y, z = sol
+        plans.append(plan_finish(n, lp, primal(n, lp.edges, x)[0], pricer, weight,
+                                 *repaired(y, lp.cuts, z, pricer), z))
+        return len(plans[-1].near[0]) <= FIX_MAX_EDGES * n
+
     loop = cut_loop(n, edges, pricer, deadline=deadline, cuts=cuts,
-                    gap_check=within if max_gap > 0 else None)
+                    gap_check=within if max_gap > 0 else None,
+                    finish_check=finishable if n > EXHAUSTIVE_MAX and max_gap == 0 else None)
     mate, how = primal(n, loop.lp.edges, loop.x)
     objective = mate_weight(mate, weight)
-    if (not is_integral(loop.x) and EXHAUSTIVE_MAX < n <= BLOSSOM_MAX
-            and time.perf_counter() < deadline):
-        other = blossom_primal(n, loop.lp.edges)
-        if mate_weight(other, weight) > objective:
-            mate, how = other, "Edmonds' blossom algorithm (rustworkx) on the candidate pairs"
-            objective = mate_weight(mate, weight)
-    bound = dual_bound(loop.y, loop.lp.cuts, loop.z, pricer)
+    y, bound = repaired(loop.y, loop.lp.cuts, loop.z, pricer)
+    notes.append(f"{len(loop.lp.cuts)} odd-set cut(s), {len(loop.lp.a)} candidate pair(s), "
+                 f"{loop.rounds} LP solve(s); {loop.stop}")
+    if (bound - objective > max(max_gap, 1e-12) * max(1.0, abs(bound))
+            and n > EXHAUSTIVE_MAX and time.perf_counter() < deadline):
+        if not (plans and plans[-1].bound == bound):
+            plans.append(plan_finish(n, loop.lp, mate, pricer, weight, y, bound, loop.z))
+        done = run_finish(n, plans[-1], weight, notes)
+        if done is not None:
+            mate, objective, bound = done
+            how = "Edmonds' blossom algorithm (rustworkx, dual checked)"
     # Small instances are solved exactly unless the gap is float noise (a gap of 1e-9 on
     # a weight of 1e-9 is a real difference).
     if bound - objective > max(max_gap, 1e-12) * max(1.0, abs(bound)) and n <= EXHAUSTIVE_MAX:
         mate = exhaustive(n, weight)
         objective = bound = mate_weight(mate, weight)
         how = "exhaustive search"
-    notes.append(f"{len(loop.lp.cuts)} odd-set cut(s), {len(loop.lp.a)} candidate pair(s), "
-                 f"{loop.rounds} LP solve(s); {loop.stop}")
     return Result(mate, objective, max(bound, objective), f"degree LP + blossom cuts ({how})",
                   notes)
+
+
+@dataclass
+class Plan:
+    """An Edmonds finish: the pairs reduced-cost fixing leaves, and a matching among them."""
+
+    mate: np.ndarray
+    near: Edges
+    bound: float
+    exact: tuple[np.ndarray, float] | None
+    """Edmonds' matching already proven optimal over ``near`` (and its allowance), if any."""
+
+
+def plan_finish(n: int, lp: DegreeLP, mate: np.ndarray, pricer: Pricer, weight: Weight,
+                y: np.ndarray, bound: float, z: np.ndarray) -> Plan:
+    """The pairs that could be in a matching better than the best one known.
+
+    ``(y, z)`` (with the LP's cuts) is a feasible dual of value ``bound``; every
+    matching better than ``mate`` lies among the pairs of slack at most
+    ``bound - w(mate)`` (:mod:`keycities.analysis.twinning.blossom`).  When the
+    LP's rounding leaves too many, Edmonds' algorithm on the LP's candidate
+    pairs and the ``TIGHT_K`` pairs of least slack per place gives a better
+    ``mate`` first (up to ``SPARSE_EDMONDS`` pairs).
+    """
+    def near(m: np.ndarray) -> Edges:
+        slack = bound - mate_weight(m, weight) + 1e-9 * max(1.0, abs(bound))
+        return merge_edges(n, pricer.within(y, lp.cuts, z, slack), mate_edges(m, weight))
+
+    pairs = near(mate)
+    exact = None
+    if len(pairs[0]) > FIX_MAX_EDGES * n:
+        short = merge_edges(n, lp.edges, pricer.top(y, TIGHT_K, lp.cuts, z))
+        if len(short[0]) <= SPARSE_EDMONDS:
+            try:
+                cand, allowance = edmonds(n, short)
+            except BlossomError:
+                return Plan(mate, pairs, bound, None)
+            if mate_weight(cand, weight) > mate_weight(mate, weight):
+                mate, pairs = cand, near(cand)
+                keys = short[0] * n + short[1]
+                if np.isin(pairs[0] * n + pairs[1], keys).all():
+                    exact = (cand, allowance)  # optimal over a superset of the pairs left
+    return Plan(mate, pairs, bound, exact)
+
+
+def run_finish(n: int, plan: Plan, weight: Weight,
+               notes: list[str]) -> tuple[np.ndarray, float, float] | None:
+    """Edmonds' algorithm on the pairs a plan leaves: ``(mate, objective, bound)`` or None."""
+    size = len(plan.near[0])
+    if size > FIX_MAX_EDGES * n and size > FIX_ANY_EDGES:
+        notes.append(f"reduced-cost fixing left {size} pairs, too many for Edmonds' "
+                     "algorithm; the remaining gap is reported")
+        return None
+    try:
+        mate, allowance = plan.exact or edmonds(n, plan.near)
+    except BlossomError as err:
+        notes.append(f"Edmonds' finish skipped: {err}")
+        return None
+    notes.append(f"reduced-cost fixing left {size} pair(s) that could be in a better "
+                 "matching; Edmonds' algorithm solved them exactly")
+    objective = mate_weight(mate, weight)
+    return mate, objective, min(plan.bound, objective + allowance)
+
+
+def mate_edges(mate: np.ndarray, weight: Weight) -> Edges:
+    """The pairs of ``mate`` as an edge list."""
+    a = np.flatnonzero(mate > np.arange(len(mate)))
+    b = mate[a]
+    return a, b, np.array([weight(int(i), int(j)) for i, j in zip(a, b, strict=True)])
 
 
 def is_integral(x: np.ndarray | None) -> bool:
@@ -378,146 +507,22 @@ def is_integral(x: np.ndarray | None) -> bool:
     return x is not None and bool(np.all((x < 1e-6) | (x > 1 - 1e-6)))
 
 
-def odd_cuts(n: int, a: np.ndarray, b: np.ndarray, x: np.ndarray,
-             cuts: list[np.ndarray]) -> list[np.ndarray]:
-    """Violated odd-set inequalities ``x(E(S)) <= (|S| - 1) / 2`` at ``x``.
-
-    First the cheap candidates, the odd components of the fractional support
-    (for a half-integral degree-LP vertex these are exactly its odd cycles);
-    when none is violated, exact separation (:func:`blossom_separation`).
-    """
-    frac = (x > 1e-6) & (x < 1 - 1e-6)
-    if not frac.any():
-        return []
-    known = {tuple(subset.tolist()) for subset in cuts}
-    out = [subset for subset in _components(n, a[frac], b[frac])
-           if len(subset) % 2 == 1 and tuple(subset.tolist()) not in known
-           and _violation(n, a, b, x, subset) > 1e-6]
-    if out:
-        return out
-    return [subset for subset in blossom_separation(n, a, b, x)
-            if tuple(subset.tolist()) not in known]
-
-
-def _components(n: int, a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
-    """Node sets of the connected components of the graph ``(a, b)`` (touched nodes only)."""
-    g = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
-    _, label = connected_components(g, directed=False)
-    touched = np.zeros(n, dtype=bool)
-    touched[a] = touched[b] = True
-    return [np.flatnonzero((label == lab) & touched) for lab in np.unique(label[touched])]
-
-
-def _violation(n: int, a: np.ndarray, b: np.ndarray, x: np.ndarray, subset: np.ndarray) -> float:
-    inside = np.zeros(n, dtype=bool)
-    inside[subset] = True
-    return float(x[inside[a] & inside[b]].sum() - (len(subset) - 1) // 2)
-
-
-def blossom_separation(n: int, a: np.ndarray, b: np.ndarray, x: np.ndarray,
-                       scale: float = 2.0 ** 24) -> list[np.ndarray]:
-    """Exact separation of the odd-set inequalities (Padberg & Rao 1982).
-
-    With slacks ``s_i = 1 - x(delta(i))``, the inequality for an odd ``S`` reads
-    ``x(delta(S)) + s(S) >= 1``.  Add a node ``v0`` joined to each ``i`` with
-    capacity ``s_i``; with ``T`` the places (plus ``v0`` when their number is odd),
-    the violated inequalities are the ``T``-odd cuts of capacity below 1, and a
-    minimum one is a fundamental cut of a Gomory-Hu tree (Padberg & Rao,
-    "Odd minimum cut-sets and b-matchings", *Math. Oper. Res.* 7, 1982).  A
-    violated ``S`` meets one connected component of the support ``x > 0`` in an
-    odd, still violated set, and components without fractional pairs have none,
-    so each component with a fractional pair is searched on its own.  Flows use
-    capacities scaled to integers; every set returned is re-checked exactly.
-    """
-    support = x > 1e-9
-    frac = (x > 1e-6) & (x < 1 - 1e-6)
-    comp_of = np.full(n, -1)
-    comps = _components(n, a[support], b[support])
-    for k, nodes in enumerate(comps):
-        comp_of[nodes] = k
-    out: list[np.ndarray] = []
-    for k in np.unique(comp_of[a[frac]]):
-        nodes = comps[k]
-        inside = support & (comp_of[a] == k)
-        for side in _gomory_hu_sides(nodes, a[inside], b[inside], x[inside], scale):
-            if len(side) % 2 == 1 and _violation(n, a, b, x, side) > 1e-6:
-                out.append(side)
-    unique = {tuple(s.tolist()): s for s in out}
-    return list(unique.values())
-
-
-def _gomory_hu_sides(nodes: np.ndarray, a: np.ndarray, b: np.ndarray, x: np.ndarray,
-                     scale: float) -> list[np.ndarray]:
-    """Sides (without ``v0``) of the Gomory-Hu tree cuts of capacity below 1 (Gusfield)."""
-    m = len(nodes)
-    local = np.full(int(nodes.max()) + 1, -1)
-    local[nodes] = np.arange(m)
-    la, lb = local[a], local[b]
-    slack = np.ones(m)
-    np.subtract.at(slack, la, x)
-    np.subtract.at(slack, lb, x)
-    keep = slack > 1e-9
-    v0 = m
-    ea = np.r_[la, np.flatnonzero(keep)]
-    eb = np.r_[lb, np.full(int(keep.sum()), v0)]
-    cap = np.rint(np.r_[x, slack[keep]] * scale).astype(np.int64)
-    g = csr_matrix((np.r_[cap, cap], (np.r_[ea, eb], np.r_[eb, ea])), shape=(m + 1, m + 1))
-    g.sum_duplicates()
-    g.data = g.data.astype(np.int32)
-    parent, value = np.zeros(m + 1, dtype=np.int64), np.zeros(m + 1)
-    for s_ in range(1, m + 1):
-        t = int(parent[s_])
-        res = maximum_flow(g, s_, t)
-        side = _source_side(g, res.flow, s_)
-        value[s_] = res.flow_value / scale
-        moved = (parent == t) & side
-        moved[s_] = False
-        parent[moved] = s_
-        if side[parent[t]]:
-            parent[s_], parent[t] = parent[t], s_
-            value[s_], value[t] = value[t], value[s_]
-    sides = []
-    for s_ in range(1, m + 1):
-        if value[s_] < 1 - 1e-7:
-            below = _subtree(parent, s_)
-            cut = below if not below[v0] else ~below
-            sides.append(np.sort(nodes[np.flatnonzero(cut[:m])]))
-    return sides
-
-
-def _source_side(g: csr_matrix, flow: csr_matrix, s: int) -> np.ndarray:
-    """Nodes reachable from ``s`` in the residual graph of a maximum flow."""
-    residual = (g - flow).tocsr()
-    residual.data[residual.data < 0] = 0
-    residual.eliminate_zeros()
-    order = breadth_first_order(residual, s, directed=True, return_predecessors=False)
-    out = np.zeros(g.shape[0], dtype=bool)
-    out[order] = True
-    return out
-
-
-def _subtree(parent: np.ndarray, root: int) -> np.ndarray:
-    """Nodes of the tree ``parent`` (node 0 is the root of the tree) below ``root``."""
-    below = np.zeros(len(parent), dtype=bool)
-    below[root] = True
-    changed = True
-    while changed:
-        grow = below[parent] & ~below
-        grow[0] = False
-        changed = bool(grow.any())
-        below |= grow
-    return below
-
-
 def dual_bound(y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray, pricer: Pricer) -> float:
-    """``sum y + sum z_S (|S|-1)/2`` after repair: ``y_i += max_j max(red_ij, 0) / 2``.
+    """The value of the repaired dual (:func:`repaired`): a proven upper bound."""
+    return repaired(y, cuts, z, pricer)[1]
+
+
+def repaired(y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray,
+             pricer: Pricer) -> tuple[np.ndarray, float]:
+    """A feasible dual and its value: ``y_i += max_j max(red_ij, 0) / 2``.
 
     The repair makes ``y_i + y_j + z-sum >= w_ij`` hold for every allowed pair
-    (each endpoint covers half of any violation), so the value is a proven bound.
+    (each endpoint covers half of any violation), so the value
+    ``sum y + sum z_S (|S|-1)/2`` is a proven bound.
     """
-    delta = pricer.violation(y, cuts, z) / 2.0
+    y = y + pricer.violation(y, cuts, z) / 2.0
     odd = sum(float(zs) * ((len(subset) - 1) // 2) for subset, zs in zip(cuts, z, strict=True))
-    return float(np.sum(y) + np.sum(delta) + odd)
+    return y, float(np.sum(y) + odd)
 
 
 def primal(n: int, edges: Edges, x: np.ndarray | None) -> tuple[np.ndarray, str]:
@@ -534,29 +539,6 @@ def primal(n: int, edges: Edges, x: np.ndarray | None) -> tuple[np.ndarray, str]
         if we[e] > 0 and mate[i] < 0 and mate[j] < 0:
             mate[i], mate[j] = j, i
     return mate, "LP rounding + greedy"
-
-
-def blossom_primal(n: int, edges: Edges) -> np.ndarray:
-    """A maximum-weight matching of the candidate graph by Edmonds' algorithm (rustworkx).
-
-    Used when the LP stays fractional: the LP's rounding can be far from the
-    best matching of the candidate pairs.  rustworkx needs integer weights, so
-    they are scaled to 2**40 / max weight and rounded (the objective is then
-    re-evaluated on the true weights).
-    """
-    import rustworkx as rx
-
-    a, b, w = edges
-    keep = w > 0
-    scale = 2.0 ** 40 / max(float(w[keep].max(initial=1.0)), 1e-300)
-    g = rx.PyGraph()
-    g.add_nodes_from(range(n))
-    g.add_edges_from(list(zip(a[keep].tolist(), b[keep].tolist(),
-                              np.rint(w[keep] * scale).astype(np.int64).tolist(), strict=True)))
-    mate = np.full(n, -1)
-    for i, j in rx.max_weight_matching(g, weight_fn=lambda x: x):
-        mate[i], mate[j] = j, i
-    return mate
 
 
 def mate_weight(mate: np.ndarray, weight: Weight) -> float:
