@@ -347,6 +347,7 @@ def test_a_stalled_lp_is_still_proven_optimal(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(lp, "STALL", 1)
     monkeypatch.setattr(lp, "STALL_MIN_N", 0)
     monkeypatch.setattr(lp, "CUT_ROUNDS", 10_000)
+    monkeypatch.setattr(matching, "LSA_MAX", 100)  # the LP path, not the assignment finish
     rng = np.random.default_rng(0)
     p, q = rng.integers(0, 6, 221), np.random.default_rng(100).integers(0, 3, 221)
     d = (np.abs(p[:, None] - p[None, :]) + np.abs(q[:, None] - q[None, :])).astype(float)

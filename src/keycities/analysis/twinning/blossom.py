@@ -35,6 +35,8 @@ is the bound reported (a relative allowance of about 1e-13).
 from __future__ import annotations
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 Edges = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -51,7 +53,8 @@ def edmonds(n: int, edges: Edges) -> tuple[np.ndarray, float]:
 
     Returns ``(mate, allowance)``: partner of each node (-1 = unpaired), and
     ``n / (2 s)``, the most any matching of the graph can weigh above
-    ``w(mate)`` (module docstring).  Pairs of weight <= 0 are never needed.
+    ``w(mate)`` (module docstring).  Pairs of weight <= 0 are never needed; a
+    connected component that is a single pair is that pair.
 
     Raises
     ------
@@ -62,21 +65,32 @@ def edmonds(n: int, edges: Edges) -> tuple[np.ndarray, float]:
 
     a, b, w = edges
     keep = w > 0
+    a, b, w = a[keep], b[keep], w[keep]
     mate = np.full(n, -1)
-    if not keep.any():
+    if not len(a):
         return mate, 0.0
-    scale = 2.0 ** SCALE_BITS / float(w[keep].max())
-    g = rx.PyGraph(multigraph=False)
-    g.add_nodes_from(range(n))
-    g.extend_from_weighted_edge_list(list(zip(
-        a[keep].tolist(), b[keep].tolist(), np.rint(w[keep] * scale).astype(np.int64).tolist(),
-        strict=True)))
-    try:
-        pairs = rx.max_weight_matching(g, weight_fn=int, verify_optimum=True)
-    except BaseException as err:  # a failed check is a Rust panic (a BaseException)
-        if isinstance(err, KeyboardInterrupt | SystemExit):
-            raise
-        raise BlossomError(str(err)) from err
-    for i, j in pairs:
-        mate[i], mate[j] = j, i
+    scale = 2.0 ** SCALE_BITS / float(w.max())
+    # A component that is one pair is matched as it is; the others go to rustworkx
+    # with their places renumbered (its time grows with the places it is given).
+    _, label = connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)),
+                                    directed=False)
+    size = np.bincount(label, minlength=n)
+    single = size[label[a]] == 2
+    mate[a[single]], mate[b[single]] = b[single], a[single]
+    a, b, w = a[~single], b[~single], w[~single]
+    if len(a):
+        nodes = np.unique(np.r_[a, b])
+        g = rx.PyGraph(multigraph=False)
+        g.add_nodes_from(range(len(nodes)))
+        g.extend_from_weighted_edge_list(list(zip(
+            np.searchsorted(nodes, a).tolist(), np.searchsorted(nodes, b).tolist(),
+            np.rint(w * scale).astype(np.int64).tolist(), strict=True)))
+        try:
+            pairs = rx.max_weight_matching(g, weight_fn=int, verify_optimum=True)
+        except BaseException as err:  # a failed check is a Rust panic (a BaseException)
+            if isinstance(err, KeyboardInterrupt | SystemExit):
+                raise
+            raise BlossomError(str(err)) from err
+        for i, j in pairs:
+            mate[nodes[i]], mate[nodes[j]] = nodes[j], nodes[i]
     return mate, n / (2.0 * scale)

@@ -43,7 +43,7 @@ STALL = 50
 in which the LP value has not fallen (degenerate problems: places with identical features
 leave many fractional optima; the rest of the gap is then reported, not closed)."""
 STALL_MIN_N = 200
-CUT_ROUNDS = 2
+CUT_ROUNDS = 4
 """Rounds of odd-set cuts before a fractional LP hands over to Edmonds' algorithm on the
 pairs its dual cannot rule out (:mod:`keycities.analysis.twinning.blossom`): bond and mixed
 weights need 100+ rounds to close the last gap by cuts alone."""
@@ -53,10 +53,12 @@ at most this many pairs per place; at its end, at most this many per place or...
 FIX_ANY_EDGES = 200_000
 """... this many in all (Edmonds' algorithm on the whole allowed graph of 350 councils);
 otherwise the LP gap is reported."""
-SPARSE_EDMONDS = 200_000
-"""Most candidate pairs handed to Edmonds' algorithm for a better starting matching..."""
-TIGHT_K = 8
-"""... made of the LP's pairs and, per place, the pairs of least slack under its dual."""
+START_PAIRS = 3
+"""Edmonds' finish starts from the pairs of least slack, about this many per place..."""
+GROW = 4.0
+FINISH_RUNS = 5
+LEFT_MAX = 2000
+"""... and pairs the places they leave unpaired among themselves, up to this many."""
 
 Edges = tuple[np.ndarray, np.ndarray, np.ndarray]
 Weight = Callable[[int, int], float]
@@ -103,6 +105,21 @@ class Pricer:
         """The graph's pairs (a sparse graph is its own short list)."""
         return self.edges
 
+    def among(self, nodes: np.ndarray) -> Edges:
+        """The allowed pairs between ``nodes``."""
+        a, b, w = self.edges
+        inside = np.zeros(self.n, dtype=bool)
+        inside[nodes] = True
+        keep = inside[a] & inside[b]
+        return a[keep], b[keep], w[keep]
+
+    def smallest_slack(self, y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray,
+                       count: int) -> float:
+        """About the ``count``-th smallest slack over the allowed pairs."""
+        a, b, w = self.edges
+        slack = y[a] + y[b] + cut_sum(self.n, a, b, cuts, z) - w
+        return float(np.partition(slack, count)[count]) if count < len(slack) else np.inf
+
     def within(self, y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray,
                slack: float) -> Edges:
         """The allowed pairs whose slack ``y_i + y_j + z-sum - w_ij`` is at most ``slack``."""
@@ -145,6 +162,24 @@ class DensePricer(Pricer):
         for r0, red in reduced_blocks(self.w, y, cuts, z):
             out[r0:r0 + red.shape[0]] = np.maximum(red.max(axis=1), 0.0)
         return out
+
+    def among(self, nodes: np.ndarray) -> Edges:
+        """The allowed pairs between ``nodes``."""
+        nodes = np.sort(nodes)
+        sub = np.asarray(self.w[np.ix_(nodes, nodes)], dtype=np.float64)
+        r, c = np.nonzero(np.isfinite(sub))
+        upper = r < c
+        return nodes[r[upper]], nodes[c[upper]], sub[r[upper], c[upper]]
+
+    def smallest_slack(self, y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray,
+                       count: int) -> float:
+        """About the ``count``-th smallest slack over all pairs (each counted from both ends)."""
+        k = min(2 * count // self.n + 1, self.n - 1)
+        parts = [np.partition(-red, k, axis=1)[:, :k].ravel()
+                 for _, red in reduced_blocks(self.w, y, cuts, z)]
+        slack = np.concatenate(parts)
+        return float(np.partition(slack, 2 * count)[2 * count]) if 2 * count < len(slack) \
+            else np.inf
 
     def within(self, y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray,
                slack: float) -> Edges:
@@ -399,13 +434,15 @@ def lp_matching(n: int, edges: Edges, pricer: Pricer, weight: Weight, *, max_gap
         bound = dual_bound(y, lp.cuts, z, pricer)
         return bound - objective <= max_gap * max(1.0, abs(bound))
 
-    plans: list[Plan] = []
+    finished: list[tuple[np.ndarray, float, float, int]] = []
 
     def finishable(lp: DegreeLP, sol: tuple[np.ndarray, np.ndarray, np.ndarray]) -> bool:
         x, y, z = sol
-        plans.append(plan_finish(n, lp, primal(n, lp.edges, x)[0], pricer, weight,
-                                 *repaired(y, lp.cuts, z, pricer), z))
-        return len(plans[-1].near[0]) <= FIX_MAX_EDGES * n
+        done = edmonds_finish(n, primal(n, lp.edges, x)[0], pricer, weight,
+                              *repaired(y, lp.cuts, z, pricer), lp.cuts, z,
+                              most=FIX_MAX_EDGES * n)
+        finished.extend([done] if done is not None else [])
+        return done is not None
 
     loop = cut_loop(n, edges, pricer, deadline=deadline, cuts=cuts,
                     gap_check=within if max_gap > 0 else None,
@@ -415,14 +452,19 @@ def lp_matching(n: int, edges: Edges, pricer: Pricer, weight: Weight, *, max_gap
     y, bound = repaired(loop.y, loop.lp.cuts, loop.z, pricer)
     notes.append(f"{len(loop.lp.cuts)} odd-set cut(s), {len(loop.lp.a)} candidate pair(s), "
                  f"{loop.rounds} LP solve(s); {loop.stop}")
-    if (bound - objective > max(max_gap, 1e-12) * max(1.0, abs(bound))
+    if (not finished and bound - objective > max(max_gap, 1e-12) * max(1.0, abs(bound))
             and n > EXHAUSTIVE_MAX and time.perf_counter() < deadline):
-        if not (plans and plans[-1].bound == bound):
-            plans.append(plan_finish(n, loop.lp, mate, pricer, weight, y, bound, loop.z))
-        done = run_finish(n, plans[-1], weight, notes)
-        if done is not None:
-            mate, objective, bound = done
-            how = "Edmonds' blossom algorithm (rustworkx, dual checked)"
+        done = edmonds_finish(n, mate, pricer, weight, y, bound, loop.lp.cuts, loop.z,
+                              most=max(FIX_MAX_EDGES * n, FIX_ANY_EDGES))
+        finished.extend([done] if done is not None else [])
+        if done is None:
+            notes.append("too many pairs left by reduced-cost fixing for Edmonds' algorithm; "
+                         "the remaining gap is reported")
+    if finished:
+        mate, objective, bound, used = finished[-1]
+        how = "Edmonds' blossom algorithm (rustworkx, dual checked)"
+        notes.append(f"reduced-cost fixing left {used} pair(s) that could be in a better "
+                     "matching; Edmonds' algorithm solved them exactly")
     # Small instances are solved exactly unless the gap is float noise (a gap of 1e-9 on
     # a weight of 1e-9 is a real difference).
     if bound - objective > max(max_gap, 1e-12) * max(1.0, abs(bound)) and n <= EXHAUSTIVE_MAX:
@@ -433,66 +475,45 @@ def lp_matching(n: int, edges: Edges, pricer: Pricer, weight: Weight, *, max_gap
                   notes)
 
 
-@dataclass
-class Plan:
-    """An Edmonds finish: the pairs reduced-cost fixing leaves, and a matching among them."""
+def edmonds_finish(n: int, mate: np.ndarray, pricer: Pricer, weight: Weight, y: np.ndarray,
+                   bound: float, cuts: list[np.ndarray], z: np.ndarray, *,
+                   most: int) -> tuple[np.ndarray, float, float, int] | None:
+    """The optimum by Edmonds' algorithm on the pairs a feasible dual cannot rule out.
 
-    mate: np.ndarray
-    near: Edges
-    bound: float
-    exact: tuple[np.ndarray, float] | None
-    """Edmonds' matching already proven optimal over ``near`` (and its allowance), if any."""
-
-
-def plan_finish(n: int, lp: DegreeLP, mate: np.ndarray, pricer: Pricer, weight: Weight,
-                y: np.ndarray, bound: float, z: np.ndarray) -> Plan:
-    """The pairs that could be in a matching better than the best one known.
-
-    ``(y, z)`` (with the LP's cuts) is a feasible dual of value ``bound``; every
-    matching better than ``mate`` lies among the pairs of slack at most
-    ``bound - w(mate)`` (:mod:`keycities.analysis.twinning.blossom`).  When the
-    LP's rounding leaves too many, Edmonds' algorithm on the LP's candidate
-    pairs and the ``TIGHT_K`` pairs of least slack per place gives a better
-    ``mate`` first (up to ``SPARSE_EDMONDS`` pairs).
+    ``(y, z)`` (with ``cuts``) is a feasible dual of value ``bound``.  Edmonds'
+    algorithm on the pairs of slack at most ``d`` (first ``d`` keeps about
+    ``START_PAIRS`` pairs per place) gives ``M``; if ``bound - w(M) <= d``, every
+    better matching would lie among those pairs (reduced-cost fixing,
+    :mod:`keycities.analysis.twinning.blossom`), so ``M`` is optimal; otherwise
+    ``d`` grows ``GROW``-fold (at most to ``bound - w(M)``, where the next run is
+    sure to be optimal, as the last run always is), up to ``FINISH_RUNS`` runs.
+    Returns ``(mate, objective, bound, pairs used)``, or None when more than ``most`` pairs would be needed or
+    rustworkx's check fails.
     """
-    def near(m: np.ndarray) -> Edges:
-        slack = bound - mate_weight(m, weight) + 1e-9 * max(1.0, abs(bound))
-        return merge_edges(n, pricer.within(y, lp.cuts, z, slack), mate_edges(m, weight))
-
-    pairs = near(mate)
-    exact = None
-    if len(pairs[0]) > FIX_MAX_EDGES * n:
-        short = merge_edges(n, lp.edges, pricer.top(y, TIGHT_K, lp.cuts, z))
-        if len(short[0]) <= SPARSE_EDMONDS:
-            try:
-                cand, allowance = edmonds(n, short)
-            except BlossomError:
-                return Plan(mate, pairs, bound, None)
-            if mate_weight(cand, weight) > mate_weight(mate, weight):
-                mate, pairs = cand, near(cand)
-                keys = short[0] * n + short[1]
-                if np.isin(pairs[0] * n + pairs[1], keys).all():
-                    exact = (cand, allowance)  # optimal over a superset of the pairs left
-    return Plan(mate, pairs, bound, exact)
-
-
-def run_finish(n: int, plan: Plan, weight: Weight,
-               notes: list[str]) -> tuple[np.ndarray, float, float] | None:
-    """Edmonds' algorithm on the pairs a plan leaves: ``(mate, objective, bound)`` or None."""
-    size = len(plan.near[0])
-    if size > FIX_MAX_EDGES * n and size > FIX_ANY_EDGES:
-        notes.append(f"reduced-cost fixing left {size} pairs, too many for Edmonds' "
-                     "algorithm; the remaining gap is reported")
-        return None
-    try:
-        mate, allowance = plan.exact or edmonds(n, plan.near)
-    except BlossomError as err:
-        notes.append(f"Edmonds' finish skipped: {err}")
-        return None
-    notes.append(f"reduced-cost fixing left {size} pair(s) that could be in a better "
-                 "matching; Edmonds' algorithm solved them exactly")
-    objective = mate_weight(mate, weight)
-    return mate, objective, min(plan.bound, objective + allowance)
+    tol = 1e-9 * max(1.0, abs(bound))
+    given = mate_edges(mate, weight)
+    d = min(pricer.smallest_slack(y, cuts, z, START_PAIRS * n), bound - mate_weight(mate, weight))
+    for run in range(FINISH_RUNS):
+        listed = merge_edges(n, pricer.within(y, cuts, z, d + 2 * tol), given)
+        if len(listed[0]) > most:
+            return None
+        try:
+            cand, allowance = edmonds(n, listed)
+            # Places the cheap pairs leave unpaired are paired among themselves over every
+            # allowed pair (one place fewer in a pair costs a whole pair's weight).
+            left = np.flatnonzero(cand < 0)
+            if 1 < len(left) <= LEFT_MAX:
+                more, _ = edmonds(n, pricer.among(left))
+                cand[left] = np.maximum(cand[left], more[left])
+        except BlossomError:
+            return None
+        objective = mate_weight(cand, weight)
+        if bound - objective <= d + tol:
+            return cand, objective, min(bound, objective + allowance), len(listed[0])
+        gap = bound - objective
+        d = gap if run == FINISH_RUNS - 2 else min(gap, max(GROW * d, gap / GROW ** 2))
+        given = merge_edges(n, given, mate_edges(cand, weight))
+    return None
 
 
 def mate_edges(mate: np.ndarray, weight: Weight) -> Edges:
@@ -534,11 +555,18 @@ def primal(n: int, edges: Edges, x: np.ndarray | None) -> tuple[np.ndarray, str]
         mate[i], mate[j] = j, i
     if is_integral(x):
         return mate, "integral LP optimum"
+    return complete(mate, edges), "LP rounding + greedy"
+
+
+def complete(mate: np.ndarray, edges: Edges) -> np.ndarray:
+    """``mate`` with unpaired places paired greedily, heaviest positive pair first."""
+    a, b, we = edges
+    mate = mate.copy()
     for e in np.argsort(-we, kind="stable"):
         i, j = int(a[e]), int(b[e])
         if we[e] > 0 and mate[i] < 0 and mate[j] < 0:
             mate[i], mate[j] = j, i
-    return mate, "LP rounding + greedy"
+    return mate
 
 
 def mate_weight(mate: np.ndarray, weight: Weight) -> float:

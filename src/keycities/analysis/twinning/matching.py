@@ -82,19 +82,23 @@ from keycities.analysis.twinning.blossom import BlossomError, edmonds
 from keycities.analysis.twinning.lp import (
     BLOCK,
     EXHAUSTIVE_MAX,
+    FIX_MAX_EDGES,
     DensePricer,
     Edges,
     Pricer,
     Result,
+    complete,
     cut_loop,
     dual_bound,
+    edmonds_finish,
     lp_matching,
     mate_weight,
     merge_edges,
+    repaired,
 )
 from keycities.errors import KeycitiesError
 
-LSA_MAX = 300
+LSA_MAX = 600
 """Largest dense problem started from the assignment relaxation (O(n^3)); larger
 ones start from sampled duals."""
 CAND_K = 5
@@ -315,10 +319,36 @@ def _solve_dense(w: np.ndarray, max_gap: float, deadline: float) -> Result:
         bound = dual_bound(asg.y, [], np.zeros(0), pricer)
         return Result(asg.mate, objective, bound, "assignment relaxation (all 2-cycles)", [])
     notes = [f"assignment relaxation left {len(asg.residual)} odd cycle(s) on "
-             f"{sum(map(len, asg.residual))} places; closed with blossom cuts"]
+             f"{sum(map(len, asg.residual))} places"]
     edges = merge_edges(n, asg.support, pricer.top(asg.y, CAND_K))
+    # With max_gap the LP stops as soon as its rounding is good enough, often sooner.
+    done = _assignment_finish(n, asg, edges, pricer, weight, notes) if max_gap == 0 else None
+    if done is not None:
+        return done
+    notes[0] += "; closed with blossom cuts"
     return lp_matching(n, edges, pricer, weight, max_gap=max_gap, deadline=deadline,
                        notes=notes, cuts=list(asg.residual))
+
+
+def _assignment_finish(n: int, asg: _Assignment, edges: Edges, pricer: DensePricer,
+                       weight: Callable[[int, int], float], notes: list[str]) -> Result | None:
+    """Edmonds' finish straight from the assignment relaxation's dual, if it leaves few pairs.
+
+    The degree-LP dual proves all but the odd cycles; reduced-cost fixing against
+    it usually leaves a small graph, and no LP is needed
+    (:func:`keycities.analysis.twinning.lp.edmonds_finish`).
+    """
+    y, bound = repaired(asg.y, [], np.zeros(0), pricer)
+    done = edmonds_finish(n, complete(asg.mate, edges), pricer, weight, y, bound, [],
+                          np.zeros(0), most=FIX_MAX_EDGES * n)
+    if done is None:
+        return None
+    mate, objective, bound, used = done
+    notes.append(f"reduced-cost fixing left {used} pair(s) that could be in a better "
+                 "matching; Edmonds' algorithm solved them exactly")
+    return Result(mate, objective, max(bound, objective),
+                  "assignment relaxation + Edmonds' blossom algorithm (rustworkx, dual checked)",
+                  notes)
 
 
 def _solve_sparse(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray, max_gap: float,
