@@ -487,8 +487,8 @@ def edmonds_finish(n: int, mate: np.ndarray, pricer: Pricer, weight: Weight, y: 
     :mod:`keycities.analysis.twinning.blossom`), so ``M`` is optimal; otherwise
     ``d`` grows ``GROW``-fold (at most to ``bound - w(M)``, where the next run is
     sure to be optimal, as the last run always is), up to ``FINISH_RUNS`` runs.
-    Returns ``(mate, objective, bound, pairs used)``, or None when more than ``most`` pairs would be needed or
-    rustworkx's check fails.
+    Returns ``(mate, objective, bound, pairs used)``, or None when more than
+    ``most`` pairs would be needed or rustworkx's check fails.
     """
     tol = 1e-9 * max(1.0, abs(bound))
     given = mate_edges(mate, weight)
