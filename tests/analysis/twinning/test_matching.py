@@ -324,9 +324,9 @@ def test_fractional_lp_is_finished_exactly_by_edmonds(monkeypatch: pytest.Monkey
                                                       cut_rounds: int) -> None:
     # Dense bond weights leave the LP fractional after a few rounds of cuts: reduced-cost
     # fixing plus Edmonds' algorithm must still reach the optimum over all pairs, proven.
-    from keycities.analysis.twinning import lp
+    from keycities.analysis.twinning import finish
 
-    monkeypatch.setattr(lp, "CUT_ROUNDS", cut_rounds)
+    monkeypatch.setattr(finish, "CUT_ROUNDS", cut_rounds)
     w = bond_weights(160, 5)
     m = match(w)
     assert "Edmonds" in m.method
@@ -342,11 +342,11 @@ def test_fractional_lp_is_finished_exactly_by_edmonds(monkeypatch: pytest.Monkey
 def test_a_stalled_lp_is_still_proven_optimal(monkeypatch: pytest.MonkeyPatch) -> None:
     # Postcode districts stalled (50 flat rounds) and reported a gap of 1.45e-4 although the
     # matching was optimal; the stall now hands over to Edmonds' finish, which proves it.
-    from keycities.analysis.twinning import lp
+    from keycities.analysis.twinning import finish, lp
 
     monkeypatch.setattr(lp, "STALL", 1)
     monkeypatch.setattr(lp, "STALL_MIN_N", 0)
-    monkeypatch.setattr(lp, "CUT_ROUNDS", 10_000)
+    monkeypatch.setattr(finish, "CUT_ROUNDS", 10_000)
     monkeypatch.setattr(matching, "LSA_MAX", 100)  # the LP path, not the assignment finish
     rng = np.random.default_rng(0)
     p, q = rng.integers(0, 6, 221), np.random.default_rng(100).integers(0, 3, 221)
@@ -363,19 +363,19 @@ def test_a_stalled_lp_is_still_proven_optimal(monkeypatch: pytest.MonkeyPatch) -
 def test_reduced_cost_fixing_keeps_the_optimum(n: int, seed: int) -> None:
     # The finish after one round of cuts, on random dense weights with blocked pairs,
     # equals networkx's optimum over the whole graph.
-    from keycities.analysis.twinning import lp
+    from keycities.analysis.twinning import finish
 
     rng = np.random.default_rng(seed)
     w = np.triu(rng.random((n, n)) * 4, 1)
     w[np.triu(rng.random((n, n)) < 0.3, 1)] = -np.inf
     w = np.triu(w, 1) + np.triu(w, 1).T
     w[np.tril_indices(n)] = w.T[np.tril_indices(n)]
-    old = lp.CUT_ROUNDS
-    lp.CUT_ROUNDS = 1
+    old = finish.CUT_ROUNDS
+    finish.CUT_ROUNDS = 1
     try:
         m = match(w)
     finally:
-        lp.CUT_ROUNDS = old
+        finish.CUT_ROUNDS = old
     iu = np.triu_indices(n, 1)
     ok = np.isfinite(w[iu])
     ref = _networkx_optimum(n, iu[0][ok], iu[1][ok], w[iu][ok])

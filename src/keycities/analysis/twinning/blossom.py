@@ -48,7 +48,7 @@ class BlossomError(RuntimeError):
     """rustworkx's own optimality check failed (never seen; the LP bound is kept then)."""
 
 
-def edmonds(n: int, edges: Edges) -> tuple[np.ndarray, float]:
+def edmonds(n: int, edges: Edges, *, max_nodes: int | None = None) -> tuple[np.ndarray, float]:
     """A maximum-weight matching of ``edges`` and the allowance of its certificate.
 
     Returns ``(mate, allowance)``: partner of each node (-1 = unpaired), and
@@ -59,7 +59,8 @@ def edmonds(n: int, edges: Edges) -> tuple[np.ndarray, float]:
     Raises
     ------
     BlossomError
-        If rustworkx's check of its dual fails.
+        If rustworkx's check of its dual fails, or more than ``max_nodes`` places
+        lie in components of more than one pair (its time grows as their cube).
     """
     import rustworkx as rx  # deferred: only this path needs it
 
@@ -80,6 +81,9 @@ def edmonds(n: int, edges: Edges) -> tuple[np.ndarray, float]:
     a, b, w = a[~single], b[~single], w[~single]
     if len(a):
         nodes = np.unique(np.r_[a, b])
+        if max_nodes is not None and len(nodes) > max_nodes:
+            raise BlossomError(f"{len(nodes)} places left for Edmonds' algorithm (at most "
+                               f"{max_nodes})")
         g = rx.PyGraph(multigraph=False)
         g.add_nodes_from(range(len(nodes)))
         g.extend_from_weighted_edge_list(list(zip(

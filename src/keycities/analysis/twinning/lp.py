@@ -5,7 +5,7 @@ modified in place: priced pairs are added as columns, odd sets as rows, and
 each re-solve starts from the previous basis (primal simplex after new columns,
 dual simplex after new rows; the interior-point method with crossover when a
 round adds many columns at once); a fractional end is finished by Edmonds'
-algorithm after reduced-cost fixing (:mod:`keycities.analysis.twinning.blossom`).
+algorithm after reduced-cost fixing (:mod:`keycities.analysis.twinning.finish`).
 See the docstring of
 :mod:`keycities.analysis.twinning.matching` for the formulation and the certificate.
 """
@@ -20,7 +20,6 @@ from functools import cache
 import highspy
 import numpy as np
 
-from keycities.analysis.twinning.blossom import BlossomError, edmonds
 from keycities.analysis.twinning.separation import blossom_separation as blossom_separation
 from keycities.analysis.twinning.separation import odd_cuts
 
@@ -43,22 +42,6 @@ STALL = 50
 in which the LP value has not fallen (degenerate problems: places with identical features
 leave many fractional optima; the rest of the gap is then reported, not closed)."""
 STALL_MIN_N = 200
-CUT_ROUNDS = 4
-"""Rounds of odd-set cuts before a fractional LP hands over to Edmonds' algorithm on the
-pairs its dual cannot rule out (:mod:`keycities.analysis.twinning.blossom`): bond and mixed
-weights need 100+ rounds to close the last gap by cuts alone."""
-FIX_MAX_EDGES = 60
-"""The cutting-plane loop hands over to Edmonds' algorithm once reduced-cost fixing leaves
-at most this many pairs per place; at its end, at most this many per place or..."""
-FIX_ANY_EDGES = 200_000
-"""... this many in all (Edmonds' algorithm on the whole allowed graph of 350 councils);
-otherwise the LP gap is reported."""
-START_PAIRS = 3
-"""Edmonds' finish starts from the pairs of least slack, about this many per place..."""
-GROW = 4.0
-FINISH_RUNS = 5
-LEFT_MAX = 2000
-"""... and pairs the places they leave unpaired among themselves, up to this many."""
 
 Edges = tuple[np.ndarray, np.ndarray, np.ndarray]
 Weight = Callable[[int, int], float]
@@ -360,12 +343,13 @@ class Loop:
 
 def cut_loop(n: int, edges: Edges, pricer: Pricer, *, deadline: float,
              cuts: list[np.ndarray] | None = None, with_cuts: bool = True,
-             gap_check: Check | None = None, finish_check: Check | None = None) -> Loop:
+             gap_check: Check | None = None, finish_check: Check | None = None,
+             check_every: int = 4) -> Loop:
     """Re-solve the LP, adding priced pairs, then odd-set cuts, until neither is found.
 
     With ``with_cuts=False`` only the degree LP is solved (used for dual estimates).
     ``gap_check`` may stop the loop early once the rounded primal is good enough;
-    ``finish_check``, asked after ``CUT_ROUNDS``, 2 x, 4 x ... rounds of cuts (the LP
+    ``finish_check``, asked after ``check_every``, 2 x, 4 x ... rounds of cuts (the LP
     priced out, still fractional), once another method can take over.
     """
     lp = DegreeLP(n)
@@ -400,8 +384,8 @@ def cut_loop(n: int, edges: Edges, pricer: Pricer, *, deadline: float,
                     "fractional optima)")
             break
         cut_round += 1
-        if (finish_check is not None and cut_round % CUT_ROUNDS == 0
-                and (cut_round // CUT_ROUNDS) & (cut_round // CUT_ROUNDS - 1) == 0
+        if (finish_check is not None and cut_round % check_every == 0
+                and (cut_round // check_every) & (cut_round // check_every - 1) == 0
                 and finish_check(lp, sol)):
             stop = f"LP still fractional after {cut_round - 1} rounds of odd-set cuts"
             break
@@ -414,106 +398,6 @@ def cut_loop(n: int, edges: Edges, pricer: Pricer, *, deadline: float,
         stop = f"stopped after {MAX_ROUNDS} LP solves; last valid duals used"
     z = np.r_[z, np.zeros(len(lp.cuts) - len(z))]  # cuts added after the last LP have z = 0
     return Loop(lp, x, y, z, stop, rounds)
-
-
-def lp_matching(n: int, edges: Edges, pricer: Pricer, weight: Weight, *, max_gap: float,
-                deadline: float, notes: list[str],
-                cuts: list[np.ndarray] | None = None) -> Result:
-    """Degree LP + odd-set cuts, priced over all pairs; primal, repaired dual bound.
-
-    Separation: :func:`odd_cuts`.  If the LP is still fractional after
-    ``CUT_ROUNDS`` rounds of cuts (or stalls, or runs out of time), its repaired
-    dual fixes every pair that cannot be in a matching better than the LP's
-    rounding, and Edmonds' algorithm solves the rest exactly
-    (:func:`keycities.analysis.twinning.blossom.edmonds`); the gap says what
-    remains unproven when that is not possible.
-    """
-    def within(lp: DegreeLP, sol: tuple[np.ndarray, np.ndarray, np.ndarray]) -> bool:
-        x, y, z = sol
-        objective = mate_weight(primal(n, lp.edges, x)[0], weight)
-        bound = dual_bound(y, lp.cuts, z, pricer)
-        return bound - objective <= max_gap * max(1.0, abs(bound))
-
-    finished: list[tuple[np.ndarray, float, float, int]] = []
-
-    def finishable(lp: DegreeLP, sol: tuple[np.ndarray, np.ndarray, np.ndarray]) -> bool:
-        x, y, z = sol
-        done = edmonds_finish(n, primal(n, lp.edges, x)[0], pricer, weight,
-                              *repaired(y, lp.cuts, z, pricer), lp.cuts, z,
-                              most=FIX_MAX_EDGES * n)
-        finished.extend([done] if done is not None else [])
-        return done is not None
-
-    loop = cut_loop(n, edges, pricer, deadline=deadline, cuts=cuts,
-                    gap_check=within if max_gap > 0 else None,
-                    finish_check=finishable if n > EXHAUSTIVE_MAX and max_gap == 0 else None)
-    mate, how = primal(n, loop.lp.edges, loop.x)
-    objective = mate_weight(mate, weight)
-    y, bound = repaired(loop.y, loop.lp.cuts, loop.z, pricer)
-    notes.append(f"{len(loop.lp.cuts)} odd-set cut(s), {len(loop.lp.a)} candidate pair(s), "
-                 f"{loop.rounds} LP solve(s); {loop.stop}")
-    if (not finished and bound - objective > max(max_gap, 1e-12) * max(1.0, abs(bound))
-            and n > EXHAUSTIVE_MAX and time.perf_counter() < deadline):
-        done = edmonds_finish(n, mate, pricer, weight, y, bound, loop.lp.cuts, loop.z,
-                              most=max(FIX_MAX_EDGES * n, FIX_ANY_EDGES))
-        finished.extend([done] if done is not None else [])
-        if done is None:
-            notes.append("too many pairs left by reduced-cost fixing for Edmonds' algorithm; "
-                         "the remaining gap is reported")
-    if finished:
-        mate, objective, bound, used = finished[-1]
-        how = "Edmonds' blossom algorithm (rustworkx, dual checked)"
-        notes.append(f"reduced-cost fixing left {used} pair(s) that could be in a better "
-                     "matching; Edmonds' algorithm solved them exactly")
-    # Small instances are solved exactly unless the gap is float noise (a gap of 1e-9 on
-    # a weight of 1e-9 is a real difference).
-    if bound - objective > max(max_gap, 1e-12) * max(1.0, abs(bound)) and n <= EXHAUSTIVE_MAX:
-        mate = exhaustive(n, weight)
-        objective = bound = mate_weight(mate, weight)
-        how = "exhaustive search"
-    return Result(mate, objective, max(bound, objective), f"degree LP + blossom cuts ({how})",
-                  notes)
-
-
-def edmonds_finish(n: int, mate: np.ndarray, pricer: Pricer, weight: Weight, y: np.ndarray,
-                   bound: float, cuts: list[np.ndarray], z: np.ndarray, *,
-                   most: int) -> tuple[np.ndarray, float, float, int] | None:
-    """The optimum by Edmonds' algorithm on the pairs a feasible dual cannot rule out.
-
-    ``(y, z)`` (with ``cuts``) is a feasible dual of value ``bound``.  Edmonds'
-    algorithm on the pairs of slack at most ``d`` (first ``d`` keeps about
-    ``START_PAIRS`` pairs per place) gives ``M``; if ``bound - w(M) <= d``, every
-    better matching would lie among those pairs (reduced-cost fixing,
-    :mod:`keycities.analysis.twinning.blossom`), so ``M`` is optimal; otherwise
-    ``d`` grows ``GROW``-fold (at most to ``bound - w(M)``, where the next run is
-    sure to be optimal, as the last run always is), up to ``FINISH_RUNS`` runs.
-    Returns ``(mate, objective, bound, pairs used)``, or None when more than
-    ``most`` pairs would be needed or rustworkx's check fails.
-    """
-    tol = 1e-9 * max(1.0, abs(bound))
-    given = mate_edges(mate, weight)
-    d = min(pricer.smallest_slack(y, cuts, z, START_PAIRS * n), bound - mate_weight(mate, weight))
-    for run in range(FINISH_RUNS):
-        listed = merge_edges(n, pricer.within(y, cuts, z, d + 2 * tol), given)
-        if len(listed[0]) > most:
-            return None
-        try:
-            cand, allowance = edmonds(n, listed)
-            # Places the cheap pairs leave unpaired are paired among themselves over every
-            # allowed pair (one place fewer in a pair costs a whole pair's weight).
-            left = np.flatnonzero(cand < 0)
-            if 1 < len(left) <= LEFT_MAX:
-                more, _ = edmonds(n, pricer.among(left))
-                cand[left] = np.maximum(cand[left], more[left])
-        except BlossomError:
-            return None
-        objective = mate_weight(cand, weight)
-        if bound - objective <= d + tol:
-            return cand, objective, min(bound, objective + allowance), len(listed[0])
-        gap = bound - objective
-        d = gap if run == FINISH_RUNS - 2 else min(gap, max(GROW * d, gap / GROW ** 2))
-        given = merge_edges(n, given, mate_edges(cand, weight))
-    return None
 
 
 def mate_edges(mate: np.ndarray, weight: Weight) -> Edges:

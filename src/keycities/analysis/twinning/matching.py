@@ -79,10 +79,10 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from keycities.analysis.twinning.blossom import BlossomError, edmonds
+from keycities.analysis.twinning.finish import FIX_MAX_EDGES, edmonds_finish, lp_matching
 from keycities.analysis.twinning.lp import (
     BLOCK,
     EXHAUSTIVE_MAX,
-    FIX_MAX_EDGES,
     DensePricer,
     Edges,
     Pricer,
@@ -90,8 +90,6 @@ from keycities.analysis.twinning.lp import (
     complete,
     cut_loop,
     dual_bound,
-    edmonds_finish,
-    lp_matching,
     mate_weight,
     merge_edges,
     repaired,
@@ -340,7 +338,7 @@ def _assignment_finish(n: int, asg: _Assignment, edges: Edges, pricer: DensePric
     """
     y, bound = repaired(asg.y, [], np.zeros(0), pricer)
     done = edmonds_finish(n, complete(asg.mate, edges), pricer, weight, y, bound, [],
-                          np.zeros(0), most=FIX_MAX_EDGES * n)
+                          np.zeros(0), most=FIX_MAX_EDGES * n, runs=2)
     if done is None:
         return None
     mate, objective, bound, used = done
