@@ -382,3 +382,22 @@ def test_reduced_cost_fixing_keeps_the_optimum(n: int, seed: int) -> None:
     check_valid(m, w, [])
     assert m.objective == pytest.approx(ref, rel=1e-12)
     assert m.gap <= 1e-9 * m.bound
+
+
+def test_float32_screening_prices_the_same_pairs_as_float64() -> None:
+    # Large problems keep their weights in float32; pricing screens them in float32 and
+    # must still find exactly the violated pairs that exact float64 pricing finds,
+    # including violations just above the tolerance.
+    from keycities.analysis.twinning.lp import DensePricer
+
+    rng = np.random.default_rng(4)
+    n = 1500
+    w = bridge_weights(n, 4).astype(np.float32)
+    np.fill_diagonal(w, -np.inf)
+    y = w.max(axis=1).astype(np.float64) / 2.0  # feasible; tight on mutual best partners
+    y[:200] -= np.r_[rng.random(100) * 1e-3, np.full(100, 1e-8)]  # big and tiny violations
+    exact = DensePricer(w.astype(np.float64)).price(y, [], np.zeros(0))
+    screened = DensePricer(w).price(y, [], np.zeros(0))
+    assert len(exact[0]) > 0
+    for got, want in zip(screened, exact, strict=True):
+        np.testing.assert_array_equal(got, want)
