@@ -401,3 +401,28 @@ def test_float32_screening_prices_the_same_pairs_as_float64() -> None:
     assert len(exact[0]) > 0
     for got, want in zip(screened, exact, strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+def test_when_edmonds_cannot_finish_the_bound_still_holds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Too many places for Edmonds' finish (3,000 postcode districts): the LP bound is
+    # reported with Edmonds' matching of the candidate pairs as the primal.
+    from keycities.analysis.twinning import finish, lp
+
+    monkeypatch.setattr(lp, "STALL", 1)
+    monkeypatch.setattr(lp, "STALL_MIN_N", 0)
+    monkeypatch.setattr(finish, "CUT_ROUNDS", 10_000)
+    monkeypatch.setattr(finish, "EDMONDS_NODES", 2)
+    monkeypatch.setattr(matching, "LSA_MAX", 100)
+    rng = np.random.default_rng(0)
+    p, q = rng.integers(0, 6, 221), np.random.default_rng(100).integers(0, 3, 221)
+    d = (np.abs(p[:, None] - p[None, :]) + np.abs(q[:, None] - q[None, :])).astype(float)
+    w = d.max() - d
+    w[d > 3] = -np.inf
+    m = match(w)
+    assert "too many places" in " ".join(m.notes)
+    iu = np.triu_indices(221, 1)
+    ok = np.isfinite(w[iu])
+    ref = _networkx_optimum(221, iu[0][ok], iu[1][ok], w[iu][ok])
+    check_valid(m, w, [])
+    assert m.objective <= ref + 1e-9 <= m.bound + 2e-9
