@@ -58,11 +58,15 @@ Method
    the pairs left exactly; rustworkx checks its own blossom dual in integer
    arithmetic (:mod:`keycities.analysis.twinning.blossom`), and the bound is
    the matching's weight plus the integer rounding allowance (about 1e-13).
-   Sparse candidate graphs up to ``SPARSE_BLOSSOM_MAX`` places go to Edmonds'
-   algorithm straight away.
+   The same finish is tried on the assignment relaxation's dual before any LP
+   (``n <= LSA_MAX``, no ``max_gap``: it usually needs few pairs), and sparse
+   candidate graphs up to ``SPARSE_BLOSSOM_MAX`` places go to Edmonds'
+   algorithm straight away.  The finish gives up when more than
+   ``EDMONDS_NODES`` places would remain (rustworkx grows as their cube).
 4. **Certificate**: repaired duals, as above, or Edmonds' checked dual.  If
-   neither closes the gap (too many pairs left after fixing), the primal is
-   the LP's integral part plus a greedy completion and the gap is reported;
+   neither closes the gap (too many places or pairs left after fixing), the
+   primal is the better of the LP's integral part plus a greedy completion and
+   Edmonds' matching of the candidate pairs, and the gap is reported;
    for ``n <= EXHAUSTIVE_MAX`` exhaustive search makes the result exact.  With
    ``max_gap > 0`` each LP round also rounds its primal and repairs its duals,
    and the loop stops once that verified relative gap is ``<= max_gap``.
