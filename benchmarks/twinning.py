@@ -156,8 +156,9 @@ def real_weights(level: str, mode: str) -> np.ndarray:
         TwinSpec(contrast=tuple(f"oac_{k}" for k in range(1, 9)), min_km=150)
     with Store(Settings().store, read_only=True) as store:
         p = inputs_from_features(place_features(store, level), countries=GB)
-    lacking = _imputed(p, spec)
-    p = _subset(p, [i for i, c in enumerate(p.codes) if c not in lacking])
+    if level == "lad":  # as keycities twin does; the postcode runs keep every place (12,018)
+        lacking = _imputed(p, spec)
+        p = _subset(p, [i for i, c in enumerate(p.codes) if c not in lacking])
     mask = allowed_pairs(p.codes, haversine_km(p.lat, p.lon), p.groups, spec, p.z).mask
     w = pair_weights(p.z, spec)
     w[~mask] = -np.inf

@@ -47,8 +47,9 @@ GROW = 4.0
 FINISH_RUNS = 5
 """... in at most this many runs of Edmonds' algorithm."""
 BLOSSOM_MAX = 5000
-"""Largest problem whose unfinished LP still gets Edmonds' matching of its candidate pairs as
-the primal (no proof; 7-15 s on 3,000 postcode districts)."""
+"""Largest problem that tries Edmonds' finish (each try prices every pair), and whose
+unfinished LP still gets Edmonds' matching of its candidate pairs as the primal (no
+proof; 7-15 s on 3,000 postcode districts)."""
 EDMONDS_NODES = 1200
 """Most places (outside single-pair components) the finish hands to Edmonds' algorithm, and
 most places it leaves unpaired that it pairs among themselves (rustworkx took 15 s of CPU
@@ -85,7 +86,8 @@ def lp_matching(n: int, edges: Edges, pricer: Pricer, weight: Weight, *, max_gap
 
     loop = cut_loop(n, edges, pricer, deadline=deadline, cuts=cuts,
                     gap_check=within if max_gap > 0 else None,
-                    finish_check=finishable if n > EXHAUSTIVE_MAX and max_gap == 0 else None,
+                    finish_check=finishable if EXHAUSTIVE_MAX < n <= BLOSSOM_MAX and max_gap == 0
+                    else None,
                     check_every=CUT_ROUNDS)
     mate, how = primal(n, loop.lp.edges, loop.x)
     objective = mate_weight(mate, weight)
@@ -93,7 +95,7 @@ def lp_matching(n: int, edges: Edges, pricer: Pricer, weight: Weight, *, max_gap
     notes.append(f"{len(loop.lp.cuts)} odd-set cut(s), {len(loop.lp.a)} candidate pair(s), "
                  f"{loop.rounds} LP solve(s); {loop.stop}")
     if (not finished and bound - objective > max(max_gap, 1e-12) * max(1.0, abs(bound))
-            and n > EXHAUSTIVE_MAX and time.perf_counter() < deadline):
+            and EXHAUSTIVE_MAX < n <= BLOSSOM_MAX and time.perf_counter() < deadline):
         done = edmonds_finish(n, mate, pricer, weight, y, bound, loop.lp.cuts, loop.z,
                               most=max(FIX_MAX_EDGES * n, FIX_ANY_EDGES))
         finished.extend([done] if done is not None else [])
