@@ -240,7 +240,7 @@ def print_twins(result: TwinResult, fmt: Format, *, members: frozenset[str]) -> 
         return
     shown = result.pairs[["name_a", "name_b", "km", "weight", "why"]].copy()
     shown["weight"] = shown["weight"].round(3)
-    from keycities.present.labels import certificate_words
+    from keycities.present.labels import certificate_words  # deferred: it loads pandas
 
     headline, detail = certificate_words(result.objective, result.bound, result.method)
     notes = [f"{headline} ({detail}).", *result.notes]
