@@ -8,7 +8,8 @@ no-store`` (a page whose background job is still running), bodies over
 ``MAX_BODY``, and job status.
 The least recently used entries go first once there are ``SIZE``.  A
 signed-in request (one with a session cookie) bypasses the cache both ways:
-its pages show the user's name and forms.  A response that was being computed
+its pages show the user's name and forms; so does a request from a visitor who
+uploaded a network (its pages offer that network).  A response that was being computed
 when the cache was emptied is not kept (it may come from the old data).
 
 :class:`SecurityHeaders` adds to every response: a Content-Security-Policy
@@ -101,8 +102,10 @@ class ResponseCache:
 
 
 def _signed_in(scope: Scope) -> bool:
+    """True for a signed-in request, or one from a visitor who uploaded a network (its
+    pages offer that network: see :mod:`keycities.web.uploads`)."""
     for name, value in scope.get("headers", []):
-        if name == b"cookie" and b"kc_session=" in value:
+        if name == b"cookie" and (b"kc_session=" in value or b"kc_upload=" in value):
             return True
     return False
 

@@ -17,7 +17,6 @@ from typing import Any
 import pandas as pd
 
 from keycities._util.plain import jsonable
-from keycities.network.register import BUILTIN
 from keycities.present.charts import Figure
 from keycities.present.figures import SpecFigure
 from keycities.present.indicator_charts import SvgChart
@@ -104,5 +103,6 @@ def page_html(res: Resources, page: Page, links: Links, *,
                                   links={c: links.page(f"place/{c}") for c in codes},
                                   link_column=t.link)
     return res.renderer.render(page.template, page=page, links=links, maps=maps,
-                               tables=tables, query=page.query, networks=list(BUILTIN),
+                               tables=tables, query=page.query, networks=res.network_ids(),
+                               network_names=res.network_names(),
                                **session_context(session))
