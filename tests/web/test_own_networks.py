@@ -87,6 +87,7 @@ def test_editor_saves_a_network_that_every_page_offers_audited_and_deletable(
     assert r.status_code == 303 and r.headers["location"] == "/network/my-towns", r.text[:500]
     history = client.get("/history").text
     assert "saved network &#39;my-towns&#39; (Three towns, 3 memberships)" in history
+    assert "ed" in history
     client.cookies.clear()  # an anonymous reader sees it too, cached pages forgotten
     for url in SELECTORS:
         assert offered(client.get(url).text, "my-towns"), url
@@ -115,6 +116,13 @@ def test_editor_saves_a_network_that_every_page_offers_audited_and_deletable(
     assert "deleted saved network &#39;my-towns&#39;" in client.get("/history").text
     assert client.get("/network/my-towns").status_code == 404
     assert not offered(client.get(f"/indicator/{IND}").text, "my-towns")
+    # the deletion reverted from the history: the network is back
+    deletion = res_of(client).workspace.changes(limit=1)[0]
+    assert deletion.summary.startswith("deleted saved network")
+    r = client.post(f"/history/{deletion.id}/revert", data={"csrf": csrf},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    assert client.get("/network/my-towns").status_code == 200
 
 
 def test_saving_needs_an_editor_and_the_csrf_token(client: TestClient) -> None:

@@ -4,7 +4,8 @@ The CSV is the CLI's network file (:mod:`keycities.network.loader`) and is
 validated by the same loader when saved - a file with any problem is refused
 with the loader's message and nothing is stored - and again whenever it is
 read, against the geography of the store in use.  A deletion keeps the row,
-marked deleted, so its id is not reused.
+marked deleted, so its id is not reused; either change can be reverted from the
+history (:func:`keycities.workspace.edits.revert`).
 """
 
 from __future__ import annotations
@@ -72,8 +73,7 @@ def save(ws: Workspace, network_id: str, name: str, data: bytes, resolver: Resol
         con.execute("INSERT INTO saved_networks (id, name, csv, created_by, created) "
                     "VALUES (?, ?, ?, ?, ?)", (network_id, name, text, user, now()))
         ws.record(con, user=user, action="add", entity="saved_network", entity_id=network_id,
-                  before=None, after={"id": network_id, "name": name,
-                                      "members": len(net.memberships), "deleted": 0},
+                  before=None, after={"id": network_id, "name": name, "deleted": 0},
                   summary=f"saved network {network_id!r} ({name}, "
                           f"{len(net.memberships)} memberships)")
     return net
