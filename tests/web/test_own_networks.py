@@ -168,6 +168,7 @@ def test_an_upload_over_the_size_limit_is_refused_unread(client: TestClient) -> 
 
 def test_an_uploaded_network_is_seen_only_by_its_session_and_never_cached(
         client: TestClient) -> None:
+    client.get(f"/indicator/{IND}")  # in the response cache, for readers without uploads
     r = client.post("/networks/upload", data={"name": "Three towns"},
                     files={"file": ("towns.csv", GOOD, "text/csv")}, follow_redirects=False)
     assert r.status_code == 303, r.text[:500]
