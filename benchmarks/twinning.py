@@ -1,6 +1,6 @@
 """Benchmark the twinning matching solver against networkx and rustworkx.
 
-Run: ``uv run python benchmarks/twinning.py [--quick]``.
+Run: ``uv run python benchmarks/twinning.py [--quick] [--real]``.
 
 Instances (seeded): ``n`` random standardised 8-feature vectors.
 * bridge: complete graph, weight = Euclidean distance (dense, float32 at 11,000);
@@ -12,12 +12,19 @@ run and no warm-up for the 11,000 cases),
 objective, bound, gap; networkx (n <= 500, one run) and rustworkx (one run,
 integer weights = round(w * 1e6) because its weight_fn must return int; its
 objective is re-evaluated on the float weights) with time and objective ratios;
-with ``--real``, also the real GB postcode districts and sectors of the built
-store (bridge on their 8 OAC supergroup shares, pairs at least 150 km apart;
-keycities only);
+with ``--real``, also the real GB councils of the built store in each mode
+(``keycities twin`` defaults: bridge on leave share, GVA per job and earnings,
+bond on population, mixed on both, within 1 SD of population; the references on
+the same allowed pairs), and the real GB postcode districts and sectors (bridge on
+their 8 OAC supergroup shares, pairs at least 150 km apart; keycities only), each
+real case in a fresh process so its peak memory (which includes building the
+weights: the sector matrices are 578 MB each in float32) is its own;
 the process's peak resident memory so far (it includes the dense weight matrix:
-484 MB in float32 at 11,000).  The references are not run on the complete graph
-at 11,000 (60 million pairs: rustworkx took 80 s at 2,000 and grows as n^3).
+484 MB in float32 at 11,000).  ``rx/kc`` above 1 means keycities is faster.
+Timings are wall-clock medians on a shared machine: compare the ratios of one run,
+and see the load average printed at the start and the end.  The references are not
+run on the complete graph at 11,000 (60 million pairs: rustworkx took 80 s at 2,000
+and grows as n^3).
 """
 
 from __future__ import annotations
@@ -94,7 +101,7 @@ def reference(rows: np.ndarray, cols: np.ndarray, w: np.ndarray, n: int,
 
 def row(mode: str, n: int, kc_s: float, m: Matching, refs: dict[str, tuple[float, float]]
         ) -> str:
-    cells = [f"{mode:6} {n:6d} {kc_s:9.3f} {m.objective:14.6f} {m.bound:14.6f} "
+    cells = [f"{mode:7} {n:6d} {kc_s:9.3f} {m.objective:14.6f} {m.bound:14.6f} "
              f"{m.relative_gap:9.2e}"]
     for name in ("networkx", "rustworkx"):
         if name in refs:
@@ -130,11 +137,13 @@ def run_case(mode: str, n: int, quick: bool) -> str:
     return row(mode, n, kc_s, m, refs) + f" | {peak:7.0f}   [{m.method}]"
 
 
-def real_case(level: str) -> str:
-    """Bridge on the 8 OAC supergroup shares, pairs at least 150 km apart, GB places."""
+def real_weights(level: str, mode: str) -> np.ndarray:
+    """The weight matrix (-inf = not allowed) of a real twinning run, built lean in memory."""
     from keycities.analysis.places.from_store import place_features
-    from keycities.analysis.twinning.spec import GB, TwinSpec
+    from keycities.analysis.twinning.spec import GB, TwinSpec, twin_spec
     from keycities.analysis.twinning.twinning import (
+        _imputed,
+        _subset,
         allowed_pairs,
         inputs_from_features,
         pair_weights,
@@ -143,39 +152,96 @@ def real_case(level: str) -> str:
     from keycities.settings import Settings
     from keycities.store.store import Store
 
-    spec = TwinSpec(contrast=tuple(f"oac_{k}" for k in range(1, 9)), min_km=150)
+    spec = twin_spec(places="lad", mode=mode) if level == "lad" else \
+        TwinSpec(contrast=tuple(f"oac_{k}" for k in range(1, 9)), min_km=150)
     with Store(Settings().store, read_only=True) as store:
         p = inputs_from_features(place_features(store, level), countries=GB)
-    allowed = allowed_pairs(p.codes, haversine_km(p.lat, p.lon), p.groups, spec)
+    if level == "lad":  # as keycities twin does; the postcode runs keep every place (12,018)
+        lacking = _imputed(p, spec)
+        p = _subset(p, [i for i, c in enumerate(p.codes) if c not in lacking])
+    mask = allowed_pairs(p.codes, haversine_km(p.lat, p.lon), p.groups, spec, p.z).mask
     w = pair_weights(p.z, spec)
-    w = np.where(allowed.mask, w, -np.inf).astype(w.dtype)
-    del allowed
-    kc_s, m = timed(partial(match, w), 1)
+    w[~mask] = -np.inf
+    return w
+
+
+def own_peak_mib() -> float:
+    """This process's peak resident memory (MiB): VmHWM, which starts afresh at exec
+    (ru_maxrss can carry the parent's peak over into a child on Linux)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def real_case(level: str, mode: str) -> dict[str, object]:
+    """One real case, keycities and (councils only) the references; run in its own process."""
+    w = real_weights(level, mode)
+    n = len(w)
+    kc_s, m = timed(partial(match, w), 1 if level != "lad" else 5)
     assert isinstance(m, Matching)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return (row(f"{level[:6]}", len(p.codes), kc_s, m, {}) + f" | {peak:7.0f}   [{m.method}]")
+    out: dict[str, object] = {"mode": mode, "n": n, "kc_s": kc_s, "objective": m.objective,
+                              "bound": m.bound, "rel_gap": m.relative_gap,
+                              "method": m.method, "peak": own_peak_mib()}
+    if level == "lad":
+        iu = np.triu_indices(n, 1)
+        ok = np.isfinite(w[iu]) & (w[iu] > 0)
+        edges = (iu[0][ok], iu[1][ok], w[iu][ok])
+        out["refs"] = {"rustworkx": reference(*edges, n, "rustworkx")}  # networkx: minutes
+    return out
+
+
+def real_row(level: str, mode: str) -> str:
+    """Run :func:`real_case` in a fresh interpreter and format its row."""
+    import json
+    import subprocess
+
+    proc = subprocess.run([sys.executable, __file__, "--one", f"{level}:{mode}"],
+                          capture_output=True, text=True, check=True)
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    m = Matching([], [], r["objective"], r["bound"], r["method"], r["kc_s"])
+    refs = {k: tuple(v) for k, v in r.get("refs", {}).items()}
+    label = {"lad": "council", "district": "distr.", "sector": "sector"}[level]
+    return (row(f"{label[:7]:7}", int(r["n"]), float(r["kc_s"]), m, refs)
+            + f" | {r['peak']:7.0f}   [{mode}; {r['method']}]")
 
 
 def main() -> None:
+    import json
+    import os
+
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="skip the 11,000 cases")
     parser.add_argument("--real", action="store_true",
-                        help="also the real GB postcode districts and sectors from the built "
-                             "store (bridge on the OAC shares, >= 150 km apart)")
+                        help="also the real GB councils (each mode) and the postcode districts "
+                             "and sectors from the built store")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # LEVEL:MODE, one real case as JSON
     args = parser.parse_args()
+    if args.one:
+        level, mode = args.one.split(":")
+        print(json.dumps(real_case(level, mode)))
+        return
     cases = [("bridge", n) for n in (100, 360, 500, 2000)] + \
         [("bond", n) for n in (360, 2000)]
     if not args.quick:
         cases += [("bond", 11000), ("bridge", 11000)]
-    print("mode        n   kc_s        objective          bound   rel_gap |"
+    print(f"load average at start: {os.getloadavg()[0]:.1f} (2 CPUs)")
+    print("mode         n   kc_s        objective          bound   rel_gap |"
           "     nx_s  nx/kc  kc/nx obj   |    rx_s  rx/kc  kc/rx obj   | peak_MiB")
     for mode, n in cases:
         print(f"running {mode} n={n} ...", file=sys.stderr, flush=True)
         print(run_case(mode, n, args.quick), flush=True)
     if args.real:
-        for level in ("district", "sector"):
-            print(f"running real {level} ...", file=sys.stderr, flush=True)
-            print(real_case(level), flush=True)
+        real = [("lad", m) for m in ("bridge", "bond", "mixed")] + \
+            [("district", "bridge"), ("sector", "bridge")]
+        for level, mode in real:
+            print(f"running real {level} {mode} ...", file=sys.stderr, flush=True)
+            print(real_row(level, mode), flush=True)
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

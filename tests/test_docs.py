@@ -48,7 +48,7 @@ NOT_RUN = {"build", "fetch", "serve", "export"}
 FENCE = re.compile(r"^\s*```(\S*)\s*$")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 COMMAND = re.compile(
-    r"^\s*(?:\$\s+)?(?:[A-Z_][A-Z0-9_]*=\S*\s+)*(?:python3 -m\s+)?(?:uv run\s+(?:--locked\s+)?)?"
+    r"^\s*(?:\$\s+)?(?:[A-Z_][A-Z0-9_]*=\S*\s+)*(?:python3 -m\s+)?(?:uv run\s+(?:--[a-z-]+\s+)*)?"
     r"keycities(?:\s+(?P<args>.*))?$")
 """``keycities ...``, perhaps after ``$``, VAR=value settings or ``[python3 -m] uv run``."""
 
@@ -325,3 +325,23 @@ def test_parser_finds_examples_and_commands(tmp_path: Path) -> None:
     cmds = [c for b in blocks(doc) for c in command_lines(b)]
     assert cmds == [(4, "places Hull"), (7, "headline --at 2024-06-01"),
                     (13, "peers Sunderland   # peers"), (14, "build"), (20, "fetch")]
+
+
+def _setup_commands(path: Path) -> list[str]:
+    """The commands of the first bash block of ``path``'s set-up section."""
+    text = path.read_text(encoding="utf-8")
+    block = re.search(r"```bash\n(.*?)```", text[text.index("wo commands"):], re.S)
+    assert block, f"{path.name} has no set-up block"
+    return [x for x in block.group(1).splitlines() if x.strip() and not x.startswith("#")]
+
+
+@pytest.mark.parametrize("path", [DOCS.parent / "README.md", DOCS / "guide.md"],
+                         ids=["README", "guide"])
+def test_set_up_is_two_commands_and_the_main_job_installs_only_what_it_runs(
+        path: Path) -> None:
+    main_job, tests = _setup_commands(path)
+    assert "keycities build --headline" in main_job
+    # The main job leaves out the development group (pytest, Playwright, mypy, ...)
+    # and compiles the packages to bytecode at install time.
+    assert "--no-dev" in main_job and "--compile-bytecode" in main_job
+    assert "pytest" in tests and "--no-dev" not in tests

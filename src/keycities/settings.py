@@ -26,6 +26,15 @@ KEYCITIES_WORKSPACE
 KEYCITIES_SECURE_COOKIES
     ``1`` when the app is served over HTTPS (behind a proxy): session cookies
     are then marked Secure.
+KEYCITIES_TRUSTED_PROXIES
+    Addresses or networks (comma-separated, e.g. ``127.0.0.1,10.0.0.0/8``) of the
+    reverse proxies in front of the web app.  Only a request arriving from one of
+    them has its ``X-Forwarded-For`` header believed, to know the client's address
+    (login limits and jobs are per address); by default no one's is.
+KEYCITIES_WARM
+    ``0`` for ``keycities serve`` not to build what every visitor needs (the network
+    page, the claims audit, the place features) in the background at start-up
+    (default ``1``: the first visitors do not wait for it).
 KEYCITIES_JOB_SECONDS
     Seconds one background computation of the web app (twinning postcode
     places, a testbed) may run before it is stopped (default 600; time spent
@@ -40,10 +49,11 @@ KEYCITIES_WORKERS
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -68,9 +78,25 @@ class Settings(BaseSettings):
     debug: bool = False
     workspace: Path | None = None
     secure_cookies: bool = False
+    trusted_proxies: str = ""
+    warm: bool = True
     job_seconds: float = Field(default=600.0, gt=0)
     cluster: str | None = None
     workers: int = Field(default=2, ge=1, le=256)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError: not one
+        return value
+
+    @property
+    def proxies(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """:attr:`trusted_proxies` as networks (a bare address is a network of one)."""
+        return tuple(ipaddress.ip_network(p.strip(), strict=False)
+                     for p in self.trusted_proxies.split(",") if p.strip())
 
     @property
     def workspace_path(self) -> Path:

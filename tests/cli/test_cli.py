@@ -270,3 +270,36 @@ def test_an_unreachable_cluster_fails_before_any_work(tmp_path: Path,
     assert r.exit_code != 0 and r.stdout == ""
     assert "Cannot reach the Dask cluster" in str(r.exception)
     assert not (tmp_path / "none.duckdb").exists()
+
+
+SNAKE_HEAD = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
+
+
+@pytest.mark.mirror
+@pytest.mark.parametrize("args", [["peers", "Hull"], ["twin", "--network", "key-cities"],
+                                  ["headline", "--at", "2024-06-01"], ["network", "history"],
+                                  ["sources"], ["places", "--vintage", "2023"]])
+def test_cli_table_headings_are_words(built_store: Path, args: list[str]) -> None:
+    """Issue 15 point 7: no column heading such as ``top_features`` in a CLI table, and a
+    peer's drivers are named in words."""
+    r = runner.invoke(app, [*args, "--store", str(built_store)], env={"COLUMNS": "400"})
+    assert r.exit_code == 0, r.output
+    heads = [line for line in r.output.splitlines() if "┃" in line]
+    assert heads, r.output[:500]
+    assert not [h for h in heads if SNAKE_HEAD.search(h)], heads
+    assert not re.search(r"\boac_\d\b|\bleave_share\b|\bgva_per_job\b", r.output)
+
+
+@pytest.mark.mirror
+def test_cli_csv_cells_cannot_run_as_formulas(tmp_path: Path, built_store: Path) -> None:
+    """Issue 16 point 6: a member's note written as a formula is inert in CSV output."""
+    net = tmp_path / "evil.csv"
+    net.write_text('place,joined,note\nE08000024,2021-01-01,"=HYPERLINK(""http://x"",""y"")"\n'
+                   "E06000010,2021-01-01,fine\n")
+    r = runner.invoke(app, ["network", "history", str(net), "--store", str(built_store),
+                            "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    assert "'=HYPERLINK" in r.output
+    for line in r.output.splitlines():
+        for cell in line.split(","):
+            assert not cell.strip('"').startswith(("=", "@", "+")), line

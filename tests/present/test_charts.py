@@ -246,3 +246,33 @@ def test_phone_spec_fits_a_phone_with_text_of_12_px(effects: pd.DataFrame) -> No
         assert wide > PHONE_WIDTH + 100  # the laptop's drawing: 600 px and more
         assert width <= PHONE_WIDTH + 2, fig.title  # at its own size on a 390 px screen
         assert sizes and min(sizes) >= PHONE_FONT, fig.title
+
+
+def test_every_kind_of_chart_is_valid_vega_lite(effects: pd.DataFrame) -> None:
+    # spec() skips Altair's schema validation (most of a chart's drawing time), so
+    # every kind of chart is validated here instead.
+    from keycities.present.charts import frontier_chart, interval_chart
+    from keycities.present.figures import bar_figure, line_figure
+
+    placebos = pd.DataFrame({"year": YEARS * 2, "place": ["A"] * 16 + ["B"] * 16,
+                             "gap": np.linspace(-1, 1, 32)})
+    ratios = pd.DataFrame({"place": ["A", "B", "C"], "ratio": [1.0, 2.0, 3.0],
+                           "treated": [False, True, False]})
+    coefs = pd.DataFrame({"event_time": [-1, 0, 1], "estimate": [0.0, 0.1, 0.2],
+                          "ci_low": [-0.1, 0.0, 0.1], "ci_high": [0.1, 0.2, 0.3]})
+    frontier = pd.DataFrame({"label": ["power", "balance"], "mde": [0.02, 0.04],
+                             "imbalance": [0.3, 0.1], "testbeds": ["A, B", "C, D"],
+                             "chosen": [True, False]})
+    rows = pd.DataFrame({"place": ["A", "B"], "estimate": [1.0, 2.0], "low": [0.0, 1.0],
+                         "high": [2.0, 3.0], "kind": ["pilot", "prediction"]})
+    series = pd.DataFrame({"year": [2019, 2020] * 2, "series": ["a", "a", "b", "b"],
+                           "value": [1.0, 2.0, 3.0, 4.0]})
+    gaps = effects.assign(gap=effects["observed"] - effects["synthetic"])
+    figures = [observed_vs_synthetic(effects, 2014), gap_chart(gaps, 2014, placebos),
+               placebo_distribution(ratios), event_study_chart(coefs),
+               frontier_chart(frontier), interval_chart(rows, title="Effects"),
+               line_figure(series, title="Lines", unit="£"),
+               bar_figure(series.head(2), category="series", value="value", title="Bars",
+                          unit="£", highlight="a")]
+    for fig in figures:
+        assert fig.chart.to_dict(validate=True) == spec(fig)

@@ -144,3 +144,17 @@ def test_a_build_that_writes_nothing_keeps_the_file_readers_have(tmp_path: Path)
     after = path.stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
     assert _leftovers(path) == []
+
+
+def test_a_symlinked_store_has_its_target_updated(tmp_path: Path) -> None:
+    target = tmp_path / "data" / "k.duckdb"
+    target.parent.mkdir()
+    with staged(target) as s:
+        _put(s, 1)
+    link = tmp_path / "store.duckdb"
+    link.symlink_to(target)
+    with staged(link) as s:
+        _put(s, 2)
+    assert link.is_symlink() and link.resolve() == target
+    assert _value(target) == 2 and _value(link) == 2
+    assert _leftovers(target) == [] and _leftovers(link) == []

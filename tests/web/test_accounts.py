@@ -119,6 +119,62 @@ def test_an_edit_shows_everywhere_is_audited_and_can_be_reverted(client: TestCli
     assert again.status_code == 422 and "already reverted" in again.text
 
 
+@pytest.mark.parametrize(("joined", "says"), [
+    ("", "already listed"), ("2026-01-01", "already listed"),  # Sunderland is a member
+    ("2019-01-01", "before 2021-01-01"), ("0001-01-01", "before 2021-01-01")])
+def test_edits_are_checked_with_the_network_file_rules(client: TestClient, joined: str,
+                                                       says: str) -> None:
+    before = client.get("/api/networks/key-cities/headline?at=2026-01-01").json()
+    token = sign_in(client, "ed")
+    code = "E08000024" if says == "already listed" else "E06000001"
+    r = client.post("/edit/key-cities/add", data={"code": code, "joined": joined,
+                                                  "csrf": token})
+    assert r.status_code == 422 and says in r.text and "was not made" in r.text
+    after = client.get("/api/networks/key-cities/headline?at=2026-01-01").json()
+    assert after["members"] == before["members"]
+    assert client.get("/").status_code == 200
+
+
+def test_a_corrupt_stored_register_leaves_the_pages_working_with_a_warning(
+        client: TestClient) -> None:
+    token = sign_in(client, "ed")
+    client.get("/edit/key-cities")  # the register is copied into the workspace
+    client.post("/logout", data={"csrf": token})
+    res = client.app.state.resources  # type: ignore[attr-defined]
+    with res.workspace.transaction() as con:  # rows no edit can make
+        for code, joined in (("E06000001", "2019-01-01"), ("E06000002", "0001-01-01"),
+                             ("E08000024", "2024-01-01")):
+            con.execute("INSERT INTO memberships (network, code, as_published, joined) "
+                        "VALUES ('key-cities', ?, ?, ?)", (code, code, joined))
+    res.changed()
+    home = client.get("/")
+    assert home.status_code == 200 and "Left out of the register as stored" in home.text
+    for path in ("/network/key-cities?format=json", "/api/networks/key-cities/headline",
+                 "/api/networks/key-cities/members"):
+        r = client.get(path)
+        assert r.status_code == 200, (path, r.text[:300])
+        assert "Left out of the register as stored" in r.text
+    assert {"E06000001", "E06000002"}.isdisjoint(members(client))
+
+
+def test_the_cli_reads_the_register_as_edited_on_the_web(client: TestClient,
+                                                        settings: Settings) -> None:
+    import json
+
+    token = sign_in(client, "ed")
+    r = client.post("/edit/key-cities/add", data={"code": "E06000001", "joined": "2025-01-01",
+                                                  "csrf": token})
+    assert r.status_code == 200
+    web = client.get("/api/networks/key-cities/headline?at=2026-01-01").json()
+    out = CliRunner().invoke(cli, ["headline", "--at", "2026-01-01", "--format", "json",
+                                   "--store", str(settings.store)],
+                             env={"KEYCITIES_WORKSPACE": str(settings.workspace_path)})
+    assert out.exit_code == 0, out.output
+    cli_members = json.loads(out.stdout)["members"]
+    assert "E06000001" in {m["code"] for m in cli_members}
+    assert cli_members == web["members"]
+
+
 def test_removing_and_restoring_a_real_member(client: TestClient) -> None:
     token = sign_in(client, "ed")
     page = client.get("/edit/key-cities").text  # an editor's visit gives each row an id
@@ -198,6 +254,24 @@ def test_admin_manages_accounts_and_the_last_admin_stays(client: TestClient) -> 
     assert r.status_code == 403 and "disabled" in r.text
 
 
+def test_the_public_history_shows_account_changes_to_admins_only(client: TestClient) -> None:
+    token = sign_in(client, "ed")
+    client.post("/edit/key-cities/add", data={"code": "E06000001", "joined": "2025-01-01",
+                                              "csrf": token})
+    client.post("/logout", data={"csrf": token})
+    for who in (None, "vi", "ed"):
+        if who:
+            token = sign_in(client, who)
+        page = client.get("/history").text
+        assert "added Hartlepool (E06000001)" in page, who  # the register's history is public
+        assert "added account" not in page and "(admin)" not in page, who
+        if who:
+            client.post("/logout", data={"csrf": token})
+    sign_in(client, "ada")
+    page = client.get("/history").text
+    assert "added account ada (admin)" in page and "added Hartlepool" in page
+
+
 def test_user_add_from_the_command_line(settings: Settings, built_store: Path) -> None:
     r = CliRunner().invoke(cli, ["user", "add", "root", "--role", "admin", "--password-stdin",
                                  "--store", str(built_store)],
@@ -233,8 +307,8 @@ def test_export_pinned_as_published_on_a_date(settings: Settings, built_store: P
     ws = Workspace(settings.workspace_path)
     res_net = create_app(settings).state.resources.network("key-cities")
     edits.add_membership(ws, res_net, {"code": "E06000001", "as_published": "Hartlepool",
-                                       "joined": "2020-01-01"}, user="ed",
-                         known={"E06000001"})
+                                       "joined": "2022-01-01"}, user="ed",
+                         resolver=create_app(settings).state.resources.context.resolver)
     ws.close()
     env = {"KEYCITIES_WORKSPACE": str(settings.workspace_path)}
     yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
@@ -280,3 +354,47 @@ def test_export_pinned_before_the_data_was_loaded_is_refused(built_store: Path,
     r = CliRunner().invoke(cli, ["export", "site", str(out), "--places", "members",
                                  "--as-of", four_days_ago, "--store", str(store)])
     assert r.exit_code != 0 and "was first loaded on" in str(r.exception)
+
+
+def test_a_member_named_as_a_formula_is_inert_in_every_download(settings: Settings,
+                                                                 tmp_path: Path) -> None:
+    """Issue 16 point 6: a member named ``=HYPERLINK(...)`` was a live formula in the
+    XLSX and a raw ``=`` in the CSV and the static pack."""
+    import io
+    import zipfile
+
+    import pandas as pd
+
+    evil = '=HYPERLINK("http://x","y")'
+    ws = Workspace(settings.workspace_path)
+    net = create_app(settings).state.resources.network("key-cities")
+    edits.add_membership(ws, net, {"code": "E06000001", "as_published": evil,
+                                   "joined": "2022-01-01"}, user="ed", known={"E06000001"})
+    ws.close()
+
+    def check_csv(data: bytes) -> None:
+        df = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str)
+        cells = [str(v) for v in df.to_numpy().ravel() if isinstance(v, str)]
+        assert "'" + evil in cells
+        assert not [c for c in cells if c.startswith(("=", "+", "@"))]
+
+    def check_xlsx(data: bytes) -> None:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            xml = "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xml"))
+        assert "<f>" not in xml and "'=HYPERLINK" in xml.replace("&quot;", '"')
+
+    with TestClient(create_app(settings)) as c:
+        for fmt, check in (("csv", check_csv), ("xlsx", check_xlsx)):
+            r = c.get(f"/network/key-cities?table=members&format={fmt}")
+            assert r.status_code == 200, r.text[:300]
+            check(r.content)
+    out = tmp_path / "pack"
+    r = CliRunner().invoke(cli, ["export", "site", str(out), "--places", "members",
+                                 "--store", str(settings.store)],
+                           env={"KEYCITIES_WORKSPACE": str(settings.workspace_path)})
+    assert r.exit_code == 0, r.output
+    folder = out / "network" / "key-cities"
+    check_csv((folder / "members.csv").read_bytes())
+    check_xlsx((folder / "members.xlsx").read_bytes())
+    meta = (folder / "members.csv-metadata.json").read_text()
+    assert "Open Government Licence v3.0" in meta

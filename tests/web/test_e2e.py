@@ -312,7 +312,7 @@ def test_twin_key_cities_150_km_draws_every_pair_and_is_proven_optimal(
     query = parse_qs(urlsplit(page.url).query)
     assert query["network"] == ["key-cities"]
     assert query["min_km"] == ["150"]
-    expect(page.locator("p.certificate")).to_contain_text("proven optimal")
+    expect(page.locator("p.certificate")).to_contain_text("Proven optimal")
     shot(page, "06-twin-key-cities")
 
     lines = page.locator("svg.map .lines line")
@@ -557,6 +557,17 @@ def test_unknown_place_suggestions_lead_to_place_pages(page: Page, watch: Watch,
     statuses = {h: api.get(h, follow_redirects=True).status_code for h in hrefs}
     assert set(statuses.values()) == {200}, statuses
     watch.check()
+
+
+# ------------------------------------------------------------------ the API documentation
+@pytest.mark.parametrize(("path", "title"), [("/docs", ".swagger-ui .info .title"),
+                                             ("/redoc", ".redoc-wrap h1")])
+def test_api_documentation_renders_offline(page: Page, watch: Watch, base_url: str,
+                                           path: str, title: str) -> None:
+    goto(page, base_url + path)
+    expect(page.locator(title).first).to_contain_text("keycities", timeout=60_000)
+    shot(page, "docs" + path.replace("/", "-"))
+    watch.check()  # nothing asked of another host, no console errors
 
 
 # ------------------------------------------------------------------ 8. a user's own network

@@ -6,6 +6,7 @@ import io
 import re
 import time
 import zipfile
+from html import unescape
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -28,7 +29,7 @@ PAGES = {
     "/compare?places=Sunderland&places=Plymouth": ["Sunderland", "Plymouth", "= 100"],
     "/claims": ["reproduced", "differs", "cannot be checked"],
     "/productivity": ["Result", "a year", "Benchmark"],
-    "/twin?network=key-cities&min_km=150": ["Certificate", "proven optimal"],
+    "/twin?network=key-cities&min_km=150": ["Certificate", "Proven optimal"],
     "/testbeds": ["synthetic control", "Evaluate"],
     "/testbeds/design": ["Design a pilot", "Choose", "proves"],
     "/testbeds/rollout": ["Roll-out", "Predict", "extrapolation"],
@@ -125,20 +126,85 @@ def test_twin_page_draws_a_line_per_pair(client: TestClient) -> None:
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
 def test_tables_download_in_each_format(client: TestClient, fmt: str) -> None:
+    """Issue 15 point 8: each download names the network, the date, its sources and
+    licence; CSV and XLSX in words, Parquet with the JSON's ids."""
     r = client.get(f"/network/key-cities?at=2024-06-01&table=members&format={fmt}")
     assert r.status_code == 200, r.text[:300]
-    assert f'filename="members.{fmt}"' in r.headers["content-disposition"]
+    assert (f'filename="keycities-key-cities-network-members-2024-06-01.{fmt}"'
+            in r.headers["content-disposition"])
     if fmt == "csv":
-        df = pd.read_csv(io.BytesIO(r.content))
+        assert r.content.startswith(b"\xef\xbb\xbf")  # BOM: "£" opens right in Excel
+        assert 'rel="describedby"' in r.headers["link"]
+        df = pd.read_csv(io.BytesIO(r.content), encoding="utf-8-sig")
+        code = "ONS code"
     elif fmt == "parquet":
         df = pd.read_parquet(io.BytesIO(r.content))
+        code = "code"
     else:
         with zipfile.ZipFile(io.BytesIO(r.content)) as z:
             strings = z.read("xl/sharedStrings.xml").decode()
-        assert "Sunderland" in strings and "as_published" in strings
+            book = z.read("xl/workbook.xml").decode()
+        assert "Sunderland" in strings and "Name as the network published it" in strings
+        assert "as_published" not in strings
+        assert '<sheet name="About"' in book and '<sheet name="Sources"' in book
+        assert "Open Government Licence v3.0" in strings and "Key Cities network" in strings
         return
     assert len(df) == 26
-    assert "E08000024" in set(df["code"])
+    assert "E08000024" in set(df[code])
+
+
+def test_a_csv_download_is_described_by_its_sources_and_licence(client: TestClient) -> None:
+    url = "/place/E06000010?table=profile&format="
+    meta = client.get(url + "about").json()
+    assert meta["dc:spatial"] == "Kingston upon Hull, City of E06000010"
+    assert meta["dc:license"].startswith("Open Government Licence v3.0")
+    assert any(s["dc:publisher"].startswith("Office for National Statistics")
+               and s["dc:issued"] for s in meta["dc:source"])
+    r = client.get(url + "csv")
+    assert "keycities-kingston-upon-hull-city-of-E06000010-profile-" in (
+        r.headers["content-disposition"])
+    text = r.content.decode("utf-8-sig")
+    assert not re.search(r"\d\.\d{8,}", text)  # no 17-digit floats
+    assert not re.search(r"(?<![\d.])(19|20)\d\d\.0\b", text)  # no 2015.0
+
+
+SNAKE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
+YEAR_WITH_COMMA = re.compile(r"^(1,9|2,0)\d\d$")
+
+
+@pytest.mark.parametrize("url", [u for u in PAGES if "testbeds" not in u]
+                         + ["/place/E06000010", "/place/E07000028",
+                            "/productivity?at=2024-06-01"])
+def test_every_table_a_person_reads_is_in_words(client: TestClient, url: str) -> None:
+    """Issue 15 point 7: no snake_case heading, no "2,015", no share as 0.009166, no
+    feature id such as "oac_8 24%", in any HTML table or chart data table."""
+    text = html(client, url)
+    heads = [unescape(h) for h in re.findall(r'<th scope="col">(.*?)</th>', text)]
+    assert heads, url
+    bad = [h for h in heads if SNAKE.match(h)]
+    assert not bad, (url, bad)
+    for table in re.findall(r"<table>(.*?)</table>", text, flags=re.S):
+        first = re.search(r'<th scope="col">(.*?)</th>', table)
+        if first and first.group(1) == "Year":
+            years = re.findall(r"<tr><t[dh][^>]*>([^<]*)</t[dh]>", table)
+            assert years and not [y for y in years if YEAR_WITH_COMMA.match(y)], url
+    cells = [unescape(c) for c in re.findall(r"<t[dh][^>]*>([^<]*)</t[dh]>", text)]
+    assert not [c for c in cells if re.search(r"\boac_\d|\bgva_per_job\b|\bleave_share\b",
+                                               c)], url
+    assert not [c for c in cells if re.fullmatch(r"0\.\d{4,}", c)], url
+
+
+def test_shares_read_as_percentages_and_sources_as_titles(client: TestClient) -> None:
+    text = unescape(html(client, "/compare?places=Sunderland&places=Plymouth"))
+    assert "0.009166" not in text and re.search(r"<td[^>]*>0\.9%</td>", text)
+    place = unescape(html(client, "/place/E06000010"))
+    assert "Mid-Year Population Estimates" in place  # the release's title, not just its id
+
+
+def test_membership_chart_counts_whole_members(client: TestClient) -> None:
+    spec = client.get("/network/key-cities?at=2024-06-01&format=json").json()
+    axis = spec["charts"]["membership"]["spec"]["encoding"]["y"]["axis"]
+    assert axis["tickMinStep"] == 1 and axis["format"] == ",d"
 
 
 @pytest.mark.parametrize(("url", "status", "says"), [
@@ -206,6 +272,9 @@ def test_a_testbed_runs_in_the_background_with_progress(client: TestClient) -> N
     done = html(client, url)
     assert "Estimates" in done and "<progress" not in done
     assert "Bournemouth, Christchurch and Poole" in done
+    heads = [unescape(h) for h in re.findall(r'<th scope="col">(.*?)</th>', done)]
+    assert "Fit before the start (RMS gap)" in heads  # issue 15 point 7: not pre_rmspe
+    assert not [h for h in heads if SNAKE.match(h)], heads
 
 
 def test_openapi_documents_pages_and_api(client: TestClient) -> None:

@@ -40,13 +40,15 @@ def check_members(members: pd.DataFrame, network_name: str, at: dt.date) -> None
 
 
 def membership_notes(network: Network, at: dt.date, *, with_basis: bool = False) -> list[str]:
-    """Which documented list the members on ``at`` come from, and who has left since."""
+    """Rows of the register left out as unsound, which documented list the members on
+    ``at`` come from, and who has left since."""
+    problems = list(network.problems)
     snap = network.snapshot_at(at)
     if snap is None:
-        return []
+        return problems
     text = (f"Members: the list in document {snap.document} ({snap.title}), in force from "
             f"{snap.in_force}." + (f" {snap.basis}" if with_basis else ""))
-    return [text, *departures(network, since=snap.in_force, at=at)]
+    return [*problems, text, *departures(network, since=snap.in_force, at=at)]
 
 
 def departures(network: Network, *, since: dt.date, at: dt.date) -> list[str]:

@@ -23,8 +23,8 @@ from keycities.cli import (
     testbed,
 )
 from keycities.cli.options import err
+from keycities.cli.output import markup_safe
 from keycities.errors import KeycitiesError
-from keycities.settings import Settings
 
 app = typer.Typer(
     name="keycities",
@@ -60,12 +60,16 @@ def main() -> None:
     try:
         app()
     except KeycitiesError as exc:
-        err.print(f"[bold red]Error:[/bold red] {exc}", highlight=False)
+        # the message may quote user text (a file name, a place): never read as markup
+        err.print(f"[bold red]Error:[/bold red] {markup_safe(exc)}", highlight=False)
         sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - a bug: one readable line, not a traceback
+        from keycities.settings import Settings  # deferred: pydantic, only on this path
+
         if Settings().debug:
             raise
-        err.print(f"[bold red]Unexpected error[/bold red] ({exc.__class__.__name__}: {exc}). "
+        err.print(f"[bold red]Unexpected error[/bold red] ({exc.__class__.__name__}: "
+                  f"{markup_safe(exc)}). "
                   "This is a bug in keycities: please report it with the command you ran; "
                   "KEYCITIES_DEBUG=1 shows the traceback.", highlight=False)
         sys.exit(1)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
-from keycities.cli.output import Format, print_frame
+from keycities.cli.output import Format, markup_safe, print_frame
 from keycities.context import Context
 from keycities.store.build import build_store
 from keycities.store.report import BuildReport
@@ -34,7 +34,7 @@ def _summarise(report: BuildReport, fmt: Format, console: Console, ctx: Context)
         return
     counts = df["status"].value_counts().to_dict()
     console.print(
-        f"[bold]Store[/bold] {ctx.settings.store}: "
+        f"[bold]Store[/bold] {markup_safe(ctx.settings.store)}: "
         + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("loaded", "unchanged", "missing",
                                                          "failed"))
         + f" in {report.seconds:.1f} s",
@@ -42,7 +42,7 @@ def _summarise(report: BuildReport, fmt: Format, console: Console, ctx: Context)
     )
     for o in report.outcomes:
         if o.status == "loaded" and o.message:  # a damaged file was met and worked around
-            console.print(f"[yellow]Note[/yellow] {o.message}", highlight=False)
+            console.print(f"[yellow]Note[/yellow] {markup_safe(o.message)}", highlight=False)
     trouble = df[df["status"].isin(["missing", "failed"])].copy()
     if len(trouble):
         # A missing official file: show where to get it; anything else: say what happened.

@@ -16,8 +16,6 @@ from keycities.cli.options import (
 )
 from keycities.cli.output import Format, print_frame
 from keycities.errors import KeycitiesError
-from keycities.geography.areas import PACKAGE_VINTAGE, areas_in_vintage
-from keycities.geography.vintage import check_vintage
 
 
 def fetch(
@@ -34,7 +32,15 @@ def fetch(
     ctx = context(store, mirror, offline=offline)
     df = fetch_all(ctx.settings, sources, force=force, console=err)
     print_frame(df, fmt, title="Official files")
-    if (df["status"] == "failed").any():
+    missing = df["status"] == "missing"
+    # Named sources must all arrive; without names, getting none of them is a failure.
+    lacking = bool(missing.any() and (sources or missing.all()))
+    if lacking:
+        err.print(f"{int(missing.sum())} of {len(df)} official files could not be got. Point "
+                  "--mirror / KEYCITIES_MIRROR at a copy of the official files, or run "
+                  "`keycities fetch` where the official URLs are reachable (without "
+                  "--offline or KEYCITIES_OFFLINE=1).", highlight=False)
+    if lacking or (df["status"] == "failed").any():
         raise typer.Exit(1)
 
 
@@ -81,6 +87,10 @@ def places(
     store: StoreOpt = None, mirror: MirrorOpt = None, fmt: FormatOpt = Format.table,
 ) -> None:
     """Resolve a place name, or list the local authority districts of a vintage."""
+    # deferred: the LAD tables load pandas; `keycities --help` needs neither
+    from keycities.geography.areas import PACKAGE_VINTAGE, areas_in_vintage
+    from keycities.geography.vintage import check_vintage
+
     ctx = context(store, mirror)
     if vintage is not None:
         check_vintage(vintage)

@@ -24,9 +24,9 @@ from keycities.cli.options import (
     NetworkArg,
     StoreOpt,
     context,
+    parse_date,
 )
 from keycities.cli.output import Format
-from keycities.context import parse_date
 from keycities.errors import KeycitiesError
 
 

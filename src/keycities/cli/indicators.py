@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from keycities.analysis.indicators.params import COVERAGE, WORK_AREA
-from keycities.cli.options import AtOpt, FormatOpt, MirrorOpt, StoreOpt, context
+from keycities.cli.options import (
+    AtOpt,
+    FormatOpt,
+    MirrorOpt,
+    StoreOpt,
+    context,
+    parse_date,
+)
 from keycities.cli.output import Format, print_frame, print_notes
-from keycities.context import Context, parse_date
 from keycities.errors import KeycitiesError, UnknownPlaceError
-from keycities.network.register import BUILTIN
+
+if TYPE_CHECKING:
+    from keycities.context import Context
 
 AreaOpt = Annotated[str | None, typer.Option("--area", help=WORK_AREA.help,
                                              show_default=False)]
@@ -127,6 +135,7 @@ def _subject(ctx: Context, spec: str, at: Any) -> Any:
     # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
     from keycities.analysis._members import member_vintage
     from keycities.analysis.indicators.from_store import network_subject, place_subject
+    from keycities.network.register import BUILTIN
 
     path = Path(spec)
     if spec in BUILTIN or path.suffix.lower() in {".csv", ".yaml", ".yml"} or path.exists():

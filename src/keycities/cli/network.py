@@ -13,9 +13,9 @@ from keycities.cli.options import (
     NetworkArg,
     StoreOpt,
     context,
+    parse_date,
 )
 from keycities.cli.output import Format, print_frame
-from keycities.context import parse_date
 
 PLAIN_MEMBER_COLUMNS = {"as_published": "as published", "joined": "joined (documented)",
                         "member_by": "member by", "joined_basis": "what the dates rest on",

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from keycities.analysis.places.params import PLACE_SET
 from keycities.cli.output import Format
-from keycities.context import Context
-from keycities.settings import Settings
+
+if TYPE_CHECKING:
+    from keycities.context import Context
 
 err = Console(stderr=True)
 
@@ -71,8 +73,21 @@ def progress(what: str) -> Iterator[None]:
         yield
 
 
+def parse_date(value: str | dt.date | None) -> dt.date:
+    """A date from ISO text (today when None): :func:`keycities.context.parse_date`."""
+    # deferred: the context module loads pandas, DuckDB and pydantic; `--help` needs none
+    from keycities.context import parse_date as parse
+
+    return parse(value)
+
+
 def context(store: Path | None, mirror: Path | None, *, write: bool = False,
              offline: bool | None = None) -> Context:
+    """The command's store, geography and networks, from the settings and its options."""
+    # deferred: pandas, DuckDB and pydantic load when a command runs, not for `--help`
+    from keycities.context import Context
+    from keycities.settings import Settings
+
     updates: dict[str, Any] = {}
     if store is not None:
         updates["store"] = store

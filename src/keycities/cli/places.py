@@ -16,10 +16,10 @@ from keycities.cli.options import (
     PlacesOpt,
     StoreOpt,
     context,
+    parse_date,
     progress,
 )
 from keycities.cli.output import Format
-from keycities.context import parse_date
 from keycities.errors import KeycitiesError
 
 

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from rich.console import Console
 
-from keycities._util.plain import jsonable
-from keycities.analysis.claims.registry import VERDICTS, Audit
-from keycities.analysis.headline.core import Headline
-from keycities.analysis.places.peers import PeerResult
-from keycities.analysis.productivity.core import ProductivityResult, Sensitivity
-from keycities.analysis.referendum.core import ReferendumResult
-from keycities.analysis.twinning.twinning import TwinResult
-from keycities.cli.output import Format, format_number, print_frame
-from keycities.present.claims import audit_markdown
+from keycities._util.plain import strict_json
+from keycities.cli.output import Format, format_number, print_frame, text
 from keycities.present.payloads import headline_payload
+
+if TYPE_CHECKING:  # the results' modules load only with the command that makes them
+    from keycities.analysis.claims.registry import Audit
+    from keycities.analysis.headline.core import Headline
+    from keycities.analysis.places.peers import PeerResult
+    from keycities.analysis.productivity.core import ProductivityResult, Sensitivity
+    from keycities.analysis.referendum.core import ReferendumResult
+    from keycities.analysis.twinning.twinning import TwinResult
 
 SHORT = {"Great Britain": "GB", "United Kingdom": "UK", "UK less Extra-Regio": "UK*"}
 
@@ -74,6 +75,10 @@ def _value(value: float | None, unit: str) -> str:
 
 def print_audit(audit: Audit, fmt: str) -> None:
     """Print the claims audit as a table, JSON, CSV or a Markdown report."""
+    # deferred: loaded per command (the claims analysis and report), keeping start-up quick
+    from keycities.analysis.claims.registry import VERDICTS
+    from keycities.present.claims import audit_markdown
+
     if fmt == "markdown":
         sys.stdout.write(audit_markdown(audit))
         return
@@ -133,9 +138,9 @@ def print_productivity(result: ProductivityResult, fmt: Format) -> None:
             return "—"
         return f"{'−' if v < 0 else ''}£{abs(v) / scale:{how}}{end}"
 
-    table = Table(title=f"Productivity gap: {ctx.get('name', '')} on {ctx.get('at', '')}, "
-                  f"base year {result.base_year}; B = {pounds(b.value, spec)} per {spec.key}"
-                  f" ({b.label}, {b.basis} basis)", title_justify="left")
+    table = Table(title=text(f"Productivity gap: {ctx.get('name', '')} on {ctx.get('at', '')}, "
+                             f"base year {result.base_year}; B = {pounds(b.value, spec)} per "
+                             f"{spec.key} ({b.label}, {b.basis} basis)"), title_justify="left")
     table.add_column("member", overflow="fold", min_width=12)
     for head in (f"GVA/{spec.key}", f"gap/{spec.key}", spec.labour_short, "uplift a year",
                  f"over {result.scenario.horizon} years"):
@@ -143,7 +148,7 @@ def print_productivity(result: ProductivityResult, fmt: Format) -> None:
     labour = "filled_jobs" if spec.key == "job" else "hours_per_year"
     for v in df.to_dict(orient="records"):
         star = "*" if v["estimate"] and v["kind"] == "member" else ""
-        table.add_row(f"{v['name']}{star}", cash(v[f"gva_per_{spec.key}"]),
+        table.add_row(text(f"{v['name']}{star}"), cash(v[f"gva_per_{spec.key}"]),
                       cash(v[f"gap_per_{spec.key}"]),
                       "—" if pd.isna(v[labour]) else f"{v[labour]:,.0f}",
                       cash(v["annual_uplift"], ",.2f", 1e9, "bn"),
@@ -159,7 +164,7 @@ def _print_with_notes(table: Any, notes: list[str]) -> None:
     console = Console()
     console.print(table)
     for note in notes:
-        console.print(f"• {note}", style="dim", markup=False, highlight=False)
+        console.print(text(f"• {note}", style="dim"), highlight=False)
 
 
 def print_sensitivity(result: Sensitivity, fmt: Format) -> None:
@@ -172,8 +177,9 @@ def print_sensitivity(result: Sensitivity, fmt: Format) -> None:
         print_frame(df, fmt, payload=result.payload())
         return
     ctx, years = result.context, sorted(df["base_year"].dropna().astype(int).unique())
-    table = Table(title=f"Productivity gap: sensitivity, {ctx.get('name', '')} on "
-                  f"{ctx.get('at', '')}, base year {', '.join(map(str, years)) or '—'}",
+    table = Table(title=text(f"Productivity gap: sensitivity, {ctx.get('name', '')} on "
+                             f"{ctx.get('at', '')}, base year "
+                             f"{', '.join(map(str, years)) or '—'}"),
                   title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
                   collapse_padding=True)
     cols = ["measure", "benchmark", "basis", "B (£)", "path", "H", "£bn a year", "£bn over H"]
@@ -211,20 +217,20 @@ def print_peers(result: PeerResult, fmt: Format) -> None:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to ``path`` via a temporary file and an atomic rename."""
-    import json
+    """Write strict JSON to ``path`` via a temporary file and an atomic rename; the file's
+    mode follows the umask (as any file the user writes: 0644 with the usual 022)."""
     import os
-    import tempfile
+    import secrets
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    # open(..., "x") creates with 0666 & ~umask (mkstemp would make it 0600)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.part")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(jsonable(data), f)
+        with tmp.open("x", encoding="utf-8") as f:
+            f.write(strict_json(data, indent=None))
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
 
 
 def print_twins(result: TwinResult, fmt: Format, *, members: frozenset[str]) -> None:
@@ -234,7 +240,10 @@ def print_twins(result: TwinResult, fmt: Format, *, members: frozenset[str]) -> 
         return
     shown = result.pairs[["name_a", "name_b", "km", "weight", "why"]].copy()
     shown["weight"] = shown["weight"].round(3)
-    notes = list(result.notes)
+    from keycities.present.labels import certificate_words
+
+    headline, detail = certificate_words(result.objective, result.bound, result.method)
+    notes = [f"{headline} ({detail}).", *result.notes]
     un = result.unpaired
     if members:
         outside = int((~un["code"].isin(list(members))).sum())

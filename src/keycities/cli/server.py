@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -13,8 +16,9 @@ from keycities.cli.options import (
     StoreOpt,
     context,
     err,
+    parse_date,
 )
-from keycities.context import parse_date
+from keycities.cli.output import markup_safe, safe_text
 from keycities.export.params import PACK_PLACES
 
 user_app = typer.Typer(help="Accounts of the web app (until one exists, it is read-only).",
@@ -35,9 +39,12 @@ def serve(
     from keycities.web import create_app
 
     ctx = context(store, mirror)
-    err.print(f"keycities on http://{host}:{port}/ (JSON API under /api, documented at "
-              "/docs); Ctrl+C stops it.")
-    uvicorn.run(create_app(ctx.settings), host=host, port=port, log_level="warning")
+    err.print(f"keycities on http://{markup_safe(host)}:{port}/ (JSON API under /api, "
+              "documented at /docs); Ctrl+C stops it.")
+    # The app itself decides whose X-Forwarded-For to believe (KEYCITIES_TRUSTED_PROXIES);
+    # uvicorn's own proxy handling would believe any local peer's.
+    uvicorn.run(create_app(ctx.settings, warm_up=ctx.settings.warm), host=host, port=port,
+                log_level="warning", proxy_headers=False)
 
 
 @user_app.command("add")
@@ -65,7 +72,7 @@ def user_add(
         add_user(ws, name, password, role, by="command line")
     finally:
         ws.close()
-    typer.echo(f"Added {role} {name} to {ws.path}.")
+    typer.echo(safe_text(f"Added {role} {name} to {ws.path}."))
 
 
 @user_app.command("list")
@@ -83,7 +90,22 @@ def user_list(store: StoreOpt = None, mirror: MirrorOpt = None) -> None:
         typer.echo("No accounts: the web app is read-only. Add one with "
                    "`keycities user add NAME --role admin`.")
     for r in rows:
-        typer.echo(f"{r['name']}\t{r['role']}" + ("\tdisabled" if r["disabled"] else ""))
+        typer.echo(safe_text(f"{r['name']}\t{r['role']}")
+                   + ("\tdisabled" if r["disabled"] else ""))
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt meanwhile, so that an export that is stopped
+    removes its half-written folder (the default action would end the process at once)."""
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @export_app.command("site")
@@ -93,7 +115,9 @@ def export_site_cmd(
                        ] = "key-cities",
     places: Annotated[str, typer.Option(
         help=PACK_PLACES.help)] = "all",
-    force: Annotated[bool, typer.Option(help="Replace the folder if it exists.")] = False,
+    force: Annotated[bool, typer.Option(
+        help="Replace the folder if it holds a previous pack (any other folder is refused)."
+    )] = False,
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="Pin the pack 'as published on' YYYY-MM-DD: the member register "
         "as it stood then, with a manifest of the register and data releases.")] = None,
@@ -107,7 +131,8 @@ def export_site_cmd(
 
     pages = PACK_PLACES.check(places, f"--places must be all or members, not {places!r}.")
     ctx = context(store, mirror)
-    with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
+    with _sigterm_interrupts(), \
+            Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("Writing pages", total=None)
 
         def update(done: int, total: int, path: str) -> None:
@@ -118,7 +143,7 @@ def export_site_cmd(
                              force=force, progress=update,
                              as_of=None if as_of is None else parse_date(as_of))
     for s in report.skipped:
-        err.print(f"[yellow]skipped[/] {s}")
+        err.print(f"[yellow]skipped[/] {markup_safe(s)}")
     typer.echo(f"Wrote {report.pages} pages ({report.files:,} files, "
                f"{report.bytes / 1e6:,.1f} MB) to {report.folder}; open "
                f"{report.folder / 'index.html'}.")

@@ -20,7 +20,7 @@ from keycities.cli.options import (
     engine,
     err,
 )
-from keycities.cli.output import Format, print_frame
+from keycities.cli.output import Format, markup_safe, print_frame
 
 app = typer.Typer(help="Testbeds: evaluate a pilot, design or choose testbeds, predict a "
                        "roll-out, rank where it goes next.",
@@ -94,7 +94,6 @@ def testbed_evaluate(
     # deferred: loaded per command (pandas, DuckDB, the analysis), keeping `--help` quick
     from keycities.analysis.testbed.evaluate import parse_starts
     from keycities.analysis.testbed.from_store import evaluate_from_store
-    from keycities.present.testbed import evaluation_charts, save_charts
 
     ctx = context(store, mirror)
     address, n = engine(ctx, cluster, workers)
@@ -106,8 +105,11 @@ def testbed_evaluate(
                                      progress=update, workers=n, cluster=address,
                                      spill=spillovers)
     if charts is not None:
+        # deferred: the charts load Altair and vl-convert, which only --charts needs
+        from keycities.present.testbed import evaluation_charts, save_charts
+
         paths = save_charts(evaluation_charts(result), charts, ("svg", "json"))
-        err.print(f"[dim]{len(paths)} chart files written to {charts}[/dim]")
+        err.print(f"[dim]{len(paths)} chart files written to {markup_safe(charts)}[/dim]")
     summary = result.summary()
     def p(x: float) -> str:
         return f"{x:.3g}" if x == x else "undefined (an exact pre-period fit, see below)"

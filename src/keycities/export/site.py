@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -27,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from keycities.errors import KeycitiesError, StoreNotBuiltError
+from keycities.export._folder import check_target, swap_in, working_folder
 from keycities.export.params import PackPlaces
-from keycities.present.tables import table_bytes
+from keycities.present.tables import csv_metadata, table_bytes
 from keycities.settings import Settings
 from keycities.store.queries import releases_in_force
 from keycities.web.indicator_pages import (
@@ -38,7 +37,7 @@ from keycities.web.indicator_pages import (
     scatter_page,
     scorecard_page,
 )
-from keycities.web.page import page_html
+from keycities.web.page import about_of, page_html
 from keycities.web.pages import (
     claims_page,
     compare_page,
@@ -123,9 +122,7 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
         (with ``as_of``) its data releases changed after that day.
     """
     folder = Path(folder)
-    if folder.exists() and not force:
-        raise KeycitiesError(f"{folder} exists: choose another folder or pass --force to "
-                             "replace it.")
+    check_target(folder, force=force)
     pin = None if as_of is None else f"{as_of.isoformat()}T23:59:59.999999+00:00"
     res = Resources(settings, as_of=pin)
     try:
@@ -159,8 +156,7 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
             s.split(":", 1)[0].removeprefix("indicator/") for s in skipped
             if s.startswith("indicator/")})))
         builders += [(f"place/{c}", partial(place_page, res, c)) for c in codes]
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+        tmp = working_folder(folder)
         files, skipped = 0, []
         try:
             for i, (path, build) in enumerate(builders, 1):
@@ -175,9 +171,13 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
                 _write(here / "page.json", json.dumps(page.payload(), default=str))
                 files += 2
                 for name, table in page.tables.items():
+                    about = about_of(res, page, name)
                     for fmt in FORMATS:
-                        _write(here / f"{name}.{fmt}", table_bytes(table.frame, fmt, sheet=name))
-                        files += 1
+                        _write(here / f"{name}.{fmt}", table_bytes(table.frame, fmt, sheet=name,
+                                                                    about=about))
+                    _write(here / f"{name}.csv-metadata.json", json.dumps(
+                        csv_metadata(table.frame, about, f"{name}.csv"), indent=1))
+                    files += len(FORMATS) + 1
                 if progress:
                     progress(i, len(builders), path)
             static = resources.files("keycities.web").joinpath("static")
@@ -195,7 +195,7 @@ def export_site(settings: Settings, folder: Path, *, network: str = "key-cities"
                                                      indent=1, default=str))
             files += 1
             size = sum(f.stat().st_size for f in tmp.rglob("*") if f.is_file())
-            _replace(tmp, folder)
+            swap_in(tmp, folder)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -234,15 +234,3 @@ def _manifest(res: Any, network: str, as_of: dt.date | None, pin: str | None
             "register_last_change": None if not changes else {
                 "id": changes[0].id, "at": changes[0].at, "summary": changes[0].summary},
             "releases": rel[cols].astype(str).to_dict("records")}
-
-
-def _replace(new: Path, folder: Path) -> None:
-    """Move ``new`` to ``folder``; an old ``folder`` is removed only once ``new`` is there."""
-    os.chmod(new, 0o755)
-    if not folder.exists():
-        new.rename(folder)
-        return
-    old = folder.with_name(f".{folder.name}-old-{os.getpid()}")
-    folder.rename(old)
-    new.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)

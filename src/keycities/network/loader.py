@@ -28,14 +28,22 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import yaml
 
 from keycities._util.numbers import iso_date
 from keycities.errors import KeycitiesError, RegisterError
-from keycities.geography.vintage import FIRST_VINTAGE, LAST_VINTAGE, vintage_of_date
 from keycities.network.register import Membership, Network, builtin_network
+from keycities.network.rules import (
+    Resolver,
+    check_memberships,
+    date_problems,
+    overlaps,
+    resolve_for,
+)
+
+__all__ = ["Resolver", "check_memberships", "get_network", "load_network"]
 
 KNOWN_KEYS = ("place", "joined", "left", "note")
 """Fields of one membership (CSV columns, keys of a YAML member)."""
@@ -47,20 +55,6 @@ MAX_PROBLEMS = 100
 """Problems listed in one error; the rest are counted."""
 _CSV_FIELD_LIMIT = csv.field_size_limit()
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
-
-
-class _Place(Protocol):
-    @property
-    def code(self) -> str: ...
-
-    @property
-    def name(self) -> str: ...
-
-
-class Resolver(Protocol):
-    """Anything that turns what people write into a place (see geography.names)."""
-
-    def resolve(self, query: str, *, vintage: int | None = None) -> _Place: ...
 
 
 @dataclass(frozen=True)
@@ -488,7 +482,7 @@ def _row_problems(row: _Row) -> list[str]:
 
 def _validate(rows: list[_Row], resolver: Resolver) -> tuple[list[Membership], list[str]]:
     problems: list[str] = []
-    out: list[tuple[int, Membership]] = []
+    out: list[tuple[str, Membership]] = []
     for row in rows:
         n = len(problems)
         problems += _row_problems(row)
@@ -498,19 +492,19 @@ def _validate(rows: list[_Row], resolver: Resolver) -> tuple[list[Membership], l
         note = _text(row, "note", problems)
         if not place and len(problems) == n:
             problems.append(f"line {row.at('place')}: 'place' is empty")
-        if joined and left and left <= joined:
-            problems.append(f"line {row.at('left')}: left {left} is not after joined {joined}")
+        problems += [f"line {row.at(key)}: {problem}"
+                     for key, problem in date_problems(joined, left)]
         if len(problems) > n:
             continue
         try:
-            found = _resolve_for(resolver, place, joined, left)
+            found = resolve_for(resolver, place, joined, left)
         except KeycitiesError as exc:
             problems.append(f"line {row.at('place')}: {exc}")
             continue
         # A GSS code is no name: show the council's own.
         name = found.name if _is_code(place) else place
-        out.append((row.line, Membership(found.code, name, joined, left, note, note)))
-    problems.extend(_overlaps(out))
+        out.append((f"line {row.line}", Membership(found.code, name, joined, left, note, note)))
+    problems.extend(problem for _, problem in overlaps(out))
     return [m for _, m in out], problems
 
 
@@ -518,45 +512,3 @@ def _is_code(text: str) -> bool:
     return bool(re.fullmatch(r"[EWSN]\d{8}", text.strip().upper()))
 
 
-def _resolve_for(resolver: Resolver, place: str, joined: dt.date | None,
-                 left: dt.date | None) -> _Place:
-    """The council ``place`` names, which must exist for the whole membership.
-
-    One rule for every row: the council exists on ``joined`` (when given) and on
-    the last day of the membership (the day before ``left``, or today when it
-    has not ended), so an abolished council needs a ``left`` date on or before
-    its abolition, whether or not the row gives a ``joined`` date.
-    """
-    found = resolver.resolve(place, vintage=_vintage(joined) if joined else None)
-    last = (left - dt.timedelta(days=1)) if left else dt.date.today()
-    try:
-        resolver.resolve(place, vintage=min(max(_vintage(last), FIRST_VINTAGE), LAST_VINTAGE))
-    except KeycitiesError as exc:
-        until = "its last day as a member" if left else "today (no `left` date is given)"
-        raise KeycitiesError(f"{place!r} does not exist on {until}: {exc} Give the membership "
-                             "a `left` date on or before the council's abolition, or list "
-                             "the council that replaced it.") from exc
-    return found
-
-
-def _vintage(day: dt.date) -> int:
-    return vintage_of_date(day.year, day.month)
-
-
-def _overlaps(memberships: list[tuple[int, Membership]]) -> list[str]:
-    problems = []
-    seen: dict[str, list[Membership]] = {}
-    for line, m in memberships:
-        clash = [p for p in seen.get(m.code, []) if _intervals_overlap(p, m)]
-        if clash:
-            problems.append(
-                f"line {line}: {m.as_published} ({m.code}) is already listed as "
-                f"{clash[0].as_published!r} with overlapping dates"
-            )
-        seen.setdefault(m.code, []).append(m)
-    return problems
-
-
-def _intervals_overlap(a: Membership, b: Membership) -> bool:
-    lo, hi = dt.date.min, dt.date.max
-    return (a.joined or lo) < (b.left or hi) and (b.joined or lo) < (a.left or hi)

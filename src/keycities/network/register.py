@@ -94,6 +94,15 @@ class Network:
     description: str = ""
     snapshots: tuple[Snapshot, ...] = ()
     notes: tuple[Note, ...] = field(default_factory=tuple)
+    problems: tuple[str, ...] = ()
+    """Rows of a stored register that break its rules and were left out, each with why
+    (see :func:`keycities.workspace.edits.edited`); shown to readers as warnings."""
+
+    @property
+    def earliest(self) -> dt.date | None:
+        """The day the earliest documented member list came into force, if any: the
+        register says nothing of earlier days."""
+        return min((s.in_force for s in self.snapshots), default=None)
 
     def members_at(self, at: dt.date) -> pd.DataFrame:
         """Members on date ``at``: code, as_published, joined, left and bases.

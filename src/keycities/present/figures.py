@@ -72,7 +72,7 @@ def line_figure(df: pd.DataFrame, *, title: str, unit: str, series: str = "serie
                           scale=alt.Scale(domain=names, range=DASHES[:n]))
     chart = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=18), strokeWidth=2).encode(
         x=alt.X("year:Q", title=None, axis=alt.Axis(format="d", tickMinStep=1)),
-        y=alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False)),
+        y=alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False), axis=_y_axis(data)),
         color=colour, strokeDash=dash,
         tooltip=[alt.Tooltip(f"{series}:N"), alt.Tooltip("year:Q"),
                  alt.Tooltip("value:Q", format=",.4~g")],
@@ -89,6 +89,14 @@ def line_figure(df: pd.DataFrame, *, title: str, unit: str, series: str = "serie
     table = data.pivot(index="year", columns=series, values="value").reset_index()
     table.columns.name = None
     return Figure(chart, table, title, desc)
+
+
+def _y_axis(data: pd.DataFrame) -> alt.Axis:
+    """Whole-number ticks for whole-number values (members, places): no "25.5 members"."""
+    values = data["value"].astype(float)
+    if len(values) and bool((values == values.round()).all()):
+        return alt.Axis(format=",d", tickMinStep=1)
+    return alt.Axis()
 
 
 def bar_figure(df: pd.DataFrame, *, category: str, value: str, title: str, unit: str,

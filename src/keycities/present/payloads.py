@@ -29,7 +29,7 @@ def members_payload(net: Any, when: Any, names: Mapping[Any, str]) -> tuple[pd.D
     """A network's members on ``when`` (with names) and the payload of ``network show``."""
     members = net.members_at(when)
     members.insert(1, "name", [names.get(c, "") for c in members["code"]])
-    notes = [f"{n.date.year}: {n.text}" for n in net.notes]
+    notes = [*net.problems, *(f"{n.date.year}: {n.text}" for n in net.notes)]
     snap = net.snapshot_at(when)
     if snap:
         notes.insert(0, f"List of document {snap.document}: {snap.title}, in force from "

@@ -34,6 +34,7 @@ from keycities.sources._sheets import (
     is_area_code,
     year_columns,
 )
+from keycities.sources._sheets import cell_values as sheet_cell_values
 from keycities.sources.base import Release, sha256_file
 
 #: Cell texts (stripped, case-folded) that stand for "no figure", and the
@@ -81,38 +82,22 @@ def meta_frame(metas: Iterable[IndicatorMeta]) -> pd.DataFrame:
 
 
 def cell_values(cells: pd.Series) -> pd.DataFrame:
-    """Cells as numbers and status flags.
-
-    Parameters
-    ----------
-    cells
-        Raw cells of figure columns (numbers, text, blanks).
+    """Cells as numbers and status flags (:func:`keycities.sources._sheets.cell_values`
+    with the status codes of :data:`STATUS_OF_MARKER`).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``value`` (float; NaN for markers and blanks), ``status``
-        (a code of :data:`STATUS_OF_MARKER` or None) and ``blank`` (bool),
-        on the index of ``cells``.  Thousands separators are removed.
+        (a code of :data:`STATUS_OF_MARKER` or None) and ``blank`` (bool).
 
     Raises
     ------
     SheetFormatError
         A cell holds text that is neither a number nor a known marker.
     """
-    text = cells.map(_cell_text)
-    numbers = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
-    status = text.str.casefold().map(STATUS_OF_MARKER)
-    blank = text == ""
-    bad = text[numbers.isna() & status.isna() & ~blank]
-    if not bad.empty:
-        examples = ", ".join(repr(v) for v in bad.unique()[:5])
-        raise SheetFormatError(
-            f"Unexpected text in figure cells: {examples}. If it means 'no figure', add it "
-            "to keycities.sources._indicator_frames.STATUS_OF_MARKER with its status code."
-        )
-    status = status.astype(object).where(status.notna(), None)
-    return pd.DataFrame({"value": numbers.astype(float), "status": status, "blank": blank})
+    return sheet_cell_values(cells, STATUS_OF_MARKER, where="keycities.sources."
+                             "_indicator_frames.STATUS_OF_MARKER with its status code")
 
 
 def values_frame(indicator: str | Sequence[str] | pd.Series, area_code: Sequence[str] | pd.Series,

@@ -189,10 +189,25 @@ def year_of(label: object) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def to_values(cells: pd.Series) -> pd.Series:
-    """Cells as floats; blanks and suppression markers become NaN.
+def cell_values(cells: pd.Series, markers: Mapping[str, str], *,
+                where: str = "keycities.sources._sheets.SUPPRESSED_MARKERS") -> pd.DataFrame:
+    """Cells as numbers and status flags: the one parser of figure cells.
 
-    Thousands separators (``"58,474,943"``) are removed.
+    Parameters
+    ----------
+    cells
+        Raw cells of figure columns (numbers, text, blanks).
+    markers
+        Cell text (stripped, case-folded) that stands for "no figure" -> its status code.
+    where
+        The constant to extend, named in the error for an unknown marker.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``value`` (float; NaN for markers and blanks), ``status`` (the marker's
+        code or None) and ``blank`` (bool), on the index of ``cells``.  Thousands
+        separators (``"58,474,943"``) are removed.
 
     Raises
     ------
@@ -201,15 +216,29 @@ def to_values(cells: pd.Series) -> pd.Series:
     """
     text = cells.map(_cell_text)
     numbers = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
-    marker = text.str.casefold().isin(SUPPRESSED_MARKERS)
-    bad = text[numbers.isna() & ~marker]
+    status = text.str.casefold().map(markers)
+    blank = text == ""
+    bad = text[numbers.isna() & status.isna() & ~blank]
     if not bad.empty:
         examples = ", ".join(repr(v) for v in bad.unique()[:5])
         raise SheetFormatError(
             f"Unexpected text in figure cells: {examples}. If these mean 'no figure', "
-            "add them to keycities.sources._sheets.SUPPRESSED_MARKERS."
+            f"add them to {where}."
         )
-    return numbers.astype(float)
+    status = status.astype(object).where(status.notna(), None)
+    return pd.DataFrame({"value": numbers.astype(float), "status": status, "blank": blank})
+
+
+def to_values(cells: pd.Series) -> pd.Series:
+    """Cells as floats; blanks and :data:`SUPPRESSED_MARKERS` become NaN
+    (:func:`cell_values` without the status flags).
+
+    Raises
+    ------
+    SheetFormatError
+        A cell holds text that is neither a number nor a known marker.
+    """
+    return cell_values(cells, dict.fromkeys(SUPPRESSED_MARKERS, "x"))["value"]
 
 
 def is_area_code(code: str) -> bool:

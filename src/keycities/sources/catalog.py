@@ -94,3 +94,15 @@ def release(release_id: str) -> Release:
         if r.id == release_id:
             return r
     raise KeycitiesError(f"Unknown release {release_id!r}.")
+
+
+def how_to_get(measure: str) -> str:
+    """Which catalog releases carry ``measure``, and how to load them (one sentence;
+    empty when no release does)."""
+    ids = [r.id for m in all_source_modules()
+           if any(x.name == measure for x in getattr(m, "MEASURES", ()))
+           for s in m.SOURCES for r in s.releases]
+    if not ids:
+        return ""
+    return (f"It comes from {', '.join(ids)}: run `keycities build --mirror DIR` with a copy "
+            "of the official files, or `keycities build` where the official URLs are reachable.")

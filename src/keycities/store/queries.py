@@ -14,14 +14,17 @@ import pandas as pd
 
 from keycities.errors import KeycitiesError
 from keycities.geography.areas import LAD_PREFIXES
+from keycities.sources import catalog
 from keycities.store.store import Store
 
 
 class NoDataError(KeycitiesError):
     """The store has no value of a measure for the period asked."""
 
-    def __init__(self, message: str, *, measure_loaded: bool) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, measure_loaded: bool, how: str = "") -> None:
+        super().__init__(f"{message} {how}".strip())
+        self.what = message
+        """The message without ``how`` (how to load the data)."""
         self.measure_loaded = measure_loaded
 
 
@@ -82,8 +85,10 @@ def choose_slice(store: Store, measure: str, *, period: int | None,
         when = f" for {period}" if period is not None else ""
         years = (f" Years with local-authority values in the store: {have[0]}–{have[-1]}."
                  if have else "")
+        # a measure not loaded at all: say which releases carry it and how to load them
         raise NoDataError(f"No local-authority {measure} data{when} in the store.{years}",
-                          measure_loaded=bool(have))
+                          measure_loaded=bool(have),
+                          how="" if have else catalog.how_to_get(measure))
     top = found[0]
     return pick_vintage([s for s in found if s.period == top.period
                          and s.release_id == top.release_id], prefer_vintage)

@@ -57,7 +57,8 @@ def staged(path: Path | str) -> Iterator[Store]:
         with Store(":memory:") as store:
             yield store
         return
-    path = Path(path)
+    # A symlinked store: build beside its target and replace the target (the link stays).
+    path = Path(os.path.realpath(path))
     prepare_store_path(path)
     with _build_lock(path):
         for stale in path.parent.glob(f".{path.name}.*{STAGE_SUFFIX}*"):

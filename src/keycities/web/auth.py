@@ -10,21 +10,28 @@ shows the new register at once.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-from typing import Annotated
-from urllib.parse import quote, urlparse
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode, urlparse
 
 import pandas as pd
 from fastapi import APIRouter, Form, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from keycities.errors import KeycitiesError
 from keycities.network.register import BUILTIN
+from keycities.network.rules import Resolver
 from keycities.web.page import Page, Table, page_html
 from keycities.web.params import Res
 from keycities.web.render import Links
 from keycities.web.resources import Resources
-from keycities.web.session import COOKIE, current
+from keycities.web.session import COOKIE, client_address, current
 from keycities.workspace import accounts, edits
 from keycities.workspace.accounts import AuthError, Session
 
@@ -72,12 +79,42 @@ def login_form(request: Request, res: Res) -> HTMLResponse:
     return _render(request, res, page)
 
 
+def _lower_priority() -> None:
+    """Run this thread (and the threads Argon2 starts from it) at the lowest CPU priority:
+    password checks yield to readers when the machine is busy.  Linux sets a thread's
+    nice value by its id; elsewhere this does nothing."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
+def _checks(request: Request) -> ThreadPoolExecutor:
+    """The app's password checkers: ``PASSWORD_CHECKS`` threads at low priority."""
+    state = request.app.state
+    if getattr(state, "password_checks", None) is None:
+        state.password_checks = ThreadPoolExecutor(
+            accounts.PASSWORD_CHECKS, thread_name_prefix="password-check",
+            initializer=_lower_priority)
+    pool: ThreadPoolExecutor = state.password_checks
+    return pool
+
+
 @router.post("/login")
-def login(request: Request, res: Res, name: Annotated[str, Form(max_length=64)],
-          password: Annotated[str, Form(max_length=1024)]) -> Response:
-    """Check the password, start a session, set the cookie."""
-    client = request.client.host if request.client else "unknown"
-    s = accounts.login(res.workspace, name, password, client=client)
+async def login(request: Request, res: Res, name: Annotated[str, Form(max_length=64)],
+                password: Annotated[str, Form(max_length=1024)]) -> Response:
+    """Count the attempt, check the password, start a session, set the cookie.
+
+    The attempt is counted first (:func:`~keycities.workspace.accounts.reserve`), so
+    guesses beyond the limits are refused before any password is checked.  Passwords are
+    checked by ``PASSWORD_CHECKS`` threads of their own at the lowest CPU priority (each
+    check takes 64 MiB and several CPU threads for half a second); the others wait in
+    their queue without holding a thread of the app's pool.
+    """
+    ws = res.workspace
+    attempt = await run_in_threadpool(accounts.reserve, ws, name,
+                                      client=client_address(request))
+    ok = await asyncio.wrap_future(_checks(request).submit(accounts.verify, attempt,
+                                                           password))
+    s = await run_in_threadpool(accounts.complete, ws, attempt, ok)
     resp = _back("/edit")
     resp.set_cookie(COOKIE, s.token, httponly=True, samesite="strict", path="/",
                     secure=res.context.settings.secure_cookies or request.url.scheme == "https",
@@ -100,10 +137,22 @@ def logout(request: Request, res: Res, csrf: Annotated[str, Form(max_length=100)
 # ------------------------------------------------------------------ the register
 
 
-def _known(res: Resources) -> set[str]:
+def _resolver(res: Resources) -> Resolver:
     with res.ready:
-        lads = res.context.geography[0]
-    return set(lads["code"])
+        return res.context.resolver
+
+
+def proposal_link(proposal: dict[str, Any]) -> str:
+    """The page a saved proposal opens: its parameters as the page's query (a list as
+    comma-separated values, as the forms take them; nested values are left out)."""
+    query = {}
+    for key, value in proposal["params"].items():
+        if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
+            value = ",".join(str(v) for v in value)
+        if value not in (None, "", False) and not isinstance(value, dict | list):
+            query[str(key)] = str(value)
+    page = "/twin" if proposal["kind"] == "twinning" else "/testbeds"
+    return page + "?" + urlencode(query)
 
 
 @router.get("/edit", response_class=HTMLResponse)
@@ -111,7 +160,8 @@ def edit_home(request: Request, res: Res) -> HTMLResponse:
     """What a signed-in editor can change."""
     page = Page(path="edit", template="edit_home.html", title="Edit",
                 data={"networks": list(BUILTIN),
-                      "proposals": edits.proposals(res.workspace)})
+                      "proposals": [{**p, "link": proposal_link(p)}
+                                    for p in edits.proposals(res.workspace)]})
     return _render(request, res, page)
 
 
@@ -143,7 +193,7 @@ def add_member(request: Request, res: Res, network: Annotated[str, Path(max_leng
     net = res.network(network)
     edits.add_membership(res.workspace, net, {
         "code": code, "as_published": as_published, "joined": joined, "left": left,
-        "joined_basis": joined_basis}, user=s.user.name, known=_known(res))
+        "joined_basis": joined_basis}, user=s.user.name, resolver=_resolver(res))
     res.changed()
     return _back(f"/edit/{quote(network)}")
 
@@ -163,12 +213,43 @@ def update_member(request: Request, res: Res, network: Annotated[str, Path(max_l
     else:
         edits.update_membership(res.workspace, net, mid, {
             "joined": joined, "left": left, "left_basis": left_basis},
-            user=s.user.name, known=_known(res))
+            user=s.user.name, resolver=_resolver(res))
     res.changed()
     return _back(f"/edit/{quote(network)}")
 
 
 # ------------------------------------------------------------------ proposals
+
+
+MAX_DEPTH = 8
+"""Nesting a proposal's parameters may have (the forms' own go one level deep)."""
+MAX_NUMBER = 10**15
+
+
+def proposal_params(text: str) -> dict[str, Any]:
+    """A proposal's parameters: a JSON object of at most :data:`MAX_DEPTH` levels whose
+    numbers are finite and under :data:`MAX_NUMBER` in size, or a :class:`KeycitiesError`."""
+    try:
+        values = json.loads(text)
+    except (ValueError, RecursionError):  # bad JSON, an over-long integer, deep nesting
+        raise KeycitiesError("The proposal's parameters are not valid JSON (or are nested "
+                             f"deeper than {MAX_DEPTH} levels).") from None
+    if not isinstance(values, dict):
+        raise KeycitiesError("The proposal's parameters must be an object.")
+    todo: list[tuple[Any, int]] = [(values, 1)]
+    while todo:
+        value, depth = todo.pop()
+        if depth > MAX_DEPTH:
+            raise KeycitiesError(f"The proposal's parameters are nested deeper than "
+                                 f"{MAX_DEPTH} levels.")
+        if isinstance(value, dict | list):
+            todo += [(v, depth + 1) for v in (value.values() if isinstance(value, dict)
+                                              else value)]
+        elif isinstance(value, int | float) and not isinstance(value, bool) and not (
+                abs(value) < MAX_NUMBER):  # also false for NaN
+            raise KeycitiesError(f"The proposal's parameters hold a number out of range "
+                                 f"(at most {MAX_NUMBER:.0e} in size).")
+    return values
 
 
 @router.post("/proposals")
@@ -178,12 +259,7 @@ def save_proposal(request: Request, res: Res, csrf: Annotated[str, Form(max_leng
                   params: Annotated[str, Form(max_length=10_000)] = "{}") -> Response:
     """Save the parameters of a twinning or a testbed under a name."""
     s = require(request, "editor", csrf)
-    try:
-        values = json.loads(params)
-    except json.JSONDecodeError:
-        raise KeycitiesError("The proposal's parameters are not valid JSON.") from None
-    if not isinstance(values, dict):
-        raise KeycitiesError("The proposal's parameters must be an object.")
+    values = proposal_params(params)
     edits.save_proposal(res.workspace, kind, name, values, user=s.user.name)
     return _back("/edit")
 
@@ -202,8 +278,11 @@ def delete_proposal(request: Request, res: Res, pid: int,
 
 @router.get("/history", response_class=HTMLResponse)
 def history(request: Request, res: Res) -> HTMLResponse:
-    """Every change: who, when, what before and after; revert buttons for editors."""
-    changes = res.workspace.changes(limit=500)
+    """Every change: who, when, what before and after; revert buttons for editors.
+    Changes to accounts (names and roles) are shown to admins only."""
+    s = current(request)
+    admin = s is not None and s.user.can("admin")
+    changes = res.workspace.changes(limit=500, hide=() if admin else ("user",))
     frame = pd.DataFrame([{"id": c.id, "at": c.at[:19].replace("T", " "), "user": c.user,
                            "change": c.summary, "before": json.dumps(c.before),
                            "after": json.dumps(c.after),

@@ -6,7 +6,9 @@ message}`` (or an HTML page, for a page) with a 4xx status (403 not allowed,
 too many logins or a second job, 422 otherwise), except a store that is not
 built, a source that is unavailable or a full job queue, which are the
 server's state rather than the request's fault: 503.  FastAPI's own
-validation errors keep their 422.
+validation errors keep their 422.  An unknown path (404) or a method a path does
+not answer (405) is a page too, except under ``/api`` or for a client that asks
+for JSON.
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from keycities.analysis.indicators.library import UnknownIndicatorError
 from keycities.errors import (
@@ -65,9 +71,13 @@ def error_body(exc: KeycitiesError) -> dict[str, Any]:
 
 
 def wants_html(request: Request) -> bool:
-    """True for a page request (not ``/api``, not ``?format=json``)."""
-    return not request.url.path.startswith("/api") and request.query_params.get(
-        "format", "html") == "html"
+    """True for a page request: not under ``/api``, not ``?format=json``, and not from a
+    client that asks for JSON rather than HTML (``Accept``)."""
+    if request.url.path.startswith("/api") or request.query_params.get(
+            "format", "html") != "html":
+        return False
+    accept = request.headers.get("accept", "")
+    return not ("json" in accept and "html" not in accept)
 
 
 def error_page(request: Request, body: dict[str, Any], status: int) -> HTMLResponse:
@@ -93,7 +103,25 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return await request_validation_exception_handler(request, exc)
 
 
+HTTP_MESSAGES = {404: "There is no page at this address. The menu above lists every page.",
+                 405: "This address does not answer that kind of request."}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (an unknown path, a method not allowed): a page for a page,
+    FastAPI's JSON otherwise."""
+    assert isinstance(exc, StarletteHTTPException)
+    if wants_html(request) and exc.status_code in HTTP_MESSAGES:
+        page = error_page(request, {"error": HTTP_MESSAGES[exc.status_code]},
+                          exc.status_code)
+        if exc.headers:
+            page.headers.update(exc.headers)
+        return page
+    return await http_exception_handler(request, exc)
+
+
 def add_error_handlers(app: FastAPI) -> None:
     """Answer user errors and invalid parameters as described in the module docstring."""
     app.add_exception_handler(KeycitiesError, _keycities_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

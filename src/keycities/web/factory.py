@@ -11,19 +11,22 @@ cache, security headers).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keycities._util.version import VERSION
 from keycities.settings import Settings
 from keycities.web.api import router as api_router
 from keycities.web.auth import router as auth_router
 from keycities.web.cache import ResponseCache, SecurityHeaders
+from keycities.web.docs import add_docs
 from keycities.web.errors import add_error_handlers
 from keycities.web.indicator_views import api as indicator_api
 from keycities.web.indicator_views import router as indicator_router
@@ -32,6 +35,7 @@ from keycities.web.render import SVG_WORKER
 from keycities.web.resources import Resources
 from keycities.web.uploads import Visitor
 from keycities.web.views import router as pages_router
+from keycities.web.warm import warm
 
 DESCRIPTION = (
     "Open evidence about networks of UK places (built first for the Key Cities). "
@@ -55,7 +59,33 @@ class DropEmptyQuery:
         await self.app(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+class HeadAsGet:
+    """Answer HEAD as GET without the body (same status and headers, the length of the
+    body it would have had), for every route: FastAPI's routes answer GET only."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        ended = False
+
+        async def headers_only(message: Message) -> None:
+            nonlocal ended
+            if message["type"] == "http.response.body":
+                if ended:
+                    return
+                ended = not message.get("more_body", False)
+                message = {"type": "http.response.body", "body": b"",
+                           "more_body": not ended}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
+def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> FastAPI:
     """The keycities web application.
 
     Parameters
@@ -63,6 +93,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings
         Where the store is (default: from the environment).  The store is
         opened read-only on the first request that needs it.
+    warm_up
+        Build what every visitor needs (the network page, the claims audit, the place
+        features) in the background as the app starts (:mod:`keycities.web.warm`), so
+        that no first visitor waits for it; ``keycities serve`` does, unless
+        ``KEYCITIES_WARM=0``.
 
     Returns
     -------
@@ -75,11 +110,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         SVG_WORKER.start()
+        task = asyncio.create_task(warm(app, resources)) if warm_up else None
+        app.state.warming = task
         yield
+        if task is not None:
+            task.cancel()
+        checks = getattr(app.state, "password_checks", None)  # made by the first login
+        if checks is not None:
+            checks.shutdown(wait=False)
         resources.close()
 
     app = FastAPI(title="keycities", version=VERSION, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    add_docs(app)  # /docs and /redoc, offline
     app.state.resources = resources
     add_error_handlers(app)
     app.include_router(api_router, prefix="/api")
@@ -94,4 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(DropEmptyQuery)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(Visitor)
+    # Outside the response cache, which keeps bodies as made: compressed per request.
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(HeadAsGet)
     return app

@@ -10,6 +10,7 @@ the table downloads and ``keycities export site`` all start from it;
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,9 +21,10 @@ from keycities._util.plain import jsonable
 from keycities.present.charts import Figure
 from keycities.present.figures import SpecFigure
 from keycities.present.indicator_charts import SvgChart
+from keycities.present.tables import About, Source
 from keycities.web.jobs import Job
 from keycities.web.maps import Line, map_html
-from keycities.web.render import Links, draw_charts, table_html
+from keycities.web.render import FORMATS, Links, draw_charts, table_html
 from keycities.web.resources import Resources
 from keycities.web.session import session_context
 from keycities.workspace.accounts import Session
@@ -80,6 +82,60 @@ class Page:
             "notes": self.notes, "job": self.job.payload() if self.job else None})
 
 
+def sources(res: Resources) -> dict[str, Source]:
+    """Every release in the store as a :class:`~keycities.present.tables.Source`, by id."""
+    rel = res.releases()
+    out = {}
+    for r in rel.to_dict(orient="records"):
+        published = r.get("published")
+        out[str(r["id"])] = Source(
+            id=str(r["id"]), title=str(r.get("title") or ""),
+            publisher=str(r.get("publisher") or ""),
+            published="" if published is None or pd.isna(published)
+            else pd.Timestamp(published).date().isoformat(),
+            url=str(r.get("url") or ""), licence=str(r.get("licence") or ""))
+    return out
+
+
+def cite(res: Resources, release_id: str) -> str:
+    """A release as a reader cites it: "Title, Publisher, published 2024-03-26 (id)"."""
+    found = sources(res).get(release_id)
+    return f"{found.cite()} ({release_id})" if found else release_id
+
+
+def _subject(page: Page) -> tuple[str, str, str]:
+    """(place or network, its code, the date of the figures) of ``page``."""
+    d = page.data if isinstance(page.data, dict) else {}
+    if "code" in d and "name" in d:
+        return str(d["name"]), str(d["code"]), ""
+    if "network" in d and "name" in d:
+        return f"{d['name']} network", "", str(d.get("at") or "")[:10]
+    return page.title, "", str(page.query.get("at") or "")[:10]
+
+
+def about_of(res: Resources, page: Page, name: str) -> About:
+    """What the download of table ``name`` of ``page`` is: title, subject, dates, and the
+    releases it draws on (those named in the table, else those named on the page)."""
+    subject, code, as_of = _subject(page)
+    known = sources(res)
+    table = page.tables[name]
+    text = table.frame.to_json(orient="values", default_handler=str)
+    used = [known[i] for i in known if i in text]
+    if not used:
+        whole = json.dumps(page.payload(), default=str)
+        used = [known[i] for i in known if i in whole]
+    return About(title=f"{table.caption} ({page.title})" if page.title not in table.caption
+                 else table.caption, subject=subject, code=code, as_of=as_of,
+                 sources=tuple(used))
+
+
+def download_names(page: Page, formats: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """table -> format -> the file name its download is saved under."""
+    subject, code, as_of = _subject(page)
+    about = About(title="", subject=subject, code=code, as_of=as_of)
+    return {name: {f: about.filename(name, f) for f in formats} for name in page.tables}
+
+
 def page_html(res: Resources, page: Page, links: Links, *,
               session: Session | None = None) -> str:
     """Render ``page`` to HTML with ``links`` (the app's or the static pack's), for the
@@ -96,13 +152,15 @@ def page_html(res: Resources, page: Page, links: Links, *,
                               lines=spec.lines, zoom_to=spec.zoom_to, legend=spec.legend,
                               line_label=spec.line_label, ident=f"map-{name}")
     tables = {}
+    cites = {k: v.cite() for k, v in sources(res).items()} if page.tables else {}
     for name, t in page.tables.items():
         codes: list[str] = (list(t.frame[t.link].astype(str)) if t.link and t.link in t.frame
                             else [])
         tables[name] = table_html(t.frame, caption=t.caption,
                                   links={c: links.page(f"place/{c}") for c in codes},
-                                  link_column=t.link)
+                                  link_column=t.link, releases=cites)
     return res.renderer.render(page.template, page=page, links=links, maps=maps,
-                               tables=tables, query=page.query, networks=res.network_ids(),
+                               tables=tables, download_names=download_names(page, FORMATS),
+                               query=page.query, networks=res.network_ids(),
                                network_names=res.network_names(),
                                **session_context(session))

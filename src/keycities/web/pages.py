@@ -25,7 +25,7 @@ from keycities.geography.vintage import FIRST_VINTAGE
 from keycities.present.figures import bar_figure, indexed, line_figure
 from keycities.present.payloads import members_payload
 from keycities.web.indicator_pages import place_scorecard, referendum_summary
-from keycities.web.page import MapSpec, Page, Table
+from keycities.web.page import MapSpec, Page, Table, cite
 from keycities.web.resources import PLACE_VINTAGE, Resources
 
 SERIES = (("population", "Population"), ("gva_current_prices", "GVA"),
@@ -56,8 +56,12 @@ def network_page(res: Resources, network_id: str, at: dt.date | None = None) -> 
                      "unavailable": f.get("unavailable")})
     figures = pd.DataFrame(rows)
     hist = net.memberships_frame()
-    years = range(min((d.year for d in hist["member_by"].dropna()), default=when.year),
-                  when.year + 1)
+    # From the first year a member is counted from, but not before the earliest documented
+    # list (the register says nothing of earlier years).
+    first = min((d.year for d in hist["member_by"].dropna()), default=when.year)
+    if net.earliest is not None:
+        first = max(first, net.earliest.year + (net.earliest > dt.date(net.earliest.year, 1, 1)))
+    years = range(first, when.year + 1)
     counts = pd.DataFrame([{"year": y, "series": "members on 1 January",
                             "value": float(len(net.members_at(dt.date(y, 1, 1))))}
                            for y in years])
@@ -82,7 +86,7 @@ def network_page(res: Resources, network_id: str, at: dt.date | None = None) -> 
         + ", ".join(members["name"]) + ".",
         highlight=dict.fromkeys(members["code"], "member"),
         labels={c: f"{names.get(c, c)} (member)" for c in members["code"]})
-    page.notes = list(head.get("notes", [])) + list(mp["notes"])
+    page.notes = list(dict.fromkeys([*head.get("notes", []), *mp["notes"]]))
     try:
         page.data["referendum"] = referendum_summary(res, network_id, when)
     except KeycitiesError as exc:  # a store without the referendum counts
@@ -139,7 +143,8 @@ def _place_series(res: Resources, outcome: str, label: str, code: str,
         table = table.merge(eng[["year", "value"]].rename(columns={"value": "England"}),
                             on="year", how="left")
     eng_from = ", ".join(dict.fromkeys(eng["release"])) if len(eng) else ""
-    notes = [f"{label}: {int(main['year'].min())}–{int(main['year'].max())} from {newest}"
+    notes = [f"{label}: {int(main['year'].min())}–{int(main['year'].max())} from "
+             f"{cite(res, newest)}"
              + (("; England's figures from the same release" if eng_from == newest else
                  f"; England's from {eng_from}, the same publication's national table")
                 if len(eng) else "; that release has no England figure, so none is drawn")
@@ -259,7 +264,7 @@ def former_place_page(res: Resources, place: Any) -> Page:
         page.figures[outcome] = line_figure(long, title=f"{label}, {name}",
                                             unit=res.panel(outcome).unit)
         page.tables[outcome] = Table(rows[["year", "value", "release"]],
-                                     f"{label}, {name}, release {release}")
+                                     f"{label}, {name}, from {cite(res, release)}")
         page.notes.append(f"{label}: {int(rows['year'].min())}–{int(rows['year'].max())} as "
                           f"published for {code} in {release}, the release with its longest "
                           "series.")
@@ -322,7 +327,7 @@ def compare_page(res: Resources, places: list[str]) -> Page:
         page.tables[outcome] = Table(
             long.pivot_table(index="year", columns="series", values="value").reset_index()
             .rename_axis(columns=None), f"{label} by year ({res.panel(outcome).unit}), "
-            f"release {rows['release'].iloc[0]}")
+            f"from {cite(res, rows['release'].iloc[0])}")
     page.maps["places"] = MapSpec(
         title="Map of the compared places",
         description="Shaded: " + ", ".join(names.values()) + ".",

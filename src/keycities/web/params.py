@@ -56,9 +56,10 @@ AtQuery = Annotated[dt.date | None, Query(
 YearQuery = Annotated[int | None, Query(
     ge=1990, le=2100, description="Data year (default: the latest each figure has).")]
 PlacePath = Annotated[str, Path(description="A place name or GSS code.", max_length=200)]
-Format = Annotated[Literal["html", "json", "csv", "xlsx", "parquet"], Query(
-    description="html (default), json (the page's payload), or a table's download format "
-    "(with `table`).")]
+Format = Annotated[Literal["html", "json", "csv", "xlsx", "parquet", "about"], Query(
+    description="html (default), json (the page's payload), a table's download format "
+    "(with `table`), or `about`: the table's description (title, place, dates, sources, "
+    "licence) as W3C CSV on the Web metadata for its CSV.")]
 TableName = Annotated[str | None, Query(max_length=50, description="With a download format: "
                                         "which of the page's tables.")]
 

@@ -36,12 +36,15 @@ import vl_convert as vlc
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from keycities._util.units import with_unit
 from keycities._util.version import VERSION
 from keycities.analysis.places.params import PLACE_SET
 from keycities.analysis.productivity.params import BASIS, BENCHMARK, MEASURE, PATH
 from keycities.analysis.testbed.outcomes import OUTCOMES
 from keycities.analysis.twinning.spec import MODE
 from keycities.present.charts import phone_spec
+from keycities.present.labels import cell as people_cell
+from keycities.present.labels import certificate_words, column, label
 from keycities.web.jobs import WorkerProcess
 
 FORMATS = ("csv", "xlsx", "parquet")
@@ -79,7 +82,7 @@ class Links:
     def download(self, table: str, fmt: str, query: Mapping[str, Any] | None = None) -> str:
         """The URL of table ``table`` of the current page in format ``fmt``."""
         if self.export:
-            return f"{table}.{fmt}"
+            return f"{table}.csv-metadata.json" if fmt == "about" else f"{table}.{fmt}"
         q = {k: v for k, v in (query or {}).items() if v not in (None, "", False)}
         q.update({"table": table, "format": fmt})
         return "/" + self.here.strip("/") + "?" + urlencode(q, doseq=True)
@@ -257,8 +260,10 @@ class Renderer:
         self.env = Environment(loader=PackageLoader("keycities.web", "templates"),
                                autoescape=select_autoescape(["html"]),
                                trim_blocks=True, lstrip_blocks=True)
-        self.env.filters.update(num=num, pct=pct, money=money, cell=cell, code_of=code_of)
+        self.env.filters.update(num=num, pct=pct, money=money, cell=cell, code_of=code_of,
+                                label=label, chart_cell=chart_cell)
         self.env.globals.update(version=VERSION, chart_svg=chart_svg,
+                                certificate_words=certificate_words,
                                 FORMATS=FORMATS, choices=CHOICES, outcomes=OUTCOMES)
 
     def render(self, template: str, **context: Any) -> str:
@@ -267,18 +272,27 @@ class Renderer:
 
 
 def table_html(df: pd.DataFrame, *, caption: str, links: Mapping[str, str] | None = None,
-               link_column: str | None = None, max_rows: int = 500) -> Markup:
+               link_column: str | None = None, max_rows: int = 500,
+               releases: dict[str, str] | None = None) -> Markup:
     """A DataFrame as an accessible HTML table (caption, column headers, row headers).
 
+    Headings and values are written for people by :mod:`keycities.present.labels`
+    (``releases``: release id -> its title, publisher and date, for source columns).
     ``links``: value of ``link_column`` -> URL, to link the first column.
     """
     cols = list(df.columns)
-    head = "".join(f'<th scope="col">{escape(str(c))}</th>' for c in cols)
+    kinds = [column(c).kind for c in cols]
+    head = "".join(f'<th scope="col">{escape(label(c))}</th>' for c in cols)
     rows = []
+    unit_at = cols.index("unit") if "unit" in cols else None
     for rec in df.head(max_rows).itertuples(index=False):
         cells = []
         for i, (c, v) in enumerate(zip(cols, rec, strict=True)):
-            text = escape(cell(v))
+            if unit_at is not None and kinds[i] in ("number", "text") and _is_number(v):
+                # A row's "unit" says how its figures read: a share as a percentage.
+                text = escape(with_unit(v, str(rec[unit_at] or "")))
+            else:
+                text = escape(people_cell(v, kinds[i], releases=releases))
             if links and link_column and c == cols[0]:
                 key = getattr(rec, link_column) if link_column in cols else None
                 href = links.get(str(key)) if key is not None else None
@@ -294,3 +308,12 @@ def table_html(df: pd.DataFrame, *, caption: str, links: Mapping[str, str] | Non
     return Markup(f'<div class="scroll" tabindex="0" role="region" aria-label="{escape(caption)}">'
                   f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>"
                   f"<tbody>{''.join(rows)}</tbody></table></div>{more}")  # noqa: S704
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def chart_cell(value: Any, col: Any) -> str:
+    """A cell of a chart's data table, written as column ``col``'s values are."""
+    return people_cell(value, column(col).kind)

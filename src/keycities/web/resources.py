@@ -61,7 +61,6 @@ from keycities.web.render import SVG_WORKER, Renderer
 from keycities.web.uploads import PREFIX, VISITOR, Uploads, is_private
 from keycities.workspace import saved_networks
 from keycities.workspace.db import Workspace
-from keycities.workspace.edits import edited, register_at
 
 PLACE_VINTAGE = 2023
 """Boundary vintage of place pages, peers and maps (the newest the store's features use)."""
@@ -184,7 +183,8 @@ class Resources:
 
     def __init__(self, settings: Settings, *, as_of: str | None = None) -> None:
         self.as_of = as_of
-        self.context = Context(settings, write=False)
+        self.workspace = Workspace(settings.workspace_path)
+        self.context = Context(settings, write=False, workspace=self.workspace)
         self.ready = _Ready(self)
         self.releases = Memo(self._releases)
         self.features = Memo(self._features)
@@ -208,7 +208,6 @@ class Resources:
         signed-in reader, whom the response cache skips, gets the same page built once."""
         self.jobs = Jobs(workers=1, limit_seconds=settings.job_seconds)
         self.renderer = Renderer()
-        self.workspace = Workspace(settings.workspace_path)
         self.responses = ResponseStore()
         self.opened: tuple[int, ...] | None = None
         self._checked = time.monotonic()
@@ -228,7 +227,8 @@ class Resources:
                 return
             # Readers still using the old connection finish on it; it closes when the
             # last of them lets it go.
-            self.context = Context(self.context.settings, write=False)
+            self.context = Context(self.context.settings, write=False,
+                                   workspace=self.workspace)
             self.ready.done = False
             for memo in vars(self).values():
                 if isinstance(memo, Memo):
@@ -262,10 +262,8 @@ class Resources:
             if saved is None:
                 raise UnknownNetworkError(network_id, self.network_ids())
             return saved
-        shipped = self.context.network(network_id)
-        if self.as_of is not None:
-            return register_at(self.workspace, shipped, self.as_of)
-        return edited(self.workspace, shipped)
+        with self.ready:
+            return self.context.network(network_id, as_of=self.as_of)
 
     def _saved_network(self, network_id: str) -> Network | None:
         with self.ready:

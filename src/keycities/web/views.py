@@ -19,8 +19,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from keycities.analysis.testbed.outcomes import get_outcome
 from keycities.errors import KeycitiesError
 from keycities.geography.names import PlaceNotInVintageError
-from keycities.present.tables import MEDIA, table_bytes
-from keycities.web.page import Page, page_html
+from keycities.present.tables import MEDIA, csv_metadata, table_bytes
+from keycities.web.page import Page, about_of, page_html
 from keycities.web.pages import (
     claims_page,
     compare_page,
@@ -71,12 +71,21 @@ def respond(request: Request, res: Resources, build: Callable[[], Page],
     response: Response
     if fmt == "json":
         response = JSONResponse(page.payload())
-    elif fmt in MEDIA:
+    elif fmt in MEDIA or fmt == "about":
         if not table or table not in page.tables:
             raise KeycitiesError(f"Name a table to download: table={'|'.join(page.tables)}.")
-        body = table_bytes(page.tables[table].frame, fmt, sheet=table)
-        response = Response(body, media_type=MEDIA[fmt], headers={
-            "Content-Disposition": f'attachment; filename="{table}.{fmt}"'})
+        about = about_of(res, page, table)
+        csv_url = str(request.url.include_query_params(format="csv"))
+        if fmt == "about":
+            return JSONResponse(csv_metadata(page.tables[table].frame, about, csv_url),
+                                media_type="application/csvm+json")
+        body = table_bytes(page.tables[table].frame, fmt, sheet=table, about=about)
+        headers = {"Content-Disposition":
+                   f'attachment; filename="{about.filename(table, fmt)}"'}
+        if fmt == "csv":
+            meta = str(request.url.include_query_params(format="about"))
+            headers["Link"] = f'<{meta}>; rel="describedby"; type="application/csvm+json"'
+        response = Response(body, media_type=MEDIA[fmt], headers=headers)
     else:
         response = HTMLResponse(page_html(res, page, Links(here=page.path),
                                           session=current(request)))

@@ -6,8 +6,9 @@ app is read-only.  Passwords are hashed with Argon2id (argon2-cffi's defaults,
 RFC 9106); sessions are random 256-bit tokens of which only the SHA-256 is
 stored, with a per-session CSRF token, and end after ``SESSION_HOURS``, on
 logout, or when the account is disabled or its password changes.  Logins are
-limited to ``MAX_FAILURES`` failures per name and per client in
-``WINDOW_MINUTES``.
+limited per address and name, per address and per name in
+``WINDOW_MINUTES`` (see :func:`reserve`), each attempt counted before its password is
+checked; at most ``PASSWORD_CHECKS`` passwords are checked at once.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -30,10 +32,19 @@ RANK = {r: i for i, r in enumerate(ROLES)}
 MIN_PASSWORD = 12
 SESSION_HOURS = 8
 MAX_FAILURES = 5
+"""Failed logins of one name from one address in the window before that pair is locked."""
+CLIENT_FAILURES = 20
+"""Failed logins from one address in the window, whatever the names, before it is locked."""
+NAME_FAILURES = 20
+"""Failed logins of one name in the window after which only addresses that have not failed
+on it may try it."""
 WINDOW_MINUTES = 15
+PASSWORD_CHECKS = 2
+"""Password checks (Argon2id, 64 MiB each) run at once by :func:`login`."""
 NAME = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
 
 _hasher = PasswordHasher()
+_checks = threading.BoundedSemaphore(PASSWORD_CHECKS)
 # Verifying against this keeps an unknown name as slow as a wrong password.
 _DUMMY = _hasher.hash("not a real password")
 
@@ -161,44 +172,112 @@ def has_accounts(ws: Workspace) -> bool:
     return bool(ws.query("SELECT 1 FROM users LIMIT 1"))
 
 
-def login(ws: Workspace, name: str, password: str, *, client: str) -> Session:
-    """Check a name and password and open a session.
+@dataclass(frozen=True)
+class Attempt:
+    """A login attempt, counted (as a failure, until it succeeds) before the password is
+    checked: see :func:`reserve`."""
+
+    name: str
+    client: str
+    reserved: tuple[int, ...]
+    """Rowids of the attempt's rows in ``login_failures``."""
+    user: tuple[int, str, str, str, bool] | None
+    """id, name, role, password hash and disabled of the account, if it exists."""
+
+
+def _limit_keys(name: str, client: str) -> dict[str, str]:
+    name = name.lower()[:64]
+    return {"pair": f"pair:{client}|{name}", "client": f"client:{client}",
+            "name": f"name:{name}"}
+
+
+def reserve(ws: Workspace, name: str, *, client: str) -> Attempt:
+    """Count a login attempt before its password is checked (one transaction), so that
+    concurrent guesses cannot all pass the limits before any is recorded.
+
+    Limits, each over the last ``WINDOW_MINUTES``: ``MAX_FAILURES`` failures of one name
+    from one address (that pair is locked); ``CLIENT_FAILURES`` from one address, whatever
+    the names; ``NAME_FAILURES`` of one name from anywhere, after which only addresses
+    that have not failed on that name may try it - so a stranger's guesses cannot lock the
+    account's owner out, who signs in from an address of their own.
 
     Raises
     ------
     TooManyAttemptsError
-        After ``MAX_FAILURES`` failures for this name or this client in the window.
+        When a limit is reached; nothing is recorded.
+    """
+    since = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=WINDOW_MINUTES)).isoformat()
+    keys = _limit_keys(name, client)
+    with ws.transaction() as con:
+        con.execute("DELETE FROM login_failures WHERE at < ?", (since,))
+
+        def count(key: str) -> int:
+            return int(con.execute("SELECT COUNT(*) FROM login_failures WHERE key = ?",
+                                   (key,)).fetchone()[0])
+
+        pair = count(keys["pair"])
+        if (pair >= MAX_FAILURES or count(keys["client"]) >= CLIENT_FAILURES
+                or (pair and count(keys["name"]) >= NAME_FAILURES)):
+            raise TooManyAttemptsError(f"Too many failed logins: try again in "
+                                       f"{WINDOW_MINUTES} minutes.")
+        stamp = now()
+        rows = tuple(int(con.execute("INSERT INTO login_failures (key, at) VALUES (?, ?)",
+                                     (key, stamp)).lastrowid or 0) for key in keys.values())
+        row = con.execute("SELECT id, name, role, pw_hash, disabled FROM users WHERE name = ?",
+                          (name,)).fetchone()
+    user = None if row is None else (row["id"], row["name"], row["role"], row["pw_hash"],
+                                     bool(row["disabled"]))
+    return Attempt(name, client, rows, user)
+
+
+def verify(attempt: Attempt, password: str) -> bool:
+    """Check the attempt's password (Argon2id: the one slow, memory-hungry step, about
+    64 MiB while it runs; callers bound how many run at once).  An unknown name is checked
+    against a dummy hash, as slow as a real one."""
+    try:
+        ok = _hasher.verify(attempt.user[3] if attempt.user else _DUMMY, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    return bool(ok) and attempt.user is not None
+
+
+def complete(ws: Workspace, attempt: Attempt, ok: bool) -> Session:
+    """Open a session for an attempt whose password was right; its reserved rows are
+    dropped (a success is no failure).
+
+    Raises
+    ------
     AuthError
         For a wrong name or password (the same message for both) or a disabled account.
     """
-    since = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=WINDOW_MINUTES)).isoformat()
-    keys = (f"name:{name.lower()[:64]}", f"client:{client}")
-    with ws.transaction() as con:
-        con.execute("DELETE FROM login_failures WHERE at < ?", (since,))
-        for key in keys:
-            n = con.execute("SELECT COUNT(*) FROM login_failures WHERE key = ? AND at >= ?",
-                            (key, since)).fetchone()[0]
-            if n >= MAX_FAILURES:
-                raise TooManyAttemptsError(f"Too many failed logins: try again in "
-                                      f"{WINDOW_MINUTES} minutes.")
-        row = con.execute("SELECT id, name, role, pw_hash, disabled FROM users WHERE name = ?",
-                          (name,)).fetchone()
-    ok = False
-    try:
-        ok = _hasher.verify(row["pw_hash"] if row else _DUMMY, password or "") and row is not None
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        ok = False
-    if not ok or row["disabled"]:
-        with ws.transaction() as con:
-            for key in keys:
-                con.execute("INSERT INTO login_failures (key, at) VALUES (?, ?)", (key, now()))
+    if not ok or attempt.user is None or attempt.user[4]:
         raise AuthError("Wrong name or password." if not ok else "This account is disabled.")
+    uid, name, role = attempt.user[:3]
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     expires = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=SESSION_HOURS)).isoformat()
     with ws.transaction() as con:
+        con.executemany("DELETE FROM login_failures WHERE rowid = ?",
+                        [(r,) for r in attempt.reserved])
         con.execute("INSERT INTO sessions (token_hash, user_id, csrf, created, expires) "
-                    "VALUES (?, ?, ?, ?, ?)", (_digest(token), row["id"], csrf, now(), expires))
-    return Session(token, csrf, User(row["id"], row["name"], row["role"]))
+                    "VALUES (?, ?, ?, ?, ?)", (_digest(token), uid, csrf, now(), expires))
+    return Session(token, csrf, User(uid, name, role))
+
+
+def login(ws: Workspace, name: str, password: str, *, client: str) -> Session:
+    """Check a name and password and open a session: :func:`reserve`, :func:`verify`
+    (at most ``PASSWORD_CHECKS`` at once in this process), :func:`complete`.
+
+    Raises
+    ------
+    TooManyAttemptsError
+        When a limit of :func:`reserve` is reached.
+    AuthError
+        For a wrong name or password (the same message for both) or a disabled account.
+    """
+    attempt = reserve(ws, name, client=client)
+    with _checks:
+        ok = verify(attempt, password)
+    return complete(ws, attempt, ok)
 
 
 def session(ws: Workspace, token: str | None) -> Session | None:

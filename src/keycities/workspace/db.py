@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -133,6 +134,9 @@ class Workspace:
     def _connect(self) -> sqlite3.Connection:
         if self._con is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # It holds password hashes: readable by its owner only (SQLite gives its
+            # -wal and -shm files the same permissions).
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
             con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                   timeout=10)
             con.row_factory = sqlite3.Row
@@ -176,13 +180,18 @@ class Workspace:
              summary, reverts))
         return int(cur.lastrowid or 0)
 
-    def changes(self, *, limit: int = 200, entity: str | None = None) -> list[Change]:
-        """The audit trail, newest first."""
-        sql = "SELECT * FROM changes"
-        params: tuple[Any, ...] = ()
+    def changes(self, *, limit: int = 200, entity: str | None = None,
+                hide: tuple[str, ...] = ()) -> list[Change]:
+        """The audit trail, newest first: every change, or those of ``entity``, less
+        those of the entities in ``hide`` (``("user",)``: account changes)."""
+        where, params = [], []
         if entity:
-            sql += " WHERE entity = ?"
-            params = (entity,)
+            where.append("entity = ?")
+            params.append(entity)
+        if hide:
+            where.append(f"entity NOT IN ({', '.join('?' * len(hide))})")
+            params += list(hide)
+        sql = "SELECT * FROM changes" + (" WHERE " + " AND ".join(where) if where else "")
         rows = self.query(sql + " ORDER BY id DESC LIMIT ?", (*params, int(limit)))
         return [_change(r) for r in rows]
 

@@ -15,15 +15,18 @@ pins an export to.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
 import sqlite3
+import weakref
 from typing import Any
 
 from keycities._util.numbers import iso_date
 from keycities.errors import KeycitiesError
 from keycities.network.register import Membership, Network
+from keycities.network.rules import Resolver, check_memberships
 from keycities.workspace.db import Workspace, now
 
 FIELDS = ("code", "as_published", "joined", "left", "joined_basis", "left_basis")
@@ -69,20 +72,64 @@ def seed(ws: Workspace, net: Network) -> None:
 
 def _memberships(rows: list[dict[str, Any]]) -> tuple[Membership, ...]:
     def d(v: str | None) -> dt.date | None:
-        return dt.date.fromisoformat(v) if v else None
+        try:
+            return dt.date.fromisoformat(v) if v else None
+        except (TypeError, ValueError):  # not a date: out of any register's range, so
+            return dt.date.min           # that the check leaves the row out
     return tuple(Membership(code=r["code"], as_published=r["as_published"],
                             joined=d(r["joined"]), left=d(r["left"]),
                             joined_basis=r["joined_basis"] or "",
                             left_basis=r["left_basis"] or "") for r in rows)
 
 
-def edited(ws: Workspace, net: Network) -> Network:
-    """``net`` with the workspace's register, if it has been edited (else ``net``)."""
+def edited(ws: Workspace, net: Network, resolver: Resolver | None = None) -> Network:
+    """``net`` with the workspace's register, if it has been edited (else ``net``).
+
+    With a ``resolver``, the stored rows are checked by the rules every edit is
+    checked with (:func:`~keycities.network.loader.check_memberships`): a row
+    that breaks them (a file changed by hand, or by an older version) is left
+    out and named in the network's ``problems``, so that readers see a warning
+    rather than an error.
+    """
     if not ws.query("SELECT 1 FROM networks WHERE id = ?", (net.id,)):
         return net
     rows = [dict(r) for r in ws.query("SELECT * FROM memberships WHERE network = ? "
                                       "ORDER BY id", (net.id,))]
-    return dataclasses.replace(net, memberships=_memberships(rows))
+    return _sound(dataclasses.replace(net, memberships=_memberships(rows)), resolver)
+
+
+_CHECKED: weakref.WeakKeyDictionary[Any, dict[Any, list[tuple[int, str]]]] = \
+    weakref.WeakKeyDictionary()
+"""Problems found per resolver and register: a page reads the register many times, and
+checking it takes tens of milliseconds (each council is resolved in two vintages)."""
+
+
+def _problems_of(net: Network, resolver: Resolver) -> list[tuple[int, str]]:
+    try:
+        known = _CHECKED.setdefault(resolver, {})
+    except TypeError:  # a resolver that cannot be weakly referenced: not cached
+        known = {}
+    key = (net.earliest, net.memberships)
+    found = known.get(key)
+    if found is None:
+        found = check_memberships(net.memberships, resolver, earliest=net.earliest)
+        if len(known) >= 64:
+            known.clear()
+        known[key] = found
+    return found
+
+
+def _sound(net: Network, resolver: Resolver | None) -> Network:
+    """``net`` without the rows that break the register's rules (see :func:`edited`)."""
+    if resolver is None:
+        return net
+    problems = _problems_of(net, resolver)
+    if not problems:
+        return net
+    bad = {i for i, _ in problems}
+    return dataclasses.replace(
+        net, memberships=tuple(m for i, m in enumerate(net.memberships) if i not in bad),
+        problems=tuple(f"Left out of the register as stored: {p}." for _, p in problems))
 
 
 def register_rows(ws: Workspace, net: Network) -> list[dict[str, Any]]:
@@ -93,30 +140,60 @@ def register_rows(ws: Workspace, net: Network) -> list[dict[str, Any]]:
                                       "code, joined", (net.id,))]
 
 
-def _check(values: dict[str, Any], known: set[str]) -> dict[str, Any]:
-    code = str(values.get("code") or "").strip()
-    if code not in known:
-        raise KeycitiesError(f"Unknown place code {code!r}: give the GSS code of a local "
-                             "authority district (see /places).")
+def _check(values: dict[str, Any]) -> dict[str, Any]:
+    code = str(values.get("code") or "").strip().upper()
+    if not code:
+        raise KeycitiesError("Give the GSS code of a local authority district (see /places).")
     joined = _date(values.get("joined"), "joined")
     left = _date(values.get("left"), "left")
-    if joined and left and left <= joined:
-        raise KeycitiesError(f"left ({left}) must be after joined ({joined}).")
     basis = {k: str(values.get(k) or "").strip()[:500] for k in ("joined_basis", "left_basis")}
     name = str(values.get("as_published") or "").strip()[:200] or code
     return {"code": code, "as_published": name, "joined": joined, "left": left, **basis}
 
 
+def _rows_of(con: sqlite3.Connection, net: Network) -> list[dict[str, Any]]:
+    return [dict(r) for r in con.execute("SELECT * FROM memberships WHERE network = ? "
+                                         "ORDER BY id", (net.id,))]
+
+
+def _refuse_new_problems(net: Network, before: list[dict[str, Any]],
+                         after: list[dict[str, Any]], resolver: Resolver) -> None:
+    """Refuse an edit that breaks the rules a network file is loaded with (a council
+    listed twice, dates out of range or in the wrong order, a council that does not
+    exist for the whole membership); problems the register already had are not the
+    edit's fault."""
+    def problems(rows: list[dict[str, Any]]) -> list[str]:
+        return [p for _, p in check_memberships(_memberships(rows), resolver,
+                                                earliest=net.earliest)]
+
+    old = set(problems(before))
+    new = [p for p in problems(after) if p not in old]
+    if new:
+        raise KeycitiesError("This change was not made: " + "; ".join(new) + ".")
+
+
 def add_membership(ws: Workspace, net: Network, values: dict[str, Any], *, user: str,
-                   known: set[str]) -> int:
-    """Add a membership; returns its id."""
-    row = _check(values, known)
+                   resolver: Resolver) -> int:
+    """Add a membership; returns its id.
+
+    Raises
+    ------
+    KeycitiesError
+        When the register would break the rules of a network file (see
+        :func:`~keycities.network.loader.check_memberships`); nothing is changed.
+    """
+    row = _check(values)
+    if row["as_published"] == row["code"]:  # a GSS code is no name: show the council's own
+        with contextlib.suppress(KeycitiesError):
+            row["as_published"] = resolver.resolve(row["code"]).name
     with ws.transaction() as con:
         _seed(con, net)
+        before = _rows_of(con, net)
         cur = con.execute("INSERT INTO memberships (network, code, as_published, joined, left, "
                           "joined_basis, left_basis) VALUES (?, ?, ?, ?, ?, ?, ?)",
                           (net.id, *[row[k] for k in FIELDS]))
         mid = int(cur.lastrowid or 0)
+        _refuse_new_problems(net, before, _rows_of(con, net), resolver)
         ws.record(con, user=user, action="add", entity=f"membership:{net.id}", entity_id=mid,
                   before=None, after={"id": mid, **row},
                   summary=f"{net.name}: added {row['as_published']} ({row['code']}), joined "
@@ -134,18 +211,20 @@ def _existing(con: sqlite3.Connection, net: Network, mid: int) -> sqlite3.Row:
 
 
 def update_membership(ws: Workspace, net: Network, mid: int, values: dict[str, Any], *,
-                      user: str, known: set[str]) -> None:
-    """Change a membership's dates, wording or bases."""
+                      user: str, resolver: Resolver) -> None:
+    """Change a membership's dates, wording or bases (checked as :func:`add_membership`)."""
     with ws.transaction() as con:
         old = _existing(con, net, mid)
-        row = _check({**_row(old), **{k: v for k, v in values.items() if k in FIELDS}}, known)
+        row = _check({**_row(old), **{k: v for k, v in values.items() if k in FIELDS}})
         before = _row(old)
         after = {"id": int(mid), **row}
         if before == after:
             return
+        register = _rows_of(con, net)
         con.execute("UPDATE memberships SET code = ?, as_published = ?, joined = ?, left = ?, "
                     "joined_basis = ?, left_basis = ? WHERE id = ?",
                     (*[row[k] for k in FIELDS], int(mid)))
+        _refuse_new_problems(net, register, _rows_of(con, net), resolver)
         ws.record(con, user=user, action="update", entity=f"membership:{net.id}",
                   entity_id=mid, before=before, after=after,
                   summary=f"{net.name}: changed {row['as_published']}: " + ", ".join(
@@ -281,9 +360,10 @@ def revert(ws: Workspace, change_id: int, *, user: str) -> int:
     return rid
 
 
-def register_at(ws: Workspace, net: Network, when: str) -> Network:
+def register_at(ws: Workspace, net: Network, when: str,
+                resolver: Resolver | None = None) -> Network:
     """The register as it stood at ``when`` (ISO time or date): today's rows with every
-    later change undone, newest first."""
+    later change undone, newest first (checked as by :func:`edited` with a ``resolver``)."""
     seeded = ws.query("SELECT seeded FROM networks WHERE id = ?", (net.id,))
     if not seeded or seeded[0]["seeded"] > when:
         return net
@@ -297,5 +377,5 @@ def register_at(ws: Workspace, net: Network, when: str) -> Network:
             rows.pop(eid, None)
         else:
             rows[eid] = before
-    return dataclasses.replace(net, memberships=_memberships(
-        sorted(rows.values(), key=lambda r: r["id"])))
+    return _sound(dataclasses.replace(net, memberships=_memberships(
+        sorted(rows.values(), key=lambda r: r["id"]))), resolver)

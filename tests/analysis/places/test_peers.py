@@ -56,6 +56,15 @@ def test_distances_by_hand_equal_weights() -> None:
     assert r.weights == {"f1": 0.5, "f2": 0.5}
 
 
+def test_drivers_are_named_by_their_labels_not_their_ids() -> None:
+    """Issue 15 point 7: "oac_8 24%" read as jargon; a peer's drivers are in words."""
+    table = make_table(HAND, list("ABCD"))
+    table.meta["label"] = ["Hard-pressed living", "Leave share"]
+    top = peers(table, "A", k=3).peers.set_index("code").at["B", "top_features"]
+    assert top.startswith("Hard-pressed living 100%")
+    assert "f1" not in top
+
+
 def test_user_weights_are_normalised() -> None:
     r = peers(make_table(HAND, list("ABCD")), "A", weights={"f1": 3.0, "f2": 1.0}, k=3)
     assert r.weights == {"f1": 0.75, "f2": 0.25}

@@ -62,7 +62,9 @@ def test_twinning_contrasts_a_library_indicator(built_store: Path) -> None:
     with Store(built_store, read_only=True) as store:
         result = twin_from_store(store, spec)
     assert len(result.pairs) > 0
-    assert result.pairs["why"].str.contains("claimant-count").all()
+    # the reason names the indicator in words (its label), not by its id
+    assert result.pairs["why"].str.contains("Claimant Count").all()
+    assert not result.pairs["why"].str.contains("claimant-count").any()
 
 
 @pytest.mark.mirror

@@ -281,3 +281,148 @@ def test_exact_separation_matches_enumeration(n: int, seed: int, density: float)
         assert len(subset) % 2 == 1
         assert x[inside[a] & inside[b]].sum() > (len(subset) - 1) / 2 + 1e-6
     assert bool(found) == bool(_violated_odd_sets(n, a, b, x))
+
+
+def _networkx_optimum(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> float:
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    g.add_weighted_edges_from(zip(a.tolist(), b.tolist(), w.tolist(), strict=True))
+    return sum(g[i][j]["weight"] for i, j in nx.max_weight_matching(g))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(15, 60), st.integers(0, 2**32 - 1), st.sampled_from([0.1, 0.3, 1.0]),
+       st.booleans())
+def test_sparse_edmonds_path_agrees_with_networkx(n: int, seed: int, density: float,
+                                                   integer: bool) -> None:
+    # Sparse graphs go straight to Edmonds' algorithm (rustworkx, dual checked); its bound
+    # is the matching's weight plus the rounding allowance and must cover the optimum.
+    rng = np.random.default_rng(seed)
+    a, b = np.triu_indices(n, 1)
+    keep = rng.random(len(a)) < density
+    a, b = a[keep], b[keep]
+    w = rng.integers(-2, 6, len(a)).astype(float) if integer else rng.random(len(a)) * 5
+    m = match_sparse(n, a, b, w)
+    assert "Edmonds" in m.method
+    ref = _networkx_optimum(n, a[w > 0], b[w > 0], w[w > 0])
+    assert m.objective == pytest.approx(ref, rel=1e-12, abs=1e-12)
+    assert ref <= m.bound + 1e-12
+    assert m.gap <= 1e-9 * max(1.0, m.bound)
+
+
+def bond_weights(n: int, seed: int) -> np.ndarray:
+    """One-feature bond weights D - |p_i - p_j| within a band: many near-ties, slow cuts."""
+    p = np.random.default_rng(seed).standard_normal(n)
+    d = np.abs(p[:, None] - p[None, :])
+    w = d.max() - d
+    w[d > 1.0] = -np.inf
+    return w
+
+
+@pytest.mark.parametrize("cut_rounds", [1, 2])
+def test_fractional_lp_is_finished_exactly_by_edmonds(monkeypatch: pytest.MonkeyPatch,
+                                                      cut_rounds: int) -> None:
+    # Dense bond weights leave the LP fractional after a few rounds of cuts: reduced-cost
+    # fixing plus Edmonds' algorithm must still reach the optimum over all pairs, proven.
+    from keycities.analysis.twinning import finish
+
+    monkeypatch.setattr(finish, "CUT_ROUNDS", cut_rounds)
+    w = bond_weights(160, 5)
+    m = match(w)
+    assert "Edmonds" in m.method
+    assert "reduced-cost fixing" in " ".join(m.notes)
+    iu = np.triu_indices(160, 1)
+    ok = np.isfinite(w[iu])
+    ref = _networkx_optimum(160, iu[0][ok], iu[1][ok], w[iu][ok])
+    check_valid(m, w, [])
+    assert m.objective == pytest.approx(ref, rel=1e-12)
+    assert m.gap <= 1e-9 * m.bound
+
+
+def test_a_stalled_lp_is_still_proven_optimal(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Postcode districts stalled (50 flat rounds) and reported a gap of 1.45e-4 although the
+    # matching was optimal; the stall now hands over to Edmonds' finish, which proves it.
+    from keycities.analysis.twinning import finish, lp
+
+    monkeypatch.setattr(lp, "STALL", 1)
+    monkeypatch.setattr(lp, "STALL_MIN_N", 0)
+    monkeypatch.setattr(finish, "CUT_ROUNDS", 10_000)
+    monkeypatch.setattr(matching, "LSA_MAX", 100)  # the LP path, not the assignment finish
+    rng = np.random.default_rng(0)
+    p, q = rng.integers(0, 6, 221), np.random.default_rng(100).integers(0, 3, 221)
+    d = (np.abs(p[:, None] - p[None, :]) + np.abs(q[:, None] - q[None, :])).astype(float)
+    w = d.max() - d  # places with equal features: many fractional LP optima
+    w[d > 3] = -np.inf
+    m = match(w)
+    assert "did not fall" in " ".join(m.notes)
+    assert m.gap <= 1e-9 * m.bound
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(15, 40), st.integers(0, 2**32 - 1))
+def test_reduced_cost_fixing_keeps_the_optimum(n: int, seed: int) -> None:
+    # The finish after one round of cuts, on random dense weights with blocked pairs,
+    # equals networkx's optimum over the whole graph.
+    from keycities.analysis.twinning import finish
+
+    rng = np.random.default_rng(seed)
+    w = np.triu(rng.random((n, n)) * 4, 1)
+    w[np.triu(rng.random((n, n)) < 0.3, 1)] = -np.inf
+    w = np.triu(w, 1) + np.triu(w, 1).T
+    w[np.tril_indices(n)] = w.T[np.tril_indices(n)]
+    old = finish.CUT_ROUNDS
+    finish.CUT_ROUNDS = 1
+    try:
+        m = match(w)
+    finally:
+        finish.CUT_ROUNDS = old
+    iu = np.triu_indices(n, 1)
+    ok = np.isfinite(w[iu])
+    ref = _networkx_optimum(n, iu[0][ok], iu[1][ok], w[iu][ok])
+    check_valid(m, w, [])
+    assert m.objective == pytest.approx(ref, rel=1e-12)
+    assert m.gap <= 1e-9 * m.bound
+
+
+def test_float32_screening_prices_the_same_pairs_as_float64() -> None:
+    # Large problems keep their weights in float32; pricing screens them in float32 and
+    # must still find exactly the violated pairs that exact float64 pricing finds,
+    # including violations just above the tolerance.
+    from keycities.analysis.twinning.lp import DensePricer
+
+    rng = np.random.default_rng(4)
+    n = 1500
+    w = bridge_weights(n, 4).astype(np.float32)
+    np.fill_diagonal(w, -np.inf)
+    y = w.max(axis=1).astype(np.float64) / 2.0  # feasible; tight on mutual best partners
+    y[:200] -= np.r_[rng.random(100) * 1e-3, np.full(100, 1e-8)]  # big and tiny violations
+    exact = DensePricer(w.astype(np.float64)).price(y, [], np.zeros(0))
+    screened = DensePricer(w).price(y, [], np.zeros(0))
+    assert len(exact[0]) > 0
+    for got, want in zip(screened, exact, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_when_edmonds_cannot_finish_the_bound_still_holds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Too many places for Edmonds' finish (3,000 postcode districts): the LP bound is
+    # reported with Edmonds' matching of the candidate pairs as the primal.
+    from keycities.analysis.twinning import finish, lp
+
+    monkeypatch.setattr(lp, "STALL", 1)
+    monkeypatch.setattr(lp, "STALL_MIN_N", 0)
+    monkeypatch.setattr(finish, "CUT_ROUNDS", 10_000)
+    monkeypatch.setattr(finish, "EDMONDS_NODES", 2)
+    monkeypatch.setattr(matching, "LSA_MAX", 100)
+    rng = np.random.default_rng(0)
+    p, q = rng.integers(0, 6, 221), np.random.default_rng(100).integers(0, 3, 221)
+    d = (np.abs(p[:, None] - p[None, :]) + np.abs(q[:, None] - q[None, :])).astype(float)
+    w = d.max() - d
+    w[d > 3] = -np.inf
+    m = match(w)
+    assert "too many places" in " ".join(m.notes)
+    iu = np.triu_indices(221, 1)
+    ok = np.isfinite(w[iu])
+    ref = _networkx_optimum(221, iu[0][ok], iu[1][ok], w[iu][ok])
+    check_valid(m, w, [])
+    assert m.objective <= ref + 1e-9 <= m.bound + 2e-9

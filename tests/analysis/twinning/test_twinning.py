@@ -11,7 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keycities.analysis.twinning.spec import TwinSpec
-from keycities.analysis.twinning.twinning import PlaceInputs, feature_distance, pair_weights, twin
+from keycities.analysis.twinning.twinning import (
+    PlaceInputs,
+    explain_pair,
+    feature_distance,
+    pair_weights,
+    twin,
+)
 from keycities.errors import KeycitiesError, Param, ParameterError, cli_option
 from keycities.geography.spatial import haversine_km
 
@@ -53,6 +59,20 @@ def test_bridge_pairs_the_most_different() -> None:
     assert res.gap <= 1e-9
     assert "differ most on leave" in res.pairs["why"].iloc[0]
     assert res.geojson["type"] == "FeatureCollection" and len(res.geojson["features"]) == 2
+
+
+def test_reasons_name_features_in_words_with_units() -> None:
+    """Issue 15 point 7: "earnings (578 vs n/a)" had a raw id and no unit."""
+    z = pd.DataFrame({"earnings": [-1.0, 1.0], "leave_share": [1.0, -1.0]})
+    raw = pd.DataFrame({"earnings": [534.0, 764.0], "leave_share": [0.547, 0.325]})
+    words = {"earnings": ("Median gross weekly earnings", "£ per week"),
+             "leave_share": ("EU referendum Leave share", "share of valid votes")}
+    why = explain_pair(0, 1, z, raw, TwinSpec("bridge", contrast=("earnings", "leave_share")),
+                       words=words)
+    assert "Median gross weekly earnings (£534 vs £764)" in why
+    assert "EU referendum Leave share (54.7% vs 32.5%)" in why
+    assert "; earnings" not in why and " earnings (" not in why.replace("weekly earnings", "")
+    assert "leave_share" not in why
 
 
 def test_odd_count_leaves_one_unpaired_and_says_so() -> None:
@@ -248,3 +268,23 @@ def test_default_twins_are_of_comparable_size_and_rest_on_published_data(
     assert "E09000001" not in set(res.pairs["code_a"]) | set(res.pairs["code_b"])
     assert not res.pairs["why"].str.contains("imputed").any()
     assert any("at most a factor of" in n for n in res.notes)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["bridge", "bond"]))
+def test_explanations_read_from_arrays_say_what_explain_pair_says(seed: int, mode: str) -> None:
+    # Ties (rounded values), gaps (NaN) and integer columns beside float ones included.
+    from keycities.analysis.twinning.twinning import _Explainer, explain_pair
+
+    rng = np.random.default_rng(seed)
+    n = 6
+    z = pd.DataFrame(rng.normal(size=(n, 4)).round(1), columns=["a", "b", "c", "d"])
+    raw = z.assign(a=(z["a"] * 100).round(), d=rng.integers(0, 5, n)).astype(
+        {"d": "int64"})
+    raw.loc[rng.integers(0, n), "b"] = np.nan
+    spec = TwinSpec(mode=mode, contrast=("a", "b", "c"), similar=("c", "d"))
+    fast = _Explainer(z, raw, spec)
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                assert fast(i, j) == explain_pair(i, j, z, raw, spec)

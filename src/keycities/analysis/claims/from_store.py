@@ -31,13 +31,16 @@ from keycities.analysis.headline.core import FIGURES, FigureSpec
 from keycities.analysis.headline.from_store import figure_for_slice
 from keycities.analysis.productivity.from_store import productivity_from_store
 from keycities.analysis.referendum.from_store import referendum_from_store
+from keycities.errors import KeycitiesError
 from keycities.geography.tables import GeographyTables
 from keycities.network.register import Network, builtin_network
+from keycities.sources import catalog
 from keycities.sources.referendum import RELEASE
 from keycities.store.queries import (
     NoDataError,
     area_series,
     release_info,
+    slices,
     slices_by_release,
     totals,
 )
@@ -64,7 +67,7 @@ def audit_from_store(store: Store, *, claims: list[Claim] | None = None,
     if claims is None or documents is None:
         documents, claims = load_claims()
     geo = geography_from_store(store)
-    found = [_audit_one(store, geo, documents[c.document], c) for c in claims]
+    found = [_audit_or_say_why_not(store, geo, documents[c.document], c) for c in claims]
     findings = [f for f, _ in found]
     _add_membership_reasons(found)
     _add_implied_year_reasons(store, findings)
@@ -128,6 +131,17 @@ def _add_membership_reasons(found: list[tuple[Finding, list[Candidate]]]) -> Non
             f.reasons.insert(at, membership_reason(hits, f.claim.id))
 
 
+def _audit_or_say_why_not(store: Store, geo: GeographyTables, doc: Document,
+                          claim: Claim) -> tuple[Finding, list[Candidate]]:
+    """One claim's finding; 'cannot be checked', with what is missing and how to get
+    it, when the store lacks the data it needs (the other claims are still audited)."""
+    try:
+        return _audit_one(store, geo, doc, claim)
+    except KeycitiesError as exc:
+        return Finding(claim, doc, "cannot be checked", reasons=[
+            f"The store lacks the data this claim needs: {exc}"]), []
+
+
 def _audit_one(store: Store, geo: GeographyTables, doc: Document,
                claim: Claim) -> tuple[Finding, list[Candidate]]:
     if claim.metric == "member_count":
@@ -147,7 +161,17 @@ def _audit_one(store: Store, geo: GeographyTables, doc: Document,
         definition=METRICS[claim.metric].definition)
     if verdict == "differs":
         reasons.extend(_alternative_definition(store, geo, network, claim))
+    if not cands:
+        reasons.extend(_how_to_get(store, claim.metric))
     return Finding(claim, doc, verdict, ours, closest, reasons), cands
+
+
+def _how_to_get(store: Store, metric: str) -> list[str]:
+    """Where a metric's data come from, when the store has none of them at all."""
+    spec = next(f for f in FIGURES if f.key == METRICS[metric].figure)
+    if slices(store, spec.measure):
+        return []
+    return [f"The store has no figures of {spec.label}. {catalog.how_to_get(spec.measure)}"]
 
 
 def candidates(store: Store, geo: GeographyTables, network: Network, at: dt.date,

@@ -34,7 +34,6 @@ from keycities.analysis.headline.core import (
 from keycities.geography.mapping import to_vintage, whole_splits
 from keycities.geography.tables import GeographyTables
 from keycities.network.register import Network
-from keycities.sources import catalog
 from keycities.store.queries import NoDataError, Slice, choose_slice, release_info, slice_values
 from keycities.store.store import Store
 
@@ -86,10 +85,9 @@ def _figure_from_store(store: Store, spec: FigureSpec, members: pd.DataFrame,
         s = choose_slice(store, spec.measure, period=year, prefer_vintage=vm)
     except NoDataError as exc:
         label = spec.period_label.format(year=year) if year is not None else "—"
-        hint = "" if exc.measure_loaded else f" {_how_to_get(spec.measure)}"
         fig = Figure(spec.key, spec.label, None, "", year, label,
                      {name: None for name, _ in spec.shares}, None, None, len(members), 0,
-                     (), f"{exc}{hint}")
+                     (), str(exc))
         return fig, pd.DataFrame()
     return figure_for_slice(store, spec, members, geo, s, vm=vm)
 
@@ -161,14 +159,3 @@ def _explain_absent(members: pd.DataFrame, mapped: pd.DataFrame, lads: pd.DataFr
     rows = [{"area_code": code, "value": float("nan"),
              "reason": not_on_vintage(code, changes, names, vm)} for code in absent["code"]]
     return pd.concat([mapped, pd.DataFrame(rows)], ignore_index=True)
-
-
-def _how_to_get(measure: str) -> str:
-    """Which catalog releases carry a measure, and how to load them."""
-    ids = [r.id for m in catalog.all_source_modules()
-           if any(x.name == measure for x in getattr(m, "MEASURES", ()))
-           for s in m.SOURCES for r in s.releases]
-    if not ids:
-        return ""
-    return (f"It comes from {', '.join(ids)}: run `keycities build --mirror DIR` with a copy "
-            "of the official files, or `keycities build` where the official URLs are reachable.")

@@ -42,6 +42,8 @@ from keycities.errors import KeycitiesError
 from keycities.geography.areas import LAD_PREFIXES, areas_in_vintage
 from keycities.geography.mapping import ratio_to_vintage, to_vintage
 from keycities.geography.spatial import area_km2
+from keycities.sources import catalog
+from keycities.sources.authorities import RELEASE as AUTHORITIES
 from keycities.sources.postcode_places import Level
 from keycities.sources.postcodes import OAC_RELEASE, ONSPD_RELEASE
 from keycities.store import queries
@@ -121,11 +123,22 @@ def lad_features_from_store(store: Store, *, vintage: int = 2023,
     -------
     FeatureTable
     """
+    _need_official_areas(store)
     geo = geography_from_store(store)
     lads = areas_in_vintage(geo.lads, vintage)
     codes = pd.Index(sorted(lads["code"]), name="code")
     wanted = _wanted(features) | _wanted(extra)
-    parts = [b(store, geo, vintage) for key, b in _BUILDERS.items() if key in wanted]
+    parts, lacking = [], []
+    for key, build in _BUILDERS.items():
+        if key not in wanted:
+            continue
+        try:
+            parts.append(build(store, geo, vintage))
+        except queries.NoDataError as exc:
+            lacking.append(f"{key}: {exc}")
+    if lacking:
+        raise KeycitiesError("The store lacks data these place features need. "
+                             + " ".join(lacking))
     parts += [_library_feature(store, key, vintage) for key in sorted(wanted - set(_BUILDERS))]
     values = pd.concat([p.values for p in parts], axis=1).reindex(codes)
     if features is not None:
@@ -138,6 +151,19 @@ def lad_features_from_store(store: Store, *, vintage: int = 2023,
     return standardise(values, meta=meta, log=[f for f in LOG_FEATURES if f in values],
                        impute=impute, reasons=reasons, places=places, vintage=vintage,
                        changes=geo.changes, notes=notes)
+
+
+def _need_official_areas(store: Store) -> None:
+    """Refuse, saying how to get them, when the store has only the package's LAD names."""
+    if queries.official_area_count(store, besides=AUTHORITIES.id):
+        return
+    names = sorted(s.name for s in catalog.sources() if getattr(s, "table", "") == "area")
+    raise KeycitiesError(
+        "Place features need the official LAD lists of every UK vintage and the official "
+        "statistics (population, GVA, earnings, the referendum, IMD), which are not in the "
+        f"store: it holds only the package's names. The lists come from {', '.join(names)}. "
+        "Run `keycities build --mirror DIR` with a copy of the official files, or "
+        "`keycities build` where the official URLs are reachable.")
 
 
 def _wanted(features: Sequence[str] | None) -> set[str]:

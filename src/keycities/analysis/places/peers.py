@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from keycities._util.plain import jsonable
+from keycities._util.units import feature_words
 from keycities.analysis.places.features import FeatureTable
 from keycities.analysis.places.params import Preset
 from keycities.errors import KeycitiesError
@@ -72,7 +73,8 @@ class PeerResult:
     peers
         One row per peer: rank, code, name, region, country, distance,
         stability_weights, stability_drop, top_features (the largest
-        contributions, 'feature 45%'), imputed_features (the peer's features
+        contributions in words, 'GVA per filled job 45%'),
+        imputed_features (the peer's features
         that were imputed: their contributions rest on the imputation rule).
     contributions
         One row per (peer, feature): code, feature, z_place, z_peer, weight,
@@ -346,11 +348,12 @@ def _peer_rows(table: FeatureTable, top: pd.Index, d: pd.Series, stab: pd.DataFr
                contrib: pd.DataFrame) -> pd.DataFrame:
     imp = table.imputed.groupby("place")["feature"].agg(list).to_dict() \
         if len(table.imputed) else {}
-    tops = {}
+    tops, words = {}, feature_words(table.meta)
     for code, g in contrib.groupby("code"):
         best = g.sort_values("share", ascending=False).head(TOP_FEATURES)
-        tops[code] = ", ".join(f"{f} {s:.0%}" for f, s in zip(best["feature"], best["share"],
-                                                               strict=True) if s == s)
+        tops[code] = ", ".join(f"{words.get(str(f), (f, ''))[0]} {s:.0%}"
+                               for f, s in zip(best["feature"], best["share"], strict=True)
+                               if s == s)
     return pd.DataFrame({
         "rank": range(1, len(top) + 1), "code": list(top),
         "name": [table.names.get(c, c) for c in top],
@@ -360,20 +363,22 @@ def _peer_rows(table: FeatureTable, top: pd.Index, d: pd.Series, stab: pd.DataFr
         "stability_weights": stab.loc[top, "stability_weights"].to_numpy(),
         "stability_drop": stab.loc[top, "stability_drop"].to_numpy(),
         "top_features": [tops.get(c, "") for c in top],
-        "imputed_features": [", ".join(imp.get(c, [])) for c in top]})
+        "imputed_features": [", ".join(words.get(str(f), (f, ""))[0] for f in imp.get(c, []))
+                             for c in top]})
 
 
 def _notes(table: FeatureTable, place: str, w: pd.Series, preset: str | None, k: int,
            found: int, perturbations: int, default_rng: bool) -> list[str]:
-    used = ", ".join(f"{f} {v:.3g}" for f, v in w.items() if v > 0)
+    words = feature_words(table.meta)
+    used = ", ".join(f"{words.get(str(f), (f, ''))[0]} {v:.1%}" for f, v in w.items() if v > 0)
     notes = [
         "Distance d = sqrt(sum_f w_f (z_place,f - z_peer,f)^2) on standardised features, "
         "weights normalised to sum to 1 (CIPFA Nearest Neighbours Model's method, open "
         "weights); contribution of a feature = w_f (dz_f)^2 / d^2.",
         f"Weights ({preset or 'user'}): {used}.",
         f"Stability: share of {perturbations} runs with weights × exp(N(0, {NOISE_SD}²)) "
-        "(stability_weights), and of runs dropping one weighted feature at a time "
-        f"(stability_drop), in which the peer stays in the top {k}"
+        "(\"kept when the weights change\"), and of runs dropping one weighted feature at a "
+        f"time (\"kept when a measure is dropped\"), in which the peer stays in the top {k}"
         + (" (random generator seeded with 0)." if default_rng else "."),
     ]
     if found < k:

@@ -51,7 +51,7 @@ def load_counts(store: Store) -> tuple[pd.DataFrame, str, int]:
             s = choose_slice(store, measure, period=2016, prefer_vintage=2016)
         except NoDataError as exc:
             raise KeycitiesError(
-                f"{exc} The EU referendum result is release {RELEASE_ID} (the Electoral "
+                f"{exc.what} The EU referendum result is release {RELEASE_ID} (the Electoral "
                 "Commission): run `keycities build referendum --mirror DIR` with a copy of "
                 "the official file, or `keycities build referendum` where its URL is "
                 "reachable.") from exc

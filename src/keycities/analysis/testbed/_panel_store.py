@@ -18,6 +18,7 @@ from keycities.errors import KeycitiesError
 from keycities.geography.areas import LAD_PREFIXES, areas_in_vintage
 from keycities.geography.mapping import METHOD_RANK, ratio_to_vintage, to_vintage
 from keycities.geography.tables import GeographyTables
+from keycities.sources import catalog
 from keycities.store.queries import Slice, pick_vintage, release_info, slice_values, slices
 from keycities.store.store import Store
 
@@ -54,9 +55,12 @@ def _choose_all(store: Store, spec: Outcome, want: list[int] | None, release: st
         have = sorted({s.period for s in slices(store, spec.measure)})
         span = f" Years in the store: {years_text(have)}." if have else ""
         asked = f" for {years_text(want)}" if want else ""
+        how = ("Ask for other years, or build the store with the release that has them "
+               "(`keycities build`)." if have else
+               " ".join(catalog.how_to_get(m) for m in measures if not slices(store, m))
+               or "Build the store (`keycities build`).")
         raise KeycitiesError(f"No local-authority {spec.key} data{asked} in the store.{span} "
-                             "Ask for other years, or build the store with the release that "
-                             "has them (`keycities build`).")
+                             f"{how}")
     return out
 
 

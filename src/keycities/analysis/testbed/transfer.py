@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from keycities._util.plain import jsonable
+from keycities._util.units import feature_words
 from keycities.analysis.places.features import FeatureTable
 from keycities.analysis.places.peers import contributions, resolve_weights, weighted_distances
 from keycities.errors import KeycitiesError, UnknownPlaceError
@@ -415,7 +416,8 @@ def _profile(table: FeatureTable, z: pd.DataFrame, testbeds: list[str], w: pd.Se
 
 def _notes(table: FeatureTable, testbeds: list[str], w: pd.Series, preset: str | None,
            by: str, k: int, found: int) -> list[str]:
-    used = ", ".join(f"{f} {v:.3g}" for f, v in w.items() if v > 0)
+    words = feature_words(table.meta)
+    used = ", ".join(f"{words.get(str(f), (f, ''))[0]} {v:.1%}" for f, v in w.items() if v > 0)
     rank = ("the distance to the nearest testbed (a pilot's result travels to places like "
             "one it ran in)" if by == "nearest" else "the distance to the testbeds' centroid")
     notes = [

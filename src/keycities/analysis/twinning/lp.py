@@ -4,7 +4,9 @@ The degree LP with odd-set (blossom) cuts is kept in one HiGHS model that is
 modified in place: priced pairs are added as columns, odd sets as rows, and
 each re-solve starts from the previous basis (primal simplex after new columns,
 dual simplex after new rows; the interior-point method with crossover when a
-round adds many columns at once).  See the docstring of
+round adds many columns at once); a fractional end is finished by Edmonds'
+algorithm after reduced-cost fixing (:mod:`keycities.analysis.twinning.finish`).
+See the docstring of
 :mod:`keycities.analysis.twinning.matching` for the formulation and the certificate.
 """
 
@@ -17,8 +19,9 @@ from functools import cache
 
 import highspy
 import numpy as np
-from scipy.sparse import coo_matrix, csr_matrix
-from scipy.sparse.csgraph import breadth_first_order, connected_components, maximum_flow
+
+from keycities.analysis.twinning.separation import blossom_separation as blossom_separation
+from keycities.analysis.twinning.separation import odd_cuts
 
 EXHAUSTIVE_MAX = 14
 """Largest residual problem solved by exhaustive search when the LP is fractional."""
@@ -27,6 +30,7 @@ BLOCK = 1024
 IPM_COLUMNS = 10_000
 """A solve after adding more columns than this uses the interior-point method."""
 LP_TOL = 1e-9
+"""HiGHS primal and dual feasibility tolerances."""
 PRICE_PER_ROW = 5
 """Violated pairs priced in per place and round (the most violated)."""
 SELECT_NOISE = 1e-6
@@ -38,13 +42,10 @@ STALL = 50
 in which the LP value has not fallen (degenerate problems: places with identical features
 leave many fractional optima; the rest of the gap is then reported, not closed)."""
 STALL_MIN_N = 200
-BLOSSOM_MAX = 5000
-"""Largest problem whose fractional end is completed by Edmonds' algorithm (rustworkx is
-O(n^3): 7 s on 3,000 postcode districts)."""
-"""HiGHS primal and dual feasibility tolerances."""
 
 Edges = tuple[np.ndarray, np.ndarray, np.ndarray]
 Weight = Callable[[int, int], float]
+Check = Callable[["DegreeLP", tuple[np.ndarray, np.ndarray, np.ndarray]], bool]
 
 
 @dataclass
@@ -82,6 +83,33 @@ class Pricer:
         np.maximum.at(out, b, red)
         return out
 
+    def top(self, y: np.ndarray, k: int, cuts: list[np.ndarray] | None = None,
+            z: np.ndarray | None = None) -> Edges:
+        """The graph's pairs (a sparse graph is its own short list)."""
+        return self.edges
+
+    def among(self, nodes: np.ndarray) -> Edges:
+        """The allowed pairs between ``nodes``."""
+        a, b, w = self.edges
+        inside = np.zeros(self.n, dtype=bool)
+        inside[nodes] = True
+        keep = inside[a] & inside[b]
+        return a[keep], b[keep], w[keep]
+
+    def smallest_slack(self, y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray,
+                       count: int) -> float:
+        """About the ``count``-th smallest slack over the allowed pairs."""
+        a, b, w = self.edges
+        slack = y[a] + y[b] + cut_sum(self.n, a, b, cuts, z) - w
+        return float(np.partition(slack, count)[count]) if count < len(slack) else np.inf
+
+    def within(self, y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray,
+               slack: float) -> Edges:
+        """The allowed pairs whose slack ``y_i + y_j + z-sum - w_ij`` is at most ``slack``."""
+        a, b, w = self.edges
+        keep = w - y[a] - y[b] - cut_sum(self.n, a, b, cuts, z) >= -slack
+        return a[keep], b[keep], w[keep]
+
 
 class DensePricer(Pricer):
     """Pricing over every pair of a dense weight matrix, one block of rows at a time."""
@@ -94,10 +122,16 @@ class DensePricer(Pricer):
         self.scale = float(np.abs(finite).max(initial=1.0))
 
     def price(self, y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray) -> Edges:
-        """Violated pairs: up to 5 per node, the most violated first."""
-        tol = LP_TOL * max(1.0, float(np.abs(y).max(initial=0.0)))
+        """Violated pairs: up to 5 per node, the most violated first.
+
+        A float32 matrix is screened in float32 (half the memory traffic) with a
+        margin well above its rounding error; rows that may hold a violated pair
+        are then priced exactly in float64.
+        """
+        ymax = float(np.abs(y).max(initial=0.0))
+        tol = LP_TOL * max(1.0, ymax)
         found_a, found_b = [], []
-        for r0, red in reduced_blocks(self.w, y, cuts, z):
+        for r0, red in self._screened(y, cuts, z, tol):
             rows = np.flatnonzero(red.max(axis=1) > tol)
             if not len(rows):
                 continue
@@ -111,6 +145,26 @@ class DensePricer(Pricer):
             return empty_edges()
         return self._pairs(np.concatenate(found_a), np.concatenate(found_b))
 
+    def _screened(self, y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray,
+                  tol: float) -> Iterator[tuple[int, np.ndarray]]:
+        """Exact reduced weights of the blocks of rows that may hold a pair above ``tol``."""
+        if self.w.dtype != np.float32:
+            yield from reduced_blocks(self.w, y, cuts, z)
+            return
+        zsum = float(np.sum(z[z > 0])) if len(z) else 0.0
+        margin = 1e-6 * (self.scale + 2.0 * float(np.abs(y).max(initial=0.0)) + zsum)
+        y32 = y.astype(np.float32)
+        n = self.n
+        for r0 in range(0, n, BLOCK):
+            r1 = min(n, r0 + BLOCK)
+            rough = self.w[r0:r1] - y32[r0:r1, None]
+            rough -= y32[None, :]
+            rough[np.arange(r1 - r0), np.arange(r0, r1)] = -np.inf
+            # Cuts only lower reduced weights, so leaving them out keeps every candidate row.
+            if (rough.max(axis=1) > tol - margin).any():
+                yield from ((r0 + q, red) for q, red in
+                            reduced_blocks(self.w[r0:r1], y, cuts, z, offset=r0))
+
     def violation(self, y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray) -> np.ndarray:
         """Per node, the largest positive reduced weight over all pairs at it."""
         out = np.zeros(len(y))
@@ -118,11 +172,41 @@ class DensePricer(Pricer):
             out[r0:r0 + red.shape[0]] = np.maximum(red.max(axis=1), 0.0)
         return out
 
-    def top(self, y: np.ndarray, k: int) -> Edges:
+    def among(self, nodes: np.ndarray) -> Edges:
+        """The allowed pairs between ``nodes``."""
+        nodes = np.sort(nodes)
+        sub = np.asarray(self.w[np.ix_(nodes, nodes)], dtype=np.float64)
+        r, c = np.nonzero(np.isfinite(sub))
+        upper = r < c
+        return nodes[r[upper]], nodes[c[upper]], sub[r[upper], c[upper]]
+
+    def smallest_slack(self, y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray,
+                       count: int) -> float:
+        """About the ``count``-th smallest slack over all pairs (each counted from both ends)."""
+        k = min(2 * count // self.n + 1, self.n - 1)
+        parts = [np.partition(-red, k, axis=1)[:, :k].ravel()
+                 for _, red in reduced_blocks(self.w, y, cuts, z)]
+        slack = np.concatenate(parts)
+        return float(np.partition(slack, 2 * count)[2 * count]) if 2 * count < len(slack) \
+            else np.inf
+
+    def within(self, y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray,
+               slack: float) -> Edges:
+        """Every pair whose slack ``y_i + y_j + z-sum - w_ij`` is at most ``slack``."""
+        a_parts, b_parts = [], []
+        for r0, red in reduced_blocks(self.w, y, cuts, z):
+            r, c = np.nonzero(red >= -slack)
+            upper = c > r + r0
+            a_parts.append(r[upper] + r0)
+            b_parts.append(c[upper])
+        return self._pairs(np.concatenate(a_parts), np.concatenate(b_parts))
+
+    def top(self, y: np.ndarray, k: int, cuts: list[np.ndarray] | None = None,
+            z: np.ndarray | None = None) -> Edges:
         """Per node, the ``k`` allowed pairs with the largest reduced weight under ``y``."""
         k = min(k, self.n - 1)
         a_parts, b_parts = [], []
-        for r0, red in reduced_blocks(self.w, y, [], np.zeros(0)):
+        for r0, red in reduced_blocks(self.w, y, cuts or [], np.zeros(0) if z is None else z):
             top = np.argpartition(-self._jitter(red), k - 1, axis=1)[:, :k]
             rows = np.repeat(np.arange(r0, r0 + red.shape[0]), k)
             ok = np.isfinite(red[rows - r0, top.ravel()])
@@ -144,18 +228,22 @@ class DensePricer(Pricer):
 
 
 def reduced_blocks(w: np.ndarray, y: np.ndarray, cuts: list[np.ndarray],
-                   z: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(r0, red)``: the reduced weights of rows ``r0 .. r0 + BLOCK`` (diagonal -inf)."""
+                   z: np.ndarray, *, offset: int = 0) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(r0, red)``: the reduced weights of rows ``r0 .. r0 + BLOCK`` (diagonal -inf).
+
+    ``w`` may be the rows ``offset ..`` of the matrix only (``r0`` counts from ``offset``).
+    """
     n = w.shape[0]
     members = [(np.sort(subset), zs) for subset, zs in zip(cuts, z, strict=True) if zs > 0]
     for r0 in range(0, n, BLOCK):
         r1 = min(n, r0 + BLOCK)
-        red = np.asarray(w[r0:r1], dtype=np.float64) - y[r0:r1, None] - y[None, :]
+        g0, g1 = r0 + offset, r1 + offset
+        red = np.asarray(w[r0:r1], dtype=np.float64) - y[g0:g1, None] - y[None, :]
         for subset, zs in members:
-            rows = subset[(r0 <= subset) & (r1 > subset)]
+            rows = subset[(g0 <= subset) & (g1 > subset)]
             if len(rows):
-                red[np.ix_(rows - r0, subset)] -= zs
-        red[np.arange(r1 - r0), np.arange(r0, r1)] = -np.inf
+                red[np.ix_(rows - g0, subset)] -= zs
+        red[np.arange(r1 - r0), np.arange(g0, g1)] = -np.inf
         yield r0, red
 
 
@@ -285,12 +373,14 @@ class Loop:
 
 def cut_loop(n: int, edges: Edges, pricer: Pricer, *, deadline: float,
              cuts: list[np.ndarray] | None = None, with_cuts: bool = True,
-             gap_check: Callable[[DegreeLP, tuple[np.ndarray, np.ndarray, np.ndarray]], bool]
-             | None = None) -> Loop:
+             gap_check: Check | None = None, finish_check: Check | None = None,
+             check_every: int = 4) -> Loop:
     """Re-solve the LP, adding priced pairs, then odd-set cuts, until neither is found.
 
     With ``with_cuts=False`` only the degree LP is solved (used for dual estimates).
-    ``gap_check`` may stop the loop early once the rounded primal is good enough.
+    ``gap_check`` may stop the loop early once the rounded primal is good enough;
+    ``finish_check``, asked after ``check_every``, 2 x, 4 x ... rounds of cuts (the LP
+    priced out, still fractional), once another method can take over.
     """
     lp = DegreeLP(n)
     lp.add_edges(edges)
@@ -298,7 +388,7 @@ def cut_loop(n: int, edges: Edges, pricer: Pricer, *, deadline: float,
     y, z = np.zeros(n), np.zeros(len(lp.cuts))
     x: np.ndarray | None = None
     stop = "LP optimal over all pairs"
-    rounds, best, flat = 0, np.inf, 0
+    rounds, best, flat, cut_round = 0, np.inf, 0, 0
     for rounds in range(1, MAX_ROUNDS + 1):  # noqa: B007 - the count is reported
         sol = lp.solve(deadline)
         if sol is None:
@@ -321,7 +411,13 @@ def cut_loop(n: int, edges: Edges, pricer: Pricer, *, deadline: float,
         best = min(best, value)
         if flat >= STALL and n > STALL_MIN_N:
             stop = (f"the LP value did not fall over {STALL} rounds of odd-set cuts (many "
-                    "fractional optima); the remaining gap is reported")
+                    "fractional optima)")
+            break
+        cut_round += 1
+        if (finish_check is not None and cut_round % check_every == 0
+                and (cut_round // check_every) & (cut_round // check_every - 1) == 0
+                and finish_check(lp, sol)):
+            stop = f"LP still fractional after {cut_round - 1} rounds of odd-set cuts"
             break
         lp.add_cuts(new_cuts)
         x = None
@@ -334,43 +430,11 @@ def cut_loop(n: int, edges: Edges, pricer: Pricer, *, deadline: float,
     return Loop(lp, x, y, z, stop, rounds)
 
 
-def lp_matching(n: int, edges: Edges, pricer: Pricer, weight: Weight, *, max_gap: float,
-                deadline: float, notes: list[str],
-                cuts: list[np.ndarray] | None = None) -> Result:
-    """Degree LP + odd-set cuts, priced over all pairs; primal, repaired dual bound.
-
-    Separation: :func:`odd_cuts`.  If the LP ends fractional (stalled or out
-    of time), the primal is the better of its rounding and, up to
-    ``BLOSSOM_MAX`` places and within the time limit, Edmonds' algorithm on
-    the candidate pairs; the gap says what remains unproven.
-    """
-    def within(lp: DegreeLP, sol: tuple[np.ndarray, np.ndarray, np.ndarray]) -> bool:
-        x, y, z = sol
-        objective = mate_weight(primal(n, lp.edges, x)[0], weight)
-        bound = dual_bound(y, lp.cuts, z, pricer)
-        return bound - objective <= max_gap * max(1.0, abs(bound))
-
-    loop = cut_loop(n, edges, pricer, deadline=deadline, cuts=cuts,
-                    gap_check=within if max_gap > 0 else None)
-    mate, how = primal(n, loop.lp.edges, loop.x)
-    objective = mate_weight(mate, weight)
-    if (not is_integral(loop.x) and EXHAUSTIVE_MAX < n <= BLOSSOM_MAX
-            and time.perf_counter() < deadline):
-        other = blossom_primal(n, loop.lp.edges)
-        if mate_weight(other, weight) > objective:
-            mate, how = other, "Edmonds' blossom algorithm (rustworkx) on the candidate pairs"
-            objective = mate_weight(mate, weight)
-    bound = dual_bound(loop.y, loop.lp.cuts, loop.z, pricer)
-    # Small instances are solved exactly unless the gap is float noise (a gap of 1e-9 on
-    # a weight of 1e-9 is a real difference).
-    if bound - objective > max(max_gap, 1e-12) * max(1.0, abs(bound)) and n <= EXHAUSTIVE_MAX:
-        mate = exhaustive(n, weight)
-        objective = bound = mate_weight(mate, weight)
-        how = "exhaustive search"
-    notes.append(f"{len(loop.lp.cuts)} odd-set cut(s), {len(loop.lp.a)} candidate pair(s), "
-                 f"{loop.rounds} LP solve(s); {loop.stop}")
-    return Result(mate, objective, max(bound, objective), f"degree LP + blossom cuts ({how})",
-                  notes)
+def mate_edges(mate: np.ndarray, weight: Weight) -> Edges:
+    """The pairs of ``mate`` as an edge list."""
+    a = np.flatnonzero(mate > np.arange(len(mate)))
+    b = mate[a]
+    return a, b, np.array([weight(int(i), int(j)) for i, j in zip(a, b, strict=True)])
 
 
 def is_integral(x: np.ndarray | None) -> bool:
@@ -378,146 +442,22 @@ def is_integral(x: np.ndarray | None) -> bool:
     return x is not None and bool(np.all((x < 1e-6) | (x > 1 - 1e-6)))
 
 
-def odd_cuts(n: int, a: np.ndarray, b: np.ndarray, x: np.ndarray,
-             cuts: list[np.ndarray]) -> list[np.ndarray]:
-    """Violated odd-set inequalities ``x(E(S)) <= (|S| - 1) / 2`` at ``x``.
-
-    First the cheap candidates, the odd components of the fractional support
-    (for a half-integral degree-LP vertex these are exactly its odd cycles);
-    when none is violated, exact separation (:func:`blossom_separation`).
-    """
-    frac = (x > 1e-6) & (x < 1 - 1e-6)
-    if not frac.any():
-        return []
-    known = {tuple(subset.tolist()) for subset in cuts}
-    out = [subset for subset in _components(n, a[frac], b[frac])
-           if len(subset) % 2 == 1 and tuple(subset.tolist()) not in known
-           and _violation(n, a, b, x, subset) > 1e-6]
-    if out:
-        return out
-    return [subset for subset in blossom_separation(n, a, b, x)
-            if tuple(subset.tolist()) not in known]
-
-
-def _components(n: int, a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
-    """Node sets of the connected components of the graph ``(a, b)`` (touched nodes only)."""
-    g = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
-    _, label = connected_components(g, directed=False)
-    touched = np.zeros(n, dtype=bool)
-    touched[a] = touched[b] = True
-    return [np.flatnonzero((label == lab) & touched) for lab in np.unique(label[touched])]
-
-
-def _violation(n: int, a: np.ndarray, b: np.ndarray, x: np.ndarray, subset: np.ndarray) -> float:
-    inside = np.zeros(n, dtype=bool)
-    inside[subset] = True
-    return float(x[inside[a] & inside[b]].sum() - (len(subset) - 1) // 2)
-
-
-def blossom_separation(n: int, a: np.ndarray, b: np.ndarray, x: np.ndarray,
-                       scale: float = 2.0 ** 24) -> list[np.ndarray]:
-    """Exact separation of the odd-set inequalities (Padberg & Rao 1982).
-
-    With slacks ``s_i = 1 - x(delta(i))``, the inequality for an odd ``S`` reads
-    ``x(delta(S)) + s(S) >= 1``.  Add a node ``v0`` joined to each ``i`` with
-    capacity ``s_i``; with ``T`` the places (plus ``v0`` when their number is odd),
-    the violated inequalities are the ``T``-odd cuts of capacity below 1, and a
-    minimum one is a fundamental cut of a Gomory-Hu tree (Padberg & Rao,
-    "Odd minimum cut-sets and b-matchings", *Math. Oper. Res.* 7, 1982).  A
-    violated ``S`` meets one connected component of the support ``x > 0`` in an
-    odd, still violated set, and components without fractional pairs have none,
-    so each component with a fractional pair is searched on its own.  Flows use
-    capacities scaled to integers; every set returned is re-checked exactly.
-    """
-    support = x > 1e-9
-    frac = (x > 1e-6) & (x < 1 - 1e-6)
-    comp_of = np.full(n, -1)
-    comps = _components(n, a[support], b[support])
-    for k, nodes in enumerate(comps):
-        comp_of[nodes] = k
-    out: list[np.ndarray] = []
-    for k in np.unique(comp_of[a[frac]]):
-        nodes = comps[k]
-        inside = support & (comp_of[a] == k)
-        for side in _gomory_hu_sides(nodes, a[inside], b[inside], x[inside], scale):
-            if len(side) % 2 == 1 and _violation(n, a, b, x, side) > 1e-6:
-                out.append(side)
-    unique = {tuple(s.tolist()): s for s in out}
-    return list(unique.values())
-
-
-def _gomory_hu_sides(nodes: np.ndarray, a: np.ndarray, b: np.ndarray, x: np.ndarray,
-                     scale: float) -> list[np.ndarray]:
-    """Sides (without ``v0``) of the Gomory-Hu tree cuts of capacity below 1 (Gusfield)."""
-    m = len(nodes)
-    local = np.full(int(nodes.max()) + 1, -1)
-    local[nodes] = np.arange(m)
-    la, lb = local[a], local[b]
-    slack = np.ones(m)
-    np.subtract.at(slack, la, x)
-    np.subtract.at(slack, lb, x)
-    keep = slack > 1e-9
-    v0 = m
-    ea = np.r_[la, np.flatnonzero(keep)]
-    eb = np.r_[lb, np.full(int(keep.sum()), v0)]
-    cap = np.rint(np.r_[x, slack[keep]] * scale).astype(np.int64)
-    g = csr_matrix((np.r_[cap, cap], (np.r_[ea, eb], np.r_[eb, ea])), shape=(m + 1, m + 1))
-    g.sum_duplicates()
-    g.data = g.data.astype(np.int32)
-    parent, value = np.zeros(m + 1, dtype=np.int64), np.zeros(m + 1)
-    for s_ in range(1, m + 1):
-        t = int(parent[s_])
-        res = maximum_flow(g, s_, t)
-        side = _source_side(g, res.flow, s_)
-        value[s_] = res.flow_value / scale
-        moved = (parent == t) & side
-        moved[s_] = False
-        parent[moved] = s_
-        if side[parent[t]]:
-            parent[s_], parent[t] = parent[t], s_
-            value[s_], value[t] = value[t], value[s_]
-    sides = []
-    for s_ in range(1, m + 1):
-        if value[s_] < 1 - 1e-7:
-            below = _subtree(parent, s_)
-            cut = below if not below[v0] else ~below
-            sides.append(np.sort(nodes[np.flatnonzero(cut[:m])]))
-    return sides
-
-
-def _source_side(g: csr_matrix, flow: csr_matrix, s: int) -> np.ndarray:
-    """Nodes reachable from ``s`` in the residual graph of a maximum flow."""
-    residual = (g - flow).tocsr()
-    residual.data[residual.data < 0] = 0
-    residual.eliminate_zeros()
-    order = breadth_first_order(residual, s, directed=True, return_predecessors=False)
-    out = np.zeros(g.shape[0], dtype=bool)
-    out[order] = True
-    return out
-
-
-def _subtree(parent: np.ndarray, root: int) -> np.ndarray:
-    """Nodes of the tree ``parent`` (node 0 is the root of the tree) below ``root``."""
-    below = np.zeros(len(parent), dtype=bool)
-    below[root] = True
-    changed = True
-    while changed:
-        grow = below[parent] & ~below
-        grow[0] = False
-        changed = bool(grow.any())
-        below |= grow
-    return below
-
-
 def dual_bound(y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray, pricer: Pricer) -> float:
-    """``sum y + sum z_S (|S|-1)/2`` after repair: ``y_i += max_j max(red_ij, 0) / 2``.
+    """The value of the repaired dual (:func:`repaired`): a proven upper bound."""
+    return repaired(y, cuts, z, pricer)[1]
+
+
+def repaired(y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray,
+             pricer: Pricer) -> tuple[np.ndarray, float]:
+    """A feasible dual and its value: ``y_i += max_j max(red_ij, 0) / 2``.
 
     The repair makes ``y_i + y_j + z-sum >= w_ij`` hold for every allowed pair
-    (each endpoint covers half of any violation), so the value is a proven bound.
+    (each endpoint covers half of any violation), so the value
+    ``sum y + sum z_S (|S|-1)/2`` is a proven bound.
     """
-    delta = pricer.violation(y, cuts, z) / 2.0
+    y = y + pricer.violation(y, cuts, z) / 2.0
     odd = sum(float(zs) * ((len(subset) - 1) // 2) for subset, zs in zip(cuts, z, strict=True))
-    return float(np.sum(y) + np.sum(delta) + odd)
+    return y, float(np.sum(y) + odd)
 
 
 def primal(n: int, edges: Edges, x: np.ndarray | None) -> tuple[np.ndarray, str]:
@@ -529,33 +469,17 @@ def primal(n: int, edges: Edges, x: np.ndarray | None) -> tuple[np.ndarray, str]
         mate[i], mate[j] = j, i
     if is_integral(x):
         return mate, "integral LP optimum"
+    return complete(mate, edges), "LP rounding + greedy"
+
+
+def complete(mate: np.ndarray, edges: Edges) -> np.ndarray:
+    """``mate`` with unpaired places paired greedily, heaviest positive pair first."""
+    a, b, we = edges
+    mate = mate.copy()
     for e in np.argsort(-we, kind="stable"):
         i, j = int(a[e]), int(b[e])
         if we[e] > 0 and mate[i] < 0 and mate[j] < 0:
             mate[i], mate[j] = j, i
-    return mate, "LP rounding + greedy"
-
-
-def blossom_primal(n: int, edges: Edges) -> np.ndarray:
-    """A maximum-weight matching of the candidate graph by Edmonds' algorithm (rustworkx).
-
-    Used when the LP stays fractional: the LP's rounding can be far from the
-    best matching of the candidate pairs.  rustworkx needs integer weights, so
-    they are scaled to 2**40 / max weight and rounded (the objective is then
-    re-evaluated on the true weights).
-    """
-    import rustworkx as rx
-
-    a, b, w = edges
-    keep = w > 0
-    scale = 2.0 ** 40 / max(float(w[keep].max(initial=1.0)), 1e-300)
-    g = rx.PyGraph()
-    g.add_nodes_from(range(n))
-    g.add_edges_from(list(zip(a[keep].tolist(), b[keep].tolist(),
-                              np.rint(w[keep] * scale).astype(np.int64).tolist(), strict=True)))
-    mate = np.full(n, -1)
-    for i, j in rx.max_weight_matching(g, weight_fn=lambda x: x):
-        mate[i], mate[j] = j, i
     return mate
 
 

@@ -20,7 +20,9 @@ gives ``w(M) <= sum_i y_i + sum_S z_S (|S| - 1) / 2`` for every matching ``M``.
 The solver builds ``(y, z)`` from an LP solution, then *checks every allowed
 pair* and raises ``y`` where the check fails (``y_i += max_j violation_ij``), so
 the reported bound never depends on a solver tolerance: it is re-derived from
-the weights.  ``gap = bound - objective``; gap 0 proves optimality.
+the weights.  Where Edmonds' algorithm finishes (step 3) the dual is its
+blossom dual, checked exactly on integer-scaled weights.  ``gap = bound -
+objective``; gap 0 proves optimality.
 
 Method
 ------
@@ -48,8 +50,23 @@ Method
    assignment's odd cycles are the first ones) and the LP is re-solved from its
    previous basis until integral; dense mode then prices all pairs against the
    LP duals and adds violated ones (column generation) until none are left.
-3. **Certificate**: repaired duals, as above.  If the LP stays fractional, the
-   primal is its integral part plus a greedy completion and the gap is reported;
+3. **Edmonds' finish.**  If the LP is still fractional after ``CUT_ROUNDS``
+   rounds of cuts (bond and mixed weights close their last gap by cuts only
+   after 100+ rounds), stalls or runs out of time, its repaired dual fixes
+   every pair that cannot be in a matching better than the best known one
+   (reduced-cost fixing), and Edmonds' blossom algorithm (rustworkx) solves
+   the pairs left exactly; rustworkx checks its own blossom dual in integer
+   arithmetic (:mod:`keycities.analysis.twinning.blossom`), and the bound is
+   the matching's weight plus the integer rounding allowance (about 1e-13).
+   The same finish is tried on the assignment relaxation's dual before any LP
+   (``n <= LSA_MAX``, no ``max_gap``: it usually needs few pairs), and sparse
+   candidate graphs up to ``SPARSE_BLOSSOM_MAX`` places go to Edmonds'
+   algorithm straight away.  The finish gives up when more than
+   ``EDMONDS_NODES`` places would remain (rustworkx grows as their cube).
+4. **Certificate**: repaired duals, as above, or Edmonds' checked dual.  If
+   neither closes the gap (too many places or pairs left after fixing), the
+   primal is the better of the LP's integral part plus a greedy completion and
+   Edmonds' matching of the candidate pairs, and the gap is reported;
    for ``n <= EXHAUSTIVE_MAX`` exhaustive search makes the result exact.  With
    ``max_gap > 0`` each LP round also rounds its primal and repairs its duals,
    and the loop stops once that verified relative gap is ``<= max_gap``.
@@ -65,6 +82,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
+from keycities.analysis.twinning.blossom import BlossomError, edmonds
+from keycities.analysis.twinning.finish import FIX_MAX_EDGES, edmonds_finish, lp_matching
 from keycities.analysis.twinning.lp import (
     BLOCK,
     EXHAUSTIVE_MAX,
@@ -72,15 +91,16 @@ from keycities.analysis.twinning.lp import (
     Edges,
     Pricer,
     Result,
+    complete,
     cut_loop,
     dual_bound,
-    lp_matching,
     mate_weight,
     merge_edges,
+    repaired,
 )
 from keycities.errors import KeycitiesError
 
-LSA_MAX = 300
+LSA_MAX = 600
 """Largest dense problem started from the assignment relaxation (O(n^3)); larger
 ones start from sampled duals."""
 CAND_K = 5
@@ -94,6 +114,9 @@ LARGE = 2000
 
 def _cand_k(n: int) -> int:
     return CAND_K_LARGE if n > LARGE else CAND_K
+SPARSE_BLOSSOM_MAX = 5000
+"""Largest candidate graph (places) given straight to Edmonds' algorithm, which beats the
+LP's slow cutting-plane tail on sparse graphs (O(n^3) in the worst case)."""
 SAMPLE = 0.5
 """Share of the places whose degree LP gives the sampled duals."""
 
@@ -298,15 +321,42 @@ def _solve_dense(w: np.ndarray, max_gap: float, deadline: float) -> Result:
         bound = dual_bound(asg.y, [], np.zeros(0), pricer)
         return Result(asg.mate, objective, bound, "assignment relaxation (all 2-cycles)", [])
     notes = [f"assignment relaxation left {len(asg.residual)} odd cycle(s) on "
-             f"{sum(map(len, asg.residual))} places; closed with blossom cuts"]
+             f"{sum(map(len, asg.residual))} places"]
     edges = merge_edges(n, asg.support, pricer.top(asg.y, CAND_K))
+    # With max_gap the LP stops as soon as its rounding is good enough, often sooner.
+    done = _assignment_finish(n, asg, edges, pricer, weight, notes) if max_gap == 0 else None
+    if done is not None:
+        return done
+    notes[0] += "; closed with blossom cuts"
     return lp_matching(n, edges, pricer, weight, max_gap=max_gap, deadline=deadline,
                        notes=notes, cuts=list(asg.residual))
 
 
+def _assignment_finish(n: int, asg: _Assignment, edges: Edges, pricer: DensePricer,
+                       weight: Callable[[int, int], float], notes: list[str]) -> Result | None:
+    """Edmonds' finish straight from the assignment relaxation's dual, if it leaves few pairs.
+
+    The degree-LP dual proves all but the odd cycles; reduced-cost fixing against
+    it usually leaves a small graph, and no LP is needed
+    (:func:`keycities.analysis.twinning.lp.edmonds_finish`).
+    """
+    y, bound = repaired(asg.y, [], np.zeros(0), pricer)
+    done = edmonds_finish(n, complete(asg.mate, edges), pricer, weight, y, bound, [],
+                          np.zeros(0), most=FIX_MAX_EDGES * n, runs=2)
+    if done is None:
+        return None
+    mate, objective, bound, used = done
+    notes.append(f"reduced-cost fixing left {used} pair(s) that could be in a better "
+                 "matching; Edmonds' algorithm solved them exactly")
+    return Result(mate, objective, max(bound, objective),
+                  "assignment relaxation + Edmonds' blossom algorithm (rustworkx, dual checked)",
+                  notes)
+
+
 def _solve_sparse(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray, max_gap: float,
                   deadline: float) -> Result:
-    """The candidate graph goes whole into the LP: no pricing."""
+    """Edmonds' algorithm on the candidate graph up to ``SPARSE_BLOSSOM_MAX`` places, else the
+    LP (no pricing: the graph goes whole into it)."""
     if n < 2 or not len(a):
         return Result(np.full(n, -1), 0.0, 0.0, "trivial", [])
     lookup = dict(zip(zip(a.tolist(), b.tolist(), strict=True), w.tolist(), strict=True))
@@ -316,8 +366,19 @@ def _solve_sparse(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray, max_gap: 
         # fallback asks for every pair).
         return lookup.get((min(i, j), max(i, j)), -np.inf)
 
+    if n <= SPARSE_BLOSSOM_MAX:
+        try:
+            mate, allowance = edmonds(n, (a, b, w))
+        except BlossomError as err:
+            notes = [f"Edmonds' algorithm skipped: {err}"]
+        else:
+            objective = mate_weight(mate, weight)
+            return Result(mate, objective, objective + allowance,
+                          "Edmonds' blossom algorithm (rustworkx, dual checked)", [])
+    else:
+        notes = []
     return lp_matching(n, (a, b, w), Pricer(n, (a, b, w)), weight, max_gap=max_gap,
-                       deadline=deadline, notes=[])
+                       deadline=deadline, notes=notes)
 
 
 def _sampled_duals(w: np.ndarray, deadline: float, seed: int = 0) -> np.ndarray:

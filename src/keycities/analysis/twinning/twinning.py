@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from keycities._util.plain import jsonable
+from keycities._util.units import feature_words, with_unit
 from keycities.analysis.places.features import FeatureTable
 from keycities.analysis.twinning.matching import match
 from keycities.analysis.twinning.spec import TwinSpec
@@ -158,24 +159,66 @@ def certified_gap(objective: float, bound: float) -> float:
 
 
 def explain_pair(i: int, j: int, z: pd.DataFrame, raw: pd.DataFrame, spec: TwinSpec,
-                 *, top: int = 3) -> str:
-    """The features that drive a pair's contrast (or similarity), with each side's values."""
+                 *, top: int = 3, words: Mapping[str, tuple[str, str]] | None = None) -> str:
+    """The features that drive a pair's contrast (or similarity), with each side's values.
+
+    ``words``: feature id -> (label, unit), so the reason reads "GVA per filled job
+    (£46,974 vs £121,275)" rather than raw ids and bare numbers.
+    """
+    words = words or {}
     drivers = spec.contrast if spec.mode != "bond" else spec.similar
     gaps = (z.iloc[i][list(drivers)] - z.iloc[j][list(drivers)]).abs()
     order = gaps.sort_values(ascending=spec.mode == "bond").index[:top]
     word = "alike on" if spec.mode == "bond" else "differ most on"
-    parts = [f"{f} ({_v(raw.iloc[i][f])} vs {_v(raw.iloc[j][f])})" for f in order]
-    text = f"{word} " + "; ".join(parts)
+
+    def said(f: Any) -> str:
+        label, unit = words.get(str(f), (str(f), ""))
+        return f"{label} ({_v(raw.iloc[i][f], unit)} vs {_v(raw.iloc[j][f], unit)})"
+
+    text = f"{word} " + "; ".join(said(f) for f in order)
     if spec.mode != "bond" and spec.similar:
         alike = (z.iloc[i][list(spec.similar)] - z.iloc[j][list(spec.similar)]).abs()
-        g = str(alike.idxmin())
-        text += f"; alike on {g} ({_v(raw.iloc[i][g])} vs {_v(raw.iloc[j][g])})"
+        text += f"; alike on {said(alike.idxmin())}"
     return text
 
 
-def _v(x: Any) -> str:
+class _Explainer:
+    """:func:`explain_pair` for many pairs of one table: the rows are read as arrays once
+    (row-by-row ``.iloc`` took most of the time of explaining a matching)."""
+
+    def __init__(self, z: pd.DataFrame, raw: pd.DataFrame, spec: TwinSpec,
+                 words: Mapping[str, tuple[str, str]] | None = None) -> None:
+        self.spec = spec
+        self.words = words or {}
+        self.drivers = list(spec.contrast if spec.mode != "bond" else spec.similar)
+        self.similar = list(spec.similar)
+        self.zd = z[self.drivers].to_numpy()
+        self.zs = z[self.similar].to_numpy()
+        self.raw = raw.to_numpy()  # the row dtype .iloc gives (values print alike)
+        self.col = {c: k for k, c in enumerate(raw.columns)}
+
+    def __call__(self, i: int, j: int, *, top: int = 3) -> str:
+        spec, raw, col = self.spec, self.raw, self.col
+
+        def said(f: Any) -> str:
+            label, unit = self.words.get(str(f), (str(f), ""))
+            return f"{label} ({_v(raw[i, col[f]], unit)} vs {_v(raw[j, col[f]], unit)})"
+
+        gaps = pd.Series(np.abs(self.zd[i] - self.zd[j]), index=self.drivers)
+        order = gaps.sort_values(ascending=spec.mode == "bond").index[:top]
+        word = "alike on" if spec.mode == "bond" else "differ most on"
+        text = f"{word} " + "; ".join(said(f) for f in order)
+        if spec.mode != "bond" and self.similar:
+            alike = pd.Series(np.abs(self.zs[i] - self.zs[j]), index=self.similar)
+            text += f"; alike on {said(alike.idxmin())}"
+        return text
+
+
+def _v(x: Any, unit: str = "") -> str:
     if isinstance(x, float) and np.isnan(x):
         return "no published value: imputed"
+    if unit:
+        return with_unit(x, unit)
     if isinstance(x, float):
         return f"{x:.1%}" if 0 <= x <= 1 else f"{x:,.0f}" if abs(x) >= 100 else f"{x:.2f}"
     return str(x)
@@ -311,13 +354,14 @@ def _fixed_indices(codes: list[str], spec: TwinSpec,
 def _pairs_frame(p: PlaceInputs, pairs: Sequence[tuple[int, int]], w: np.ndarray,
                  km: np.ndarray, spec: TwinSpec) -> pd.DataFrame:
     rows = []
+    explain = _Explainer(p.z, p.raw, spec, feature_words(p.meta))
     for i, j in pairs:
         if spec.network and p.codes[j] in spec.network and p.codes[i] not in spec.network:
             i, j = j, i  # the network's member first
         rows.append({
             "code_a": p.codes[i], "name_a": p.names[i], "code_b": p.codes[j],
             "name_b": p.names[j], "km": round(float(km[i, j]), 1),
-            "weight": float(w[i, j]), "why": explain_pair(i, j, p.z, p.raw, spec),
+            "weight": float(w[i, j]), "why": explain(i, j),
         })
     cols = ["code_a", "name_a", "code_b", "name_b", "km", "weight", "why"]
     return pd.DataFrame(rows, columns=cols).sort_values("weight", ascending=False,
