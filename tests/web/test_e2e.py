@@ -568,3 +568,36 @@ def test_api_documentation_renders_offline(page: Page, watch: Watch, base_url: s
     expect(page.locator(title).first).to_contain_text("keycities", timeout=60_000)
     shot(page, "docs" + path.replace("/", "-"))
     watch.check()  # nothing asked of another host, no console errors
+
+
+# ------------------------------------------------------------------ 8. a user's own network
+def test_an_uploaded_network_csv_is_shown_and_offered_to_its_session_only(
+        page: Page, watch: Watch, base_url: str, api: httpx.Client) -> None:
+    csv = b"place,joined\nSunderland,\nPlymouth,2020-01-01\nWakefield,\n"
+    goto(page, base_url + "/network/key-cities")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Use your own network (a CSV)").click()
+    assert urlsplit(page.url).path == "/networks/own"
+    page.set_input_files("#upload-file", files=[{"name": "towns.csv", "mimeType": "text/csv",
+                                                 "buffer": csv}])
+    page.fill("#upload-name", "Three towns")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Upload and show").click()
+    path = urlsplit(page.url).path
+    assert re.fullmatch(r"/network/u-[A-Za-z0-9_-]{22}", path), path
+    shot(page, "28-own-network")
+    assert page.locator("h1").inner_text().startswith("Three towns")
+    text = page.locator("main").inner_text()
+    assert all(name in text for name in ("Sunderland", "Plymouth", "Wakefield"))
+    network_id = path.rsplit("/", 1)[1]
+    assert page.locator(f'#network option[value="{network_id}"]').count() == 1
+    # the indicator page marks the upload's three members on the map
+    goto(page, base_url + "/indicator/gross-median-weekly-pay")
+    page.select_option("#network", network_id)
+    with page.expect_navigation():
+        page.locator("form.controls button[type=submit]").click()
+    assert page.locator("#map-values svg.choropleth path.member").count() == 3
+    # another visitor (no cookie) is told there is no such network
+    assert api.get(path).status_code == 404
+    assert network_id not in api.get("/indicator/gross-median-weekly-pay").text
+    watch.check()

@@ -103,20 +103,44 @@ def load_network(path: Path, resolver: Resolver) -> Network:
     suffix = path.suffix.lower()
     if path.is_file() and suffix not in {".csv", ".yaml", ".yml"}:
         raise KeycitiesError(f"{path}: a network file must be .csv, .yaml or .yml.")
-    text, problems = decode_user_text(read_user_file(path, "Network file"))
+    return network_from_bytes(read_user_file(path, "Network file"), resolver, source=str(path),
+                              stem=path.stem, yaml_text=suffix != ".csv")
+
+
+def network_from_bytes(data: bytes, resolver: Resolver, *, source: str, stem: str,
+                       yaml_text: bool = False) -> Network:
+    """Read and validate a network file's content (an upload: nothing touches the disk).
+
+    Parameters
+    ----------
+    data
+        The file's bytes, CSV (or YAML with ``yaml_text``).
+    resolver
+        Turns place names and codes into places.
+    source
+        What the file is called in messages (its path, or an upload's name).
+    stem
+        The network's id and name when the file does not give them (a CSV never does).
+
+    Raises
+    ------
+    RegisterError
+        Listing every problem with its line number, exactly as :func:`load_network`.
+    """
+    text, problems = decode_user_text(data)
     if problems:
-        raise RegisterError(str(path), problems)
-    parsed = _csv_rows(text) if suffix == ".csv" else _yaml_rows(text)
+        raise RegisterError(source, problems)
+    parsed = _yaml_rows(text) if yaml_text else _csv_rows(text)
     if parsed.problems:
-        raise RegisterError(str(path), capped(by_line(parsed.problems)))
+        raise RegisterError(source, capped(by_line(parsed.problems)))
     memberships, problems = _validate(parsed.rows, resolver)
     problems = by_line([*parsed.row_problems, *problems])
     if not problems and not memberships:
         problems.append(f"line {parsed.members_line}: the file lists no members")
     if problems:
-        raise RegisterError(str(path), capped(problems))
+        raise RegisterError(source, capped(problems))
     meta = parsed.meta
-    return Network(meta.get("id", path.stem), meta.get("name", path.stem),
+    return Network(meta.get("id", stem), meta.get("name", stem),
                    tuple(memberships), meta.get("description", ""))
 
 

@@ -11,7 +11,8 @@ carries validators, a weak ETag (a digest of its body) and a Last-Modified (when
 made), and a request whose ``If-None-Match`` (or ``If-Modified-Since``) shows that the
 client has it already is answered 304 Not Modified, without a body.  A
 signed-in request (one with a session cookie) bypasses the cache both ways:
-its pages show the user's name and forms.  A response that was being computed
+its pages show the user's name and forms; so does a request from a visitor who
+uploaded a network (its pages offer that network).  A response that was being computed
 when the cache was emptied is not kept (it may come from the old data).
 
 :class:`SecurityHeaders` adds to every response: a Content-Security-Policy
@@ -167,8 +168,10 @@ def _current(asked: dict[bytes, bytes], mine: dict[bytes, bytes]) -> bool:
 
 
 def _signed_in(scope: Scope) -> bool:
+    """True for a signed-in request, or one from a visitor who uploaded a network (its
+    pages offer that network: see :mod:`keycities.web.uploads`)."""
     for name, value in scope.get("headers", []):
-        if name == b"cookie" and b"kc_session=" in value:
+        if name == b"cookie" and (b"kc_session=" in value or b"kc_upload=" in value):
             return True
     return False
 

@@ -30,8 +30,10 @@ from keycities.web.docs import add_docs
 from keycities.web.errors import add_error_handlers
 from keycities.web.indicator_views import api as indicator_api
 from keycities.web.indicator_views import router as indicator_router
+from keycities.web.own import router as own_router
 from keycities.web.render import SVG_WORKER
 from keycities.web.resources import Resources
+from keycities.web.uploads import Visitor
 from keycities.web.views import router as pages_router
 from keycities.web.warm import warm
 
@@ -129,10 +131,12 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
     app.include_router(indicator_router)
     app.mount("/static", StaticFiles(packages=[("keycities.web", "static")]), name="static")
     app.include_router(auth_router)
+    app.include_router(own_router)
     app.add_middleware(ResponseCache, store=resources.responses,
                        check=resources.follow_rebuild)
     app.add_middleware(DropEmptyQuery)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(Visitor)
     # Outside the response cache, which keeps bodies as made: compressed per request.
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(HeadAsGet)

@@ -18,7 +18,6 @@ from typing import Any
 import pandas as pd
 
 from keycities._util.plain import jsonable
-from keycities.network.register import BUILTIN
 from keycities.present.charts import Figure
 from keycities.present.figures import SpecFigure
 from keycities.present.indicator_charts import SvgChart
@@ -162,5 +161,6 @@ def page_html(res: Resources, page: Page, links: Links, *,
                                   link_column=t.link, releases=cites)
     return res.renderer.render(page.template, page=page, links=links, maps=maps,
                                tables=tables, download_names=download_names(page, FORMATS),
-                               query=page.query, networks=list(BUILTIN),
+                               query=page.query, networks=res.network_ids(),
+                               network_names=res.network_names(),
                                **session_context(session))

@@ -45,8 +45,9 @@ def resources_of(request: Request) -> Resources:
 
 
 Res = Annotated[Resources, Depends(resources_of)]
-NetworkPath = Annotated[str, Path(description="A built-in network id, e.g. 'key-cities'.",
-                                  max_length=100)]
+NetworkPath = Annotated[str, Path(
+    description="A network id: built in (e.g. 'key-cities'), saved in the workspace, or "
+    "uploaded in this session.", max_length=100)]
 EARLIEST, LATEST = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
 """The membership dates the web accepts (the CLI takes any)."""
 AtQuery = Annotated[dt.date | None, Query(

@@ -58,6 +58,8 @@ from keycities.web.cache import ResponseStore
 from keycities.web.jobs import WORKER, Jobs
 from keycities.web.maps import shapes_from_boundaries
 from keycities.web.render import SVG_WORKER, Renderer
+from keycities.web.uploads import PREFIX, VISITOR, Uploads, is_private
+from keycities.workspace import saved_networks
 from keycities.workspace.db import Workspace
 
 PLACE_VINTAGE = 2023
@@ -68,11 +70,13 @@ ENGLAND = COUNTRIES["E"][0]
 
 
 class UnknownNetworkError(KeycitiesError, LookupError):
-    """A network id that is not built in (the web API serves built-in networks only)."""
+    """A network id that is neither built in, saved in the workspace, nor uploaded by
+    this visitor (files on the server are not reachable from the web)."""
 
-    def __init__(self, network: str) -> None:
+    def __init__(self, network: str, known: list[str] | None = None) -> None:
         self.network = network
-        super().__init__(f"Unknown network {network!r}. Networks: {', '.join(BUILTIN)}.")
+        super().__init__(f"Unknown network {network!r}. Networks: "
+                         f"{', '.join(known or BUILTIN)}.")
 
 
 class Memo:
@@ -91,11 +95,14 @@ class Memo:
 
     def get(self, key: tuple[Any, ...], compute: Callable[[], Any],
             keep: Callable[[Any], bool] | None = None) -> Any:
-        """The value kept for ``key``, else ``compute()`` (kept unless ``keep`` says no)."""
+        """The value kept for ``key``, else ``compute()`` (kept unless ``keep`` says no, or
+        the key names a visitor's uploaded network)."""
         try:
             return self.values[key]
         except KeyError:
             pass
+        if is_private(repr(key)):
+            return compute()  # a visitor's uploaded network: never kept for others
         with self.guard:
             lock = self.locks.setdefault(key, threading.Lock())
         with lock:
@@ -194,6 +201,8 @@ class Resources:
         self.scorecard = Memo(self._scorecard, size=16)
         self.shapes_at = Memo(self._shapes_at, size=8)
         self.referendum = Memo(self._referendum, size=16)
+        self.saved_network = Memo(self._saved_network, size=64)
+        self.uploads = Uploads()
         self.pages: Memo = Memo(_unused, size=256)
         """Built pages by path and query (see :func:`keycities.web.views.respond`): a
         signed-in reader, whom the response cache skips, gets the same page built once."""
@@ -240,17 +249,43 @@ class Resources:
             return self.context.store
 
     def network(self, network_id: str) -> Network:
-        """A built-in network with its register as edited in the workspace (files on the
-        server are not reachable from the web)."""
+        """A built-in network with its register as edited in the workspace, a network an
+        editor saved in the workspace, or one this request's visitor uploaded (files on
+        the server are not reachable from the web)."""
+        if network_id.startswith(PREFIX):
+            uploaded = self.uploads.get(network_id, VISITOR.get())
+            if uploaded is None:
+                raise UnknownNetworkError(network_id, self.network_ids())
+            return uploaded
         if network_id not in BUILTIN:
-            raise UnknownNetworkError(network_id)
+            saved = self.saved_network(network_id)
+            if saved is None:
+                raise UnknownNetworkError(network_id, self.network_ids())
+            return saved
         with self.ready:
             return self.context.network(network_id, as_of=self.as_of)
+
+    def _saved_network(self, network_id: str) -> Network | None:
+        with self.ready:
+            resolver = self.context.resolver
+        return saved_networks.load(self.workspace, network_id, resolver)
+
+    def network_ids(self) -> list[str]:
+        """Every network a form may offer this request's visitor: built-in, saved in the
+        workspace, then the visitor's own uploads."""
+        return [*BUILTIN, *(n["id"] for n in saved_networks.listed(self.workspace)),
+                *(n.id for n in self.uploads.of(VISITOR.get()))]
+
+    def network_names(self) -> dict[str, str]:
+        """The name of each of :meth:`network_ids` (an upload's random id is no name)."""
+        names = {n["id"]: n["name"] for n in saved_networks.listed(self.workspace)}
+        names.update({n.id: f"{n.name} (your upload)" for n in self.uploads.of(VISITOR.get())})
+        return {i: names.get(i, i) for i in self.network_ids()}
 
     def changed(self) -> None:
         """Forget everything computed from the register: a change was just made."""
         for memo in (self.headline, self.indicator_view, self.indicator_parts, self.scorecard,
-                     self.referendum, self.pages):
+                     self.referendum, self.pages, self.saved_network):
             memo.cache_clear()
         self.responses.clear()
 

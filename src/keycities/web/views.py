@@ -48,6 +48,7 @@ from keycities.web.render import Links
 from keycities.web.resources import PLACE_VINTAGE, Resources
 from keycities.web.session import current, owner
 from keycities.web.tools import productivity_page, testbeds_page, twin_page
+from keycities.web.uploads import VISITOR, is_private
 
 router = APIRouter(tags=["pages"])
 
@@ -59,7 +60,9 @@ def respond(request: Request, res: Resources, build: Callable[[], Page],
     A page whose background job is still running says ``no-store``, so that
     neither the app's cache (:mod:`keycities.web.cache`) nor a browser keeps it.
     Other pages are built once per path and query (``res.pages``) for every format
-    and every reader, signed in or not; a register change forgets them.
+    and every reader, signed in or not; a register change forgets them.  A page naming
+    a network uploaded for the session is never kept (:mod:`keycities.web.uploads`) and,
+    like every page shown to a visitor who uploaded, says ``private, no-store``.
     """
     query = sorted((k, v) for k, v in request.query_params.multi_items()
                    if k not in ("format", "table"))
@@ -88,6 +91,9 @@ def respond(request: Request, res: Resources, build: Callable[[], Page],
                                           session=current(request)))
     if page.job is not None and page.job.status != "done":
         response.headers["Cache-Control"] = "no-store"
+    if VISITOR.get() is not None or is_private(str(request.url)):
+        # a visitor's own network: the page (or its network picker) is theirs alone
+        response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -2,7 +2,8 @@
 
 The evidence store is rebuilt from official files and is read-only while the
 app runs; what a network's secretariat maintains - accounts, the member
-register, named twinning proposals and testbed designs - lives here, in one
+register, named twinning proposals and testbed designs, networks saved from a
+CSV - lives here, in one
 SQLite file, with the audit trail of every change.
 
 Durability: the file is in WAL mode with ``synchronous=FULL``; every edit
@@ -67,6 +68,14 @@ CREATE TABLE IF NOT EXISTS proposals (
     kind TEXT NOT NULL CHECK (kind IN ('twinning', 'testbed')),
     name TEXT NOT NULL,
     params TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS saved_networks (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    csv TEXT NOT NULL,
     created_by TEXT NOT NULL,
     created TEXT NOT NULL,
     deleted INTEGER NOT NULL DEFAULT 0

@@ -301,6 +301,10 @@ def _current(con: sqlite3.Connection, entity: str, eid: str) -> dict[str, Any] |
         return None if r is None else {"id": r["id"], "kind": r["kind"], "name": r["name"],
                                        "params": json.loads(r["params"]),
                                        "deleted": r["deleted"]}
+    if entity == "saved_network":
+        r = con.execute("SELECT * FROM saved_networks WHERE id = ?", (eid,)).fetchone()
+        return None if r is None else {"id": r["id"], "name": r["name"],
+                                       "deleted": r["deleted"]}
     raise RevertError(f"Changes to {entity.split(':')[0]}s are not reverted from the history "
                       "(change the account itself).")
 
@@ -312,6 +316,10 @@ def _put(con: sqlite3.Connection, entity: str, eid: str, state: dict[str, Any] |
             con.execute("INSERT INTO memberships (id, network, code, as_published, joined, "
                         "left, joined_basis, left_basis) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         (int(eid), entity.split(":", 1)[1], *[state[k] for k in FIELDS]))
+    elif entity == "saved_network":
+        # the CSV is kept: undoing a save marks it deleted, undoing a deletion restores it
+        con.execute("UPDATE saved_networks SET deleted = ? WHERE id = ?",
+                    (1 if state is None else int(state["deleted"]), eid))
     else:
         con.execute("UPDATE proposals SET deleted = ? WHERE id = ?",
                     (1 if state is None else int(state["deleted"]), int(eid)))
