@@ -367,9 +367,11 @@ def test_a_member_named_as_a_formula_is_inert_in_every_download(settings: Settin
 
     evil = '=HYPERLINK("http://x","y")'
     ws = Workspace(settings.workspace_path)
-    net = create_app(settings).state.resources.network("key-cities")
+    res = create_app(settings).state.resources
+    net = res.network("key-cities")
     edits.add_membership(ws, net, {"code": "E06000001", "as_published": evil,
-                                   "joined": "2022-01-01"}, user="ed", known={"E06000001"})
+                                   "joined": "2022-01-01"}, user="ed",
+                         resolver=res.context.resolver)
     ws.close()
 
     def check_csv(data: bytes) -> None:

@@ -240,8 +240,10 @@ def test_network_page_cards_map_and_member_link_to_place(page: Page, watch: Watc
     goto(page, base_url + "/network/key-cities")
     shot(page, "01-network")
 
-    cards = page.locator("ul.cards li.card")
+    cards = page.locator("section[aria-labelledby=headline-h] ul.cards li.card")
     assert cards.count() == len(headline["figures"]) > 0
+    leave = page.locator("section[aria-labelledby=leave-h] li.card")
+    assert leave.count() == 3  # the network, Great Britain and the UK
     shown = 0
     for card, fig in zip(cards.all(), headline["figures"], strict=True):
         assert card.locator(".label").inner_text().startswith(fig["label"])
