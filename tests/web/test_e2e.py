@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -61,33 +59,10 @@ pytestmark = [
 
 # ------------------------------------------------------------------ the server
 @pytest.fixture(scope="module")
-def base_url(built_store: Path) -> Iterator[str]:
+def base_url(built_store: Path, serve: Any) -> Iterator[str]:
     """The app over the built store, served on a free local port in a background thread."""
-    import uvicorn
-
-    app = create_app(Settings(store=built_store, offline=True))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))  # the port is ours from here: no race for a "free" port
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
-                              name="e2e-uvicorn")
-    thread.start()
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(url + "/openapi.json", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or not thread.is_alive():
-            server.should_exit = True
-            pytest.fail(f"the app did not answer on {url} within 30 s")
-        time.sleep(0.1)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=15)
-    sock.close()
+    with serve(create_app(Settings(store=built_store, offline=True))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ address (127.0.0.2).  Its latency target (cheap reads during the attack) is meas
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -39,34 +38,14 @@ def rss_mb() -> float:
 
 
 @pytest.fixture
-def served(built_store: Path, tmp_path: Path) -> Iterator[tuple[str, Any]]:
-    import uvicorn
-
+def served(built_store: Path, tmp_path: Path, serve: Any) -> Iterator[tuple[str, Any]]:
     settings = Settings(store=built_store, offline=True, workspace=tmp_path / "ws.sqlite")
     ws = Workspace(settings.workspace_path)
     accounts.add_user(ws, "ada", PASSWORD, "admin", by="test")
     ws.close()
     app = create_app(settings)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on",
-                                           proxy_headers=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(url + "/static/favicon.svg", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline and thread.is_alive(), "the app did not start"
-        time.sleep(0.1)
-    yield url, app
-    server.should_exit = True
-    thread.join(timeout=15)
-    sock.close()
+    with serve(app, probe="/static/favicon.svg", proxy_headers=False) as url:
+        yield url, app
 
 
 class Counting:
