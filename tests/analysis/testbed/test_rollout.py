@@ -33,6 +33,18 @@ def test_a_known_heterogeneous_effect_is_recovered_within_its_intervals() -> Non
     assert runs[0][3]["extrapolation"].any()  # places beyond the pilots' range of x
 
 
+def test_places_outside_the_pilots_range_name_the_features_in_words() -> None:
+    # Issue 15 point 7: the roll-out table said 'leave_share below, postcode_density below'.
+    z = pd.DataFrame({"leave_share": [0.0, 1.0, 3.0], "earnings": [0.0, 1.0, -2.0]},
+                     index=list("ABC"))
+    pilots = pd.DataFrame({"code": ["A", "B"], "effect": [0.02, 0.02], "se": [0.01, 0.01]})
+    res = predict_rollout(pilots, z, ["C"], range_features=["leave_share", "earnings"],
+                          labels={"leave_share": "Leave share, 2016",
+                                  "earnings": "Median weekly earnings"})
+    assert res.places["outside"].iloc[0] == ("Leave share, 2016 above, "
+                                             "Median weekly earnings below")
+
+
 def test_reml_matches_dersimonian_laird_without_heterogeneity_and_national_value() -> None:
     y, se = np.array([0.02, 0.021, 0.019]), np.array([0.01, 0.01, 0.01])
     fit = meta_regression(y, se, np.ones((3, 1)), ["intercept"])

@@ -309,7 +309,8 @@ def choose_from_store(store: Store, outcome: str, candidates: Sequence[str],
                              replace(spec, constraints=con), labels=labels, workers=workers,
                              cluster=cluster, progress=progress)
     result.notes += [f"Outcome: {panel.label} ({panel.unit}), {panel.vintage} boundaries; "
-                     f"{len(table.z.columns)} features: {', '.join(table.z.columns)}."]
+                     f"{len(table.z.columns)} features: "
+                     f"{', '.join(labels.get(c, c) for c in table.z.columns)}."]
     return result
 
 
@@ -335,7 +336,9 @@ def rollout_from_store(store: Store, outcome: str, pilots: pd.DataFrame, *,
     weights, unit, extra = _rollout_weights(store, spec.key, spec.kind, panel)
     res = predict_rollout(pilots.assign(code=codes), z, targets, features=list(features),
                           range_features=ranged, names=panel.names, weights=weights,
-                          weight_unit=unit, alpha=alpha)
+                          weight_unit=unit, alpha=alpha,
+                          labels=dict(zip(table.meta["feature"], table.meta["label"],
+                                          strict=True)))
     res.outcome = {"key": spec.key, "label": spec.label, "unit": spec.unit,
                    "vintage": panel.vintage, "level_year": max(panel.years)}
     if res.national:

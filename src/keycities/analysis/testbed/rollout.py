@@ -171,12 +171,14 @@ def _design(z: pd.DataFrame, codes: Sequence[str], features: Sequence[str]) -> n
 
 
 def _outside(z: pd.DataFrame, pilots: Sequence[str], targets: Sequence[str],
-             features: Sequence[str]) -> tuple[list[bool], list[str]]:
+             features: Sequence[str],
+             labels: Mapping[str, str] | None = None) -> tuple[list[bool], list[str]]:
     lo, hi = z.loc[list(pilots), list(features)].min(), z.loc[list(pilots), list(features)].max()
+    said = labels or {}
     flags, words = [], []
     for c in targets:
         row = z.loc[c, list(features)]
-        out = [f"{f} {'above' if row[f] > hi[f] else 'below'}" for f in features
+        out = [f"{said.get(f, f)} {'above' if row[f] > hi[f] else 'below'}" for f in features
                if row[f] > hi[f] + 1e-12 or row[f] < lo[f] - 1e-12]
         flags.append(bool(out))
         words.append(", ".join(out))
@@ -187,7 +189,7 @@ def predict_rollout(pilots: pd.DataFrame, z: pd.DataFrame, targets: Sequence[str
                     features: Sequence[str] = (), range_features: Sequence[str] = (),
                     names: Mapping[str, str] | None = None,
                     weights: pd.Series | None = None, weight_unit: str = "",
-                    alpha: float = ALPHA) -> Rollout:
+                    alpha: float = ALPHA, labels: Mapping[str, str] | None = None) -> Rollout:
     """Predict every target place's effect from the pilots (see the module docstring).
 
     Parameters
@@ -207,6 +209,8 @@ def predict_rollout(pilots: pd.DataFrame, z: pd.DataFrame, targets: Sequence[str
         ``a_j`` per place for the national value (e.g. GVA in £ a year, jobs).
     alpha
         1 - the level of the intervals.
+    labels
+        Feature id -> its name in words, for the ``outside`` column (default: the ids).
     """
     names = names or {}
     codes = [str(c) for c in pilots["code"]]
@@ -219,7 +223,7 @@ def predict_rollout(pilots: pd.DataFrame, z: pd.DataFrame, targets: Sequence[str
                           _design(z, codes, features), ["intercept", *features])
     x_new = _design(z, targets, features)
     mean, half = fit.predict(x_new, alpha)
-    flags, words = _outside(z, codes, targets, list(range_features or features))
+    flags, words = _outside(z, codes, targets, list(range_features or features), labels)
     places = pd.DataFrame({"code": targets, "name": [names.get(c, c) for c in targets],
                            "predicted": mean, "low": mean - half, "high": mean + half,
                            "extrapolation": flags, "outside": words})
