@@ -99,7 +99,7 @@ def choose_cmd(
                                    cluster=address, progress=update)
     frame, notes = choice_view(result)
     print_frame(frame, fmt, title=f"Testbeds: {len(result.chosen)} of {len(cands)} "
-                f"candidates ({candidates}) for {outcome}", notes=notes,
+                f"candidates ({candidates}) for {result.outcome_label or outcome}", notes=notes,
                 payload=result.payload(), units={"mde_alone": "share"})
 
 

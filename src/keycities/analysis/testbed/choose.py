@@ -87,6 +87,8 @@ class TestbedChoice:
     constraints: Constraints
     notes: list[str] = field(default_factory=list)
     nodes: int = 0
+    outcome_label: str = ""
+    """The outcome in words (set by the store adapter), for titles."""
 
     def payload(self) -> dict[str, Any]:
         """Plain data: the set, objective and bounds, frontier, reasons, balance, power."""

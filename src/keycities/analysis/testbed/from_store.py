@@ -308,6 +308,7 @@ def choose_from_store(store: Store, outcome: str, candidates: Sequence[str],
     result = choose_testbeds(panel.values, places, table.z, codes, roll,
                              replace(spec, constraints=con), labels=labels, workers=workers,
                              cluster=cluster, progress=progress)
+    result.outcome_label = panel.label
     result.notes += [f"Outcome: {panel.label} ({panel.unit}), {panel.vintage} boundaries; "
                      f"{len(table.z.columns)} features: "
                      f"{', '.join(labels.get(c, c) for c in table.z.columns)}."]
