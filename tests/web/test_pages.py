@@ -411,3 +411,11 @@ def test_a_signed_in_reader_gets_a_page_built_once_until_the_register_changes(
     res.changed()  # an edit to the register forgets built pages
     assert client.get("/place/E06000047", headers=cookie).status_code == 200
     assert built == ["E06000047", "E06000047"]
+
+
+def test_the_suggested_twin_names_its_measures_in_words(client: TestClient) -> None:
+    # Issue 15 point 7: the place page said "on leave_share, gva_per_job, earnings".
+    text = html(client, "/place/E08000024")
+    line = text[text.index("bridge twinning of all GB districts"):][:300]
+    assert "GVA per filled job" in line
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", line.split("(")[0]), line

@@ -412,9 +412,12 @@ class Resources:
     def _lad_twins(self) -> dict[str, Any]:
         """Every GB LAD's suggested twin: bridge on the default contrast, >= 150 km apart."""
         spec = TwinSpec(mode="bridge", contrast=tuple(default_contrast("lad")), min_km=150)
-        result = twin(inputs_from_features(self.features(), countries=GB), spec)
+        features = self.features()
+        result = twin(inputs_from_features(features, countries=GB), spec)
+        words = dict(zip(features.meta["feature"], features.meta["label"], strict=True))
         return {"pairs": result.pairs, "spec": "bridge twinning of all GB districts on "
-                + ", ".join(spec.contrast) + ", at least 150 km apart"}
+                + ", ".join(words.get(f, f) for f in spec.contrast)
+                + ", at least 150 km apart"}
 
     def memberships_of(self, code: str) -> list[dict[str, Any]]:
         """Every built-in network membership of LAD ``code``."""
