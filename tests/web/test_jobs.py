@@ -14,6 +14,7 @@ import pytest
 
 from keycities.errors import KeycitiesError
 from keycities.web.jobs import (
+    JOB_NICENESS,
     MAX_WAITING,
     WORKER,
     Job,
@@ -185,6 +186,16 @@ def test_an_error_in_the_computation_is_the_jobs_not_the_workers() -> None:
     assert (bad.error or "").startswith("Internal error (TypeError"), bad.error
     after = jobs.submit_in_process("t", "after", pause, 0)
     assert jobs.wait(after, 60).status == "done" and after.result == before.result
+    jobs.shutdown()
+
+
+def test_the_worker_computes_at_a_lower_priority_than_the_web_process() -> None:
+    # Cheap reads come first on a small server while a job computes (issue 18, point 4).
+    jobs = Jobs(limit_seconds=60)
+    job = jobs.submit_in_process("t", "priority", pause, 0)
+    assert jobs.wait(job, 60).status == "done", job.payload()
+    worker = os.getpriority(os.PRIO_PROCESS, job.result)
+    assert worker == min(19, os.getpriority(os.PRIO_PROCESS, 0) + JOB_NICENESS) > 0
     jobs.shutdown()
 
 

@@ -22,6 +22,11 @@ terminated, the job fails with a :class:`TimeLimitError` saying what to ask
 for instead, and the next computation gets a fresh worker.  A worker that dies
 otherwise (killed, out of memory) is replaced the same way, so it never leaves
 the jobs stuck.
+
+Priority: the jobs' worker runs at a lower scheduling priority (``JOB_NICENESS``
+added to its niceness, as batch workers usually are), so that on a small server
+the web process, which answers the cheap reads, gets the CPU first while a job
+computes; a job then takes the CPU the reads leave (``benchmarks/load.py``).
 """
 
 from __future__ import annotations
@@ -245,9 +250,11 @@ class WorkerProcess:
     (:data:`keycities.web.render.SVG_WORKER`) are one each.
     """
 
-    def __init__(self, workers: int = 1) -> None:
+    def __init__(self, workers: int = 1, *, niceness: int = 0) -> None:
         self._lock = threading.Lock()
         self.workers = workers
+        self.niceness = niceness
+        """Added to the worker processes' niceness (higher: a lower priority)."""
         self.pool: ProcessPoolExecutor | None = None
 
     def get(self) -> ProcessPoolExecutor:
@@ -256,7 +263,9 @@ class WorkerProcess:
             if self.pool is None:
                 self.pool = ProcessPoolExecutor(
                     max_workers=self.workers,
-                    mp_context=multiprocessing.get_context("forkserver"))
+                    mp_context=multiprocessing.get_context("forkserver"),
+                    initializer=_lower_priority if self.niceness else None,
+                    initargs=(self.niceness,) if self.niceness else ())
             return self.pool
 
     def replace(self, pool: ProcessPoolExecutor) -> None:
@@ -276,6 +285,17 @@ class WorkerProcess:
             _terminate(pool)
 
 
+JOB_NICENESS = 10
+"""Added to the jobs' worker's niceness (see the module docstring): 10, the usual
+default of ``nice``."""
+
+
+def _lower_priority(niceness: int) -> None:
+    """Run this worker process at a lower priority (where the OS has ``nice``)."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.nice(niceness)
+
+
 class _Worker:
     """The jobs' worker process (:class:`WorkerProcess`) and a progress board.
 
@@ -285,7 +305,7 @@ class _Worker:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.process = WorkerProcess()
+        self.process = WorkerProcess(niceness=JOB_NICENESS)
         self.manager: Any = None
         self.board: Any = None
         self.stops = 0
