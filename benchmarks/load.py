@@ -460,7 +460,7 @@ def print_conditions(args: argparse.Namespace, store: Path, machine: dict[str, A
               f"an expensive request every {args.every:g} s for {args.seconds:g} s after "
               f"{args.lead:g} s of cheap reads, from {args.users} clients per kind; drain up to "
               f"{args.drain:g} s" if args.every else "no expensive requests (a baseline)")
-          + f"; seed {args.seed}")
+          + f"; seed {args.seed}; code: {args.src or 'this checkout'}")
     print(f"run {span:.1f} s; jobs ran {ran:.1f} s of it; warm-up: {len(warmed)} URLs, "
           f"{sum(ms for *_, ms in warmed) / 1e3:.1f} s, statuses "
           f"{dict(Counter(st for _, st, _ in warmed))}")
@@ -570,6 +570,9 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--store", type=Path, default=None,
                     help="the evidence store (default: KEYCITIES_STORE or the user default)")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    ap.add_argument("--src", type=Path, default=None,
+                    help="serve the code of this src folder (another checkout's, e.g. a "
+                         "baseline worktree's) instead of this one's")
     args = ap.parse_args()
     for key, full, quick in (("seconds", 60.0, 20.0), ("lead", 10.0, 5.0), ("drain", 120, 30)):
         if getattr(args, key) is None:
@@ -590,7 +593,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         try:
-            with server(store, port, log=Path(tmp) / "server.log") as pid:
+            with server(store, port, log=Path(tmp) / "server.log", src=args.src) as pid:
                 print("warming the cached URLs ...", file=sys.stderr, flush=True)
                 places, warmed = warm(port)
                 print(f"load: {args.lead:g} s cheap reads, {args.seconds:g} s mixed, "
