@@ -24,16 +24,18 @@ printed too.  The machine's load average is printed at the start and the end.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import statistics
 import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _serve import default_store, free_port, get, server  # noqa: E402
+from _serve import HOST, default_store, free_port, get, server  # noqa: E402
 
 TARGET_MS = 150.0
 COOKIE = {"Cookie": "kc_session=benchmark"}
@@ -43,21 +45,38 @@ PLACES = ["E06000010", "E08000024", "E06000026", "E06000014", "E08000035", "E060
           "E08000026", "E08000034", "E06000021", "E06000058"]
 
 
-def first_views(n: int) -> dict[str, list[str]]:
-    """Per page, ``n`` URLs that differ from each other (each a first view)."""
+def indicator_ids(port: int) -> list[str]:
+    """Ids of the indicators with district values, from the app's JSON API."""
+    with urllib.request.urlopen(f"http://{HOST}:{port}/api/indicators", timeout=120) as r:
+        data = json.load(r)["data"]
+    return [d["indicator"] for d in data if d["districts"]]
+
+
+def first_views(n: int, ids: list[str]) -> dict[str, list[str]]:
+    """Per page, ``n`` URLs that differ from each other (each a first view); ``ids``:
+    indicators to show (every ``len(ids) // n``-th is taken)."""
     pairs = [f"/compare?places={a}&places={b}" for a, b in zip(PLACES, PLACES[1:], strict=False)]
+    picked = ids[::max(len(ids) // (n + 1), 1)]
     return {
         "place": [f"/place/{c}" for c in PLACES[1:n + 1]],
         "compare": pairs[:n],
         "network": [f"/network/key-cities?at=2024-0{1 + i % 9}-{10 + i:02d}" for i in range(n)],
         "productivity": [f"/productivity?growth={1 + i / 10:.1f}" for i in range(n)],
         "twin": [f"/twin?network=key-cities&min_km={20 + 5 * i}" for i in range(n)],
+        "indicator": [f"/indicator/{ind}" for ind in picked[1:n + 1]],
+        "scatter": [f"/scatter?x={a}&y={b}" for a, b in zip(picked, picked[1:], strict=False)][:n],
+        "scorecard": [f"/scorecard/key-cities?at=2024-0{1 + i % 9}-{10 + i:02d}"
+                      for i in range(n)],
+        # other members (or boundaries): the scorecard is computed, not shared (3 only)
+        "scorecard, other members": [f"/scorecard/key-cities?at={y}-12-01"
+                                     for y in (2019, 2021, 2022)][:n],
     }
 
 
 SINGLE = ["/network/key-cities", "/place/E06000010", "/places",
           "/compare?places=Sunderland&places=Plymouth", "/claims", "/productivity",
-          "/twin", "/testbeds", "/data"]
+          "/twin", "/testbeds", "/data", "/indicators", "/indicator/claimant-count",
+          "/scatter", "/scorecard/key-cities"]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -74,7 +93,7 @@ def measure(store: Path, src: Path | None, n: int, repeats: int) -> dict[str, li
             server(store, port, log=Path(tmp) / "serve.log", src=src):
         for url in ["/", "/place/E06000010", "/claims"]:
             get(port, url, 120.0)
-        for page, urls in first_views(n).items():
+        for page, urls in first_views(n, indicator_ids(port)).items():
             for url in urls:
                 status, _, ms = get(port, url, 120.0)
                 if status != 200:

@@ -150,6 +150,28 @@ def test_scorecard_page_is_the_cli_scorecard(client: TestClient, built_store: Pa
     get(client, "/scorecard/no-such-network", 404)
 
 
+def test_a_scorecard_on_another_date_with_the_same_members_is_not_computed_again(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 18 point 3: a first view of /scorecard/key-cities?at=DATE took 10-30 s for
+    # every new date; the rows depend only on the members and their boundaries.
+    import keycities.web.resources as resources
+
+    calls: list[str] = []
+    real = resources.scorecard_from_store
+
+    def counted(store: Any, subject: Any, **kw: Any) -> Any:
+        calls.append(str(subject.at))
+        return real(store, subject, **kw)
+
+    monkeypatch.setattr(resources, "scorecard_from_store", counted)
+    first = get(client, "/scorecard/key-cities?at=2024-06-01&format=json").json()
+    calls.clear()
+    second = get(client, "/scorecard/key-cities?at=2024-06-02&format=json").json()
+    assert calls == []
+    assert second["data"]["rows"] == first["data"]["rows"]
+    assert "2 June 2024" in second["title"] and "1 June 2024" in first["title"]
+
+
 def test_place_page_scorecard_matches_the_cli(client: TestClient, built_store: Path) -> None:
     expected = cli_json(built_store, "scorecard", "Sunderland")
     page = get(client, "/place/E08000024?format=json").json()

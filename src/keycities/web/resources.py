@@ -30,7 +30,7 @@ from keycities.analysis.indicators.from_store import (
     network_subject,
     scorecard_from_store,
 )
-from keycities.analysis.indicators.scorecard import Scorecard
+from keycities.analysis.indicators.scorecard import Scorecard, for_subject, same_members
 from keycities.analysis.indicators.view import IndicatorView
 from keycities.analysis.places.from_store import place_features
 from keycities.analysis.places.params import default_contrast
@@ -129,7 +129,7 @@ class Memo:
 
 
 def _unused(*args: Any) -> Any:
-    raise AssertionError("pages are kept through Memo.get")  # pragma: no cover
+    raise AssertionError("values are kept through Memo.get")  # pragma: no cover
 
 
 class _Ready:
@@ -199,6 +199,8 @@ class Resources:
         self.indicator_parts = Memo(self._indicator_parts, size=128)
         self.indicator_catalogue = Memo(self._indicator_catalogue, size=64)
         self.scorecard = Memo(self._scorecard, size=16)
+        self.scorecard_rows: Memo = Memo(_unused, size=16)
+        """Scorecards by subject without its date (see :meth:`_scorecard`)."""
         self.shapes_at = Memo(self._shapes_at, size=8)
         self.referendum = Memo(self._referendum, size=16)
         self.saved_network = Memo(self._saved_network, size=64)
@@ -285,7 +287,7 @@ class Resources:
     def changed(self) -> None:
         """Forget everything computed from the register: a change was just made."""
         for memo in (self.headline, self.indicator_view, self.indicator_parts, self.scorecard,
-                     self.referendum, self.pages, self.saved_network):
+                     self.scorecard_rows, self.referendum, self.pages, self.saved_network):
             memo.cache_clear()
         self.responses.clear()
 
@@ -386,12 +388,16 @@ class Resources:
             return catalogue_from_store(self.context.store, area=area, search=search)
 
     def _scorecard(self, network_id: str, at: dt.date) -> Scorecard:
-        """A built-in network's scorecard, or with ``"districts"`` every district's."""
+        """A built-in network's scorecard, or with ``"districts"`` every district's.  Dates
+        with the same members on the same boundaries share one computation (the rows do
+        not depend on the date; :func:`~keycities.analysis.indicators.scorecard.for_subject`)."""
         with self.ready:
             store = self.context.store
             subject = (districts_subject(store, at) if network_id == "districts"
                        else network_subject(self.network(network_id), at))
-            return scorecard_from_store(store, subject)
+            card = self.scorecard_rows.get(same_members(subject),
+                                           lambda: scorecard_from_store(store, subject))
+            return for_subject(card, subject)
 
     def _shapes_at(self, vintage: int) -> Any:
         """Map outlines of the newest boundaries in the store on or before ``vintage``."""

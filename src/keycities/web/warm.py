@@ -25,7 +25,7 @@ WARM_URLS = ("/network/key-cities", "/claims")
 """Pages warmed first (the home page, the slowest); then the page of the network's first
 member (the place features, which every place page and the places list use), then
 :data:`LATER_URLS`."""
-LATER_URLS = ("/places", "/data")
+LATER_URLS = ("/places", "/data", "/scorecard/key-cities")
 
 log = logging.getLogger(__name__)
 

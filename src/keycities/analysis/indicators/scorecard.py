@@ -18,7 +18,7 @@ have no row; :attr:`Scorecard.notes` counts them by work area.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import pandas as pd
@@ -78,6 +78,30 @@ class Scorecard:
         if self.subject.kind == "network":
             rules["network"] = NETWORK_RULE
         return rules
+
+
+def same_members(subject: Subject) -> tuple[Any, ...]:
+    """What a scorecard's rows depend on in its subject: kind, id, boundary vintage and the
+    members' codes and names (not the date, nor the notes on the membership)."""
+    return (subject.kind, subject.id, subject.vintage, tuple(subject.members["code"]),
+            tuple(subject.members["name"]))
+
+
+def for_subject(card: Scorecard, subject: Subject) -> Scorecard:
+    """``card`` told of ``subject``: another date with the same members on the same
+    boundaries (:func:`same_members`), whose rows are the same; the notes on the
+    membership are ``subject``'s.
+
+    Raises
+    ------
+    ValueError
+        If ``subject``'s members or boundaries differ from ``card``'s.
+    """
+    if same_members(card.subject) != same_members(subject):
+        raise ValueError(f"{subject.name} on {subject.at} has other members or boundaries "
+                         f"than on {card.subject.at}: its scorecard must be computed")
+    own = len(card.subject.notes)
+    return replace(card, subject=subject, notes=[*subject.notes, *card.notes[own:]])
 
 
 def scorecard_row(view: IndicatorView, kind: SubjectKind) -> dict[str, Any]:
@@ -158,4 +182,4 @@ def no_district_note(skipped: dict[str, list[str]]) -> str | None:
 
 
 __all__ = ["RANK_COLUMNS", "ROW_COLUMNS", "Scorecard", "Subject", "SubjectKind",
-           "member_ranks", "no_district_note", "scorecard_row"]
+           "for_subject", "member_ranks", "no_district_note", "same_members", "scorecard_row"]
