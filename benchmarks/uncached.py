@@ -63,13 +63,14 @@ def first_views(n: int, ids: list[str]) -> dict[str, list[str]]:
         "network": [f"/network/key-cities?at=2024-0{1 + i % 9}-{10 + i:02d}" for i in range(n)],
         "productivity": [f"/productivity?growth={1 + i / 10:.1f}" for i in range(n)],
         "twin": [f"/twin?network=key-cities&min_km={20 + 5 * i}" for i in range(n)],
+        "peers (API)": [f"/api/places/{c}/peers" for c in PLACES[1:n + 1]],
         "indicator": [f"/indicator/{ind}" for ind in picked[1:n + 1]],
         "scatter": [f"/scatter?x={a}&y={b}" for a, b in zip(picked, picked[1:], strict=False)][:n],
         "scorecard": [f"/scorecard/key-cities?at=2024-0{1 + i % 9}-{10 + i:02d}"
                       for i in range(n)],
         # other members (or boundaries): the scorecard is computed, not shared (3 only)
         "scorecard, other members": [f"/scorecard/key-cities?at={y}-12-01"
-                                     for y in (2019, 2021, 2022)][:n],
+                                     for y in (2021, 2022, 2023)][:n],
     }
 
 
