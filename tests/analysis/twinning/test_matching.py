@@ -310,6 +310,29 @@ def test_sparse_edmonds_path_agrees_with_networkx(n: int, seed: int, density: fl
     assert m.gap <= 1e-9 * max(1.0, m.bound)
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(2, 40), st.integers(0, 2**32 - 1), st.sampled_from([0.2, 0.6]))
+def test_sparse_pairs_in_any_order_or_repeated_give_the_same_optimum(
+        n: int, seed: int, density: float) -> None:
+    # Pairs listed once each in (i < j) order skip the sort; listed in both orders,
+    # shuffled and repeated with a lower weight they must give the same optimum, the
+    # larger weight of a repeated pair counting, as networkx finds on the graph.
+    rng = np.random.default_rng(seed)
+    a, b = np.triu_indices(n, 1)
+    keep = rng.random(len(a)) < density
+    a, b = a[keep], b[keep]
+    w = rng.random(len(a)) * 5
+    tidy = match_sparse(n, a, b, w)
+    order = rng.permutation(2 * len(a))
+    rows, cols = np.r_[a, b][order], np.r_[b, a][order]
+    messy = match_sparse(n, np.r_[rows, a], np.r_[cols, b],
+                         np.r_[np.r_[w, w][order], w - 1.0])
+    ref = _networkx_optimum(n, a, b, w) if len(a) else 0.0
+    for m in (tidy, messy):
+        assert m.objective == pytest.approx(ref, rel=1e-12, abs=1e-12)
+        assert m.gap <= 1e-9 * max(1.0, m.bound)
+
+
 def bond_weights(n: int, seed: int) -> np.ndarray:
     """One-feature bond weights D - |p_i - p_j| within a band: many near-ties, slow cuts."""
     p = np.random.default_rng(seed).standard_normal(n)

@@ -245,10 +245,13 @@ def _edge_arrays(n: int, rows: np.ndarray, cols: np.ndarray, w: np.ndarray) -> E
         raise KeycitiesError(f"Edge endpoints must be in 0..{n - 1}.")
     keep = (r != c) & np.isfinite(x)
     a, b, x = np.minimum(r, c)[keep], np.maximum(r, c)[keep], x[keep]
-    order = np.lexsort((-x, b, a))
-    a, b, x = a[order], b[order], x[order]
+    key = a * n + b
+    if np.all(key[1:] > key[:-1]):  # already sorted, each pair once: nothing to sort out
+        return a, b, x
+    order = np.lexsort((-x, key))
+    a, b, x, key = a[order], b[order], x[order], key[order]
     first = np.ones(len(a), dtype=bool)
-    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    first[1:] = key[1:] != key[:-1]
     return a[first], b[first], x[first]
 
 
@@ -359,12 +362,16 @@ def _solve_sparse(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray, max_gap: 
     LP (no pricing: the graph goes whole into it)."""
     if n < 2 or not len(a):
         return Result(np.full(n, -1), 0.0, 0.0, "trivial", [])
-    lookup = dict(zip(zip(a.tolist(), b.tolist(), strict=True), w.tolist(), strict=True))
+    # The pairs come sorted by (a, b), each once (_edge_arrays): a pair's weight is found
+    # by binary search on a * n + b, without a dictionary of every pair.
+    key = a * n + b
 
     def weight(i: int, j: int) -> float:
         # A pair outside the candidate graph is not allowed (the exhaustive
         # fallback asks for every pair).
-        return lookup.get((min(i, j), max(i, j)), -np.inf)
+        k = min(i, j) * n + max(i, j)
+        at = int(np.searchsorted(key, k))
+        return float(w[at]) if at < len(key) and key[at] == k else -np.inf
 
     if n <= SPARSE_BLOSSOM_MAX:
         try:
@@ -372,7 +379,8 @@ def _solve_sparse(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray, max_gap: 
         except BlossomError as err:
             notes = [f"Edmonds' algorithm skipped: {err}"]
         else:
-            objective = mate_weight(mate, weight)
+            lo = np.flatnonzero(mate > np.arange(n))
+            objective = float(w[np.searchsorted(key, lo * n + mate[lo])].sum())
             return Result(mate, objective, objective + allowance,
                           "Edmonds' blossom algorithm (rustworkx, dual checked)", [])
     else:
