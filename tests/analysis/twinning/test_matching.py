@@ -97,6 +97,46 @@ def test_sparse_matches_brute_force(case: tuple[np.ndarray, list[tuple[int, int]
     assert m.objective == pytest.approx(brute_force(ww, fixed), abs=1e-9)
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_assignment_with_sampled_potentials_matches_brute_force(
+        case: tuple[np.ndarray, list[tuple[int, int]]]) -> None:
+    # The assignment relaxation takes potentials from a random half of the places above
+    # ASSIGN_BASE; with a tiny ASSIGN_BASE every small instance goes that way (places with
+    # no allowed pair into the half included) and must still be solved exactly.
+    w, fixed = case
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(matching, "ASSIGN_BASE", 2)
+        m = match(w, fixed=fixed)
+    check_valid(m, w, fixed)
+    opt = brute_force(np.where(np.isnan(w), -np.inf, w), fixed)
+    assert m.objective == pytest.approx(opt, abs=1e-9)
+    assert m.bound >= opt - 1e-9
+
+
+@pytest.mark.parametrize(("n", "seed", "blocked"), [(90, 1, 0.0), (150, 2, 0.4), (333, 3, 0.9)])
+def test_assignment_with_sampled_potentials_has_optimal_duals(n: int, seed: int,
+                                                              blocked: float) -> None:
+    # Potentials change neither the optimal assignment's value nor the duals' validity:
+    # y_i + y_j >= c_ij on every allowed pair, y >= 0, and 2 sum y equals the value.
+    from scipy.optimize import linear_sum_assignment
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 4))
+    c = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1))
+    off = np.triu(rng.random((n, n)) < blocked, 1)
+    c[off | off.T] = -np.inf
+    np.fill_diagonal(c, 0.0)
+    s, y = matching._assignment(c, np.random.default_rng(0))
+    _, ref = linear_sum_assignment(c, maximize=True)
+    value = c[np.arange(n), s].sum()
+    assert sorted(s) == list(range(n))
+    assert value == pytest.approx(c[np.arange(n), ref].sum(), rel=1e-12)
+    assert 2 * y.sum() == pytest.approx(value, rel=1e-9)
+    ok = np.isfinite(c)
+    assert ((y[:, None] + y[None, :] - c)[ok] >= -1e-9).all()
+
+
 def test_odd_cycle_needs_blossom_cut() -> None:
     # Assignment relaxation takes the triangle (value 3, bound 1.5); the true optimum is 1.
     w = np.ones((3, 3))
