@@ -502,13 +502,17 @@ def _assignment_duals(c: np.ndarray, s: np.ndarray) -> np.ndarray:
     cis = c[np.arange(n), s]
     d = np.zeros(n)
     scale = 1e-12 * max(1.0, float(np.abs(cis).max(initial=0.0)))
+    # cand_i = cis_i + min_j (d_j - c_ij); as d only falls, each round needs only the
+    # columns whose d fell in the round before.
+    cand = cis + (-c).min(axis=1)
     for _ in range(n + 1):
-        cand = cis + (d[None, :] - c).min(axis=1)
         new = d.copy()
         new[s] = np.minimum(d[s], cand)
-        if not (new < d - scale).any():
-            break
+        fell = np.flatnonzero(new < d - scale)
         d = new
+        if not len(fell):
+            break
+        cand = np.minimum(cand, cis + (d[fell][None, :] - c[:, fell]).min(axis=1))
     u = cis - d[s]
     return (u + d) / 2.0
 
