@@ -97,6 +97,46 @@ def test_sparse_matches_brute_force(case: tuple[np.ndarray, list[tuple[int, int]
     assert m.objective == pytest.approx(brute_force(ww, fixed), abs=1e-9)
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_assignment_with_sampled_potentials_matches_brute_force(
+        case: tuple[np.ndarray, list[tuple[int, int]]]) -> None:
+    # The assignment relaxation takes potentials from a random half of the places above
+    # ASSIGN_BASE; with a tiny ASSIGN_BASE every small instance goes that way (places with
+    # no allowed pair into the half included) and must still be solved exactly.
+    w, fixed = case
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(matching, "ASSIGN_BASE", 2)
+        m = match(w, fixed=fixed)
+    check_valid(m, w, fixed)
+    opt = brute_force(np.where(np.isnan(w), -np.inf, w), fixed)
+    assert m.objective == pytest.approx(opt, abs=1e-9)
+    assert m.bound >= opt - 1e-9
+
+
+@pytest.mark.parametrize(("n", "seed", "blocked"), [(90, 1, 0.0), (150, 2, 0.4), (333, 3, 0.9)])
+def test_assignment_with_sampled_potentials_has_optimal_duals(n: int, seed: int,
+                                                              blocked: float) -> None:
+    # Potentials change neither the optimal assignment's value nor the duals' validity:
+    # y_i + y_j >= c_ij on every allowed pair, y >= 0, and 2 sum y equals the value.
+    from scipy.optimize import linear_sum_assignment
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 4))
+    c = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1))
+    off = np.triu(rng.random((n, n)) < blocked, 1)
+    c[off | off.T] = -np.inf
+    np.fill_diagonal(c, 0.0)
+    s, y = matching._assignment(c, np.random.default_rng(0))
+    _, ref = linear_sum_assignment(c, maximize=True)
+    value = c[np.arange(n), s].sum()
+    assert sorted(s) == list(range(n))
+    assert value == pytest.approx(c[np.arange(n), ref].sum(), rel=1e-12)
+    assert 2 * y.sum() == pytest.approx(value, rel=1e-9)
+    ok = np.isfinite(c)
+    assert ((y[:, None] + y[None, :] - c)[ok] >= -1e-9).all()
+
+
 def test_odd_cycle_needs_blossom_cut() -> None:
     # Assignment relaxation takes the triangle (value 3, bound 1.5); the true optimum is 1.
     w = np.ones((3, 3))
@@ -308,6 +348,29 @@ def test_sparse_edmonds_path_agrees_with_networkx(n: int, seed: int, density: fl
     assert m.objective == pytest.approx(ref, rel=1e-12, abs=1e-12)
     assert ref <= m.bound + 1e-12
     assert m.gap <= 1e-9 * max(1.0, m.bound)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(2, 40), st.integers(0, 2**32 - 1), st.sampled_from([0.2, 0.6]))
+def test_sparse_pairs_in_any_order_or_repeated_give_the_same_optimum(
+        n: int, seed: int, density: float) -> None:
+    # Pairs listed once each in (i < j) order skip the sort; listed in both orders,
+    # shuffled and repeated with a lower weight they must give the same optimum, the
+    # larger weight of a repeated pair counting, as networkx finds on the graph.
+    rng = np.random.default_rng(seed)
+    a, b = np.triu_indices(n, 1)
+    keep = rng.random(len(a)) < density
+    a, b = a[keep], b[keep]
+    w = rng.random(len(a)) * 5
+    tidy = match_sparse(n, a, b, w)
+    order = rng.permutation(2 * len(a))
+    rows, cols = np.r_[a, b][order], np.r_[b, a][order]
+    messy = match_sparse(n, np.r_[rows, a], np.r_[cols, b],
+                         np.r_[np.r_[w, w][order], w - 1.0])
+    ref = _networkx_optimum(n, a, b, w) if len(a) else 0.0
+    for m in (tidy, messy):
+        assert m.objective == pytest.approx(ref, rel=1e-12, abs=1e-12)
+        assert m.gap <= 1e-9 * max(1.0, m.bound)
 
 
 def bond_weights(n: int, seed: int) -> np.ndarray:
