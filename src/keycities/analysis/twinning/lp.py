@@ -240,6 +240,9 @@ def reduced_blocks(w: np.ndarray, y: np.ndarray, cuts: list[np.ndarray],
         g0, g1 = r0 + offset, r1 + offset
         red = np.asarray(w[r0:r1], dtype=np.float64) - y[g0:g1, None] - y[None, :]
         for subset, zs in members:
+            if len(subset) == len(y):  # the set of all places: one subtraction
+                red -= zs
+                continue
             rows = subset[(g0 <= subset) & (g1 > subset)]
             if len(rows):
                 red[np.ix_(rows - g0, subset)] -= zs
