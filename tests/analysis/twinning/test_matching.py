@@ -450,3 +450,23 @@ def test_odd_place_count_is_proven_by_the_whole_set_cut(
     assert m.objective == pytest.approx(_networkx_optimum(221, iu[0][ok], iu[1][ok],
                                                           w[iu][ok]), rel=1e-12)
     assert m.gap <= 1e-9 * m.bound
+
+
+
+def test_float32_selection_keeps_each_places_best_pair() -> None:
+    # Candidate pairs of a float32 matrix are chosen in float32 with reused noise; each
+    # place's pair of largest reduced weight must still be among them (up to float32
+    # rounding and the tie-breaking noise).
+    from keycities.analysis.twinning.lp import DensePricer
+
+    n = 1100
+    w = bridge_weights(n, 5)
+    w[w < 1.0] = -np.inf  # blocked pairs, as the distance rule leaves them
+    y = np.random.default_rng(1).random(n) * 2.0
+    red = w - y[:, None] - y[None, :]
+    np.fill_diagonal(red, -np.inf)
+    a, b, x = DensePricer(w.astype(np.float32)).top(y, 3)
+    chosen = np.full(n, -np.inf)
+    np.maximum.at(chosen, a, x - y[a] - y[b])
+    np.maximum.at(chosen, b, x - y[a] - y[b])
+    np.testing.assert_allclose(chosen, red.max(axis=1), atol=1e-5)

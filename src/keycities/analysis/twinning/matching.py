@@ -233,8 +233,11 @@ def _check_dense(weights: np.ndarray) -> np.ndarray:
         raise KeycitiesError(f"Weights must be a square matrix, got shape {w.shape}.")
     if w.dtype not in (np.float32, np.float64):
         w = w.astype(np.float64)
-    w = np.where(np.isnan(w), -np.inf, w) if np.isnan(w).any() else w
-    if np.isposinf(w).any():
+    top = w.max(initial=-np.inf)  # one pass: NaN if any NaN, +inf if any +inf
+    if np.isnan(top):
+        w = np.where(np.isnan(w), -np.inf, w)
+        top = w.max(initial=-np.inf)
+    if top == np.inf:
         raise KeycitiesError("Weights contain +inf; use finite weights (NaN/-inf = not allowed).")
     if w.shape[0] <= 4000 and not np.array_equal(w, w.T) and \
             not np.allclose(w, w.T, equal_nan=True):
