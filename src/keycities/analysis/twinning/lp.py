@@ -404,13 +404,15 @@ class Loop:
 def cut_loop(n: int, edges: Edges, pricer: Pricer, *, deadline: float,
              cuts: list[np.ndarray] | None = None, with_cuts: bool = True,
              gap_check: Check | None = None, finish_check: Check | None = None,
-             check_every: int = 4) -> Loop:
+             check_every: int = 4, settle: int = 0) -> Loop:
     """Re-solve the LP, adding priced pairs, then odd-set cuts, until neither is found.
 
     With ``with_cuts=False`` only the degree LP is solved (used for dual estimates).
     ``gap_check`` may stop the loop early once the rounded primal is good enough;
     ``finish_check``, asked after ``check_every``, 2 x, 4 x ... rounds of cuts (the LP
-    priced out, still fractional), once another method can take over.
+    priced out, still fractional), once another method can take over.  With ``settle``,
+    pricing stops once a round finds at most that many pairs (for dual estimates only:
+    the duals are then not optimal over all pairs).
     """
     lp = DegreeLP(n)
     lp.add_edges(edges)
@@ -428,9 +430,12 @@ def cut_loop(n: int, edges: Edges, pricer: Pricer, *, deadline: float,
         if gap_check is not None and gap_check(lp, sol):
             stop = "verified gap within max_gap"
             break
-        if lp.add_edges(pricer.price(y, lp.cuts, z)):
+        if lp.add_edges(pricer.price(y, lp.cuts, z)) > settle:
             x = None
             continue
+        if settle:
+            stop = "pricing settled"
+            break
         new_cuts = odd_cuts(n, lp.a, lp.b, x, lp.cuts) if with_cuts else []
         if not new_cuts:
             if with_cuts and not is_integral(x):

@@ -120,6 +120,10 @@ SPARSE_BLOSSOM_MAX = 5000
 LP's slow cutting-plane tail on sparse graphs (O(n^3) in the worst case)."""
 SAMPLE = 0.5
 """Share of the places whose degree LP gives the sampled duals."""
+SETTLE = 0.01
+"""The sample's LP stops pricing once a round finds at most this share of its places in
+new pairs: its duals only choose the candidates, and the last rounds (a handful of pairs
+each) cost a pass over all pairs and a solve each."""
 WHOLE_SET_CUT = True
 """With an odd number of places (above ``LSA_MAX``), the LP starts with the odd-set cut on
 all of them, ``x(E(V)) <= (n - 1) / 2``: the degree LP covers every place with an odd cycle
@@ -408,7 +412,8 @@ def _sampled_duals(w: np.ndarray, deadline: float, seed: int = 0) -> np.ndarray:
     else:
         pricer = DensePricer(ws)
         start = pricer.top(_sampled_duals(ws, deadline, seed + 1), _cand_k(len(sub)))
-        ys = cut_loop(len(sub), start, pricer, deadline=deadline, with_cuts=False).y
+        ys = cut_loop(len(sub), start, pricer, deadline=deadline, with_cuts=False,
+                      settle=int(SETTLE * len(sub))).y
     y = np.zeros(n)
     for r0 in range(0, n, BLOCK):
         rows = np.arange(r0, min(n, r0 + BLOCK))
