@@ -3,8 +3,8 @@
 The degree LP with odd-set (blossom) cuts is kept in one HiGHS model that is
 modified in place: priced pairs are added as columns, odd sets as rows, and
 each re-solve starts from the previous basis (primal simplex after new columns,
-dual simplex after new rows; the interior-point method with crossover when a
-round adds many columns at once); a fractional end is finished by Edmonds'
+HiGHS's choice, dual simplex, after new rows; the interior-point method with crossover for
+a large first solve); a fractional end is finished by Edmonds'
 algorithm after reduced-cost fixing (:mod:`keycities.analysis.twinning.finish`).
 See the docstring of
 :mod:`keycities.analysis.twinning.matching` for the formulation and the certificate.
@@ -28,7 +28,11 @@ EXHAUSTIVE_MAX = 14
 BLOCK = 1024
 """Rows of the dense weight matrix handled at once (memory: BLOCK x n float64)."""
 IPM_COLUMNS = 10_000
-"""A solve after adding more columns than this uses the interior-point method."""
+"""A first solve of more columns than this uses the interior-point method; later solves
+start from the last basis (primal simplex took half the time of interior point after
+29,000 new columns on 6,000 sectors)."""
+SIMPLEX_CHOOSE, SIMPLEX_PRIMAL = 0, 4
+"""HiGHS ``simplex_strategy`` values: its own choice (dual simplex after new rows), primal."""
 LP_TOL = 1e-9
 """HiGHS primal and dual feasibility tolerances."""
 PRICE_PER_ROW = 5
@@ -327,6 +331,7 @@ class DegreeLP:
         self.cuts: list[np.ndarray] = []
         self._inside: list[np.ndarray] = []
         self._added = 0
+        self._new_rows = self._solved = False
 
     @property
     def edges(self) -> Edges:
@@ -369,6 +374,7 @@ class DegreeLP:
                           np.ones(len(e)))
             self.cuts.append(np.sort(np.asarray(subset, dtype=np.int64)))
             self._inside.append(inside)
+            self._new_rows = True
 
     def solve(self, deadline: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """``(x, y, z)`` at an optimal basic solution, or None (time limit, failure)."""
@@ -378,8 +384,13 @@ class DegreeLP:
         self.h.setOptionValue("time_limit", float(min(left, 1e9)))
         # Many new columns: the interior-point method (with crossover, for a vertex) beats
         # warm-started simplex; a few: simplex from the previous basis.
-        self.h.setOptionValue("solver", "ipm" if self._added > IPM_COLUMNS else "simplex")
-        self._added = 0
+        first = self._added > IPM_COLUMNS and not self._solved
+        self.h.setOptionValue("solver", "ipm" if first else "simplex")
+        # New columns only: the last basis is still primal feasible, and primal simplex
+        # from it was 2-4.5x faster than HiGHS's default choice (dual) on 6,000 sectors.
+        self.h.setOptionValue("simplex_strategy",
+                              SIMPLEX_CHOOSE if self._new_rows else SIMPLEX_PRIMAL)
+        self._added, self._new_rows, self._solved = 0, False, True
         self.h.run()
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
