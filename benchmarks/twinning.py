@@ -1,6 +1,6 @@
 """Benchmark the twinning matching solver against networkx and rustworkx.
 
-Run: ``uv run python benchmarks/twinning.py [--quick] [--real]``.
+Run: ``uv run python benchmarks/twinning.py [--quick] [--real] [--only district,sector]``.
 
 Instances (seeded): ``n`` random standardised 8-feature vectors.
 * bridge: complete graph, weight = Euclidean distance (dense, float32 at 11,000);
@@ -219,6 +219,8 @@ def main() -> None:
     parser.add_argument("--real", action="store_true",
                         help="also the real GB councils (each mode) and the postcode districts "
                              "and sectors from the built store")
+    parser.add_argument("--only", help="run only these real cases, e.g. district,sector "
+                        "(levels lad, district, sector; implies --real, no synthetic cases)")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # LEVEL:MODE, one real case as JSON
     args = parser.parse_args()
     if args.one:
@@ -229,6 +231,9 @@ def main() -> None:
         [("bond", n) for n in (360, 2000)]
     if not args.quick:
         cases += [("bond", 11000), ("bridge", 11000)]
+    only = set(args.only.split(",")) if args.only else None
+    if only is not None:
+        cases, args.real = [], True
     print(f"load average at start: {os.getloadavg()[0]:.1f} (2 CPUs)")
     print("mode         n   kc_s        objective          bound   rel_gap |"
           "     nx_s  nx/kc  kc/nx obj   |    rx_s  rx/kc  kc/rx obj   | peak_MiB")
@@ -239,6 +244,8 @@ def main() -> None:
         real = [("lad", m) for m in ("bridge", "bond", "mixed")] + \
             [("district", "bridge"), ("sector", "bridge")]
         for level, mode in real:
+            if only is not None and level not in only:
+                continue
             print(f"running real {level} {mode} ...", file=sys.stderr, flush=True)
             print(real_row(level, mode), flush=True)
     print(f"load average at end: {os.getloadavg()[0]:.1f}")

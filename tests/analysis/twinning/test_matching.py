@@ -489,3 +489,73 @@ def test_when_edmonds_cannot_finish_the_bound_still_holds(
     ref = _networkx_optimum(221, iu[0][ok], iu[1][ok], w[iu][ok])
     check_valid(m, w, [])
     assert m.objective <= ref + 1e-9 <= m.bound + 2e-9
+
+
+def test_odd_place_count_is_proven_by_the_whole_set_cut(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # 2,997 postcode districts stalled: the degree LP covers every place with an odd cycle
+    # of halves and moves it around, cut after cut.  The cut on all places (odd count)
+    # closes the gap in the LP itself, without Edmonds' finish (barred here).
+    from keycities.analysis.twinning import finish
+
+    monkeypatch.setattr(finish, "EDMONDS_NODES", 2)
+    monkeypatch.setattr(matching, "LSA_MAX", 100)  # the sampled-duals path
+    rng = np.random.default_rng(0)
+    p, q = rng.integers(0, 6, 221), np.random.default_rng(100).integers(0, 3, 221)
+    d = (np.abs(p[:, None] - p[None, :]) + np.abs(q[:, None] - q[None, :])).astype(float)
+    w = d.max() - d  # places with equal features: many fractional LP optima
+    w[d > 3] = -np.inf
+    m = match(w)
+    assert "integral LP optimum" in m.method
+    iu = np.triu_indices(221, 1)
+    ok = np.isfinite(w[iu])
+    check_valid(m, w, [])
+    assert m.objective == pytest.approx(_networkx_optimum(221, iu[0][ok], iu[1][ok],
+                                                          w[iu][ok]), rel=1e-12)
+    assert m.gap <= 1e-9 * m.bound
+
+
+
+def test_float32_selection_keeps_each_places_best_pair() -> None:
+    # Candidate pairs of a float32 matrix are chosen in float32 with reused noise; each
+    # place's pair of largest reduced weight must still be among them (up to float32
+    # rounding and the tie-breaking noise).
+    from keycities.analysis.twinning.lp import DensePricer
+
+    n = 1100
+    w = bridge_weights(n, 5)
+    w[w < 1.0] = -np.inf  # blocked pairs, as the distance rule leaves them
+    y = np.random.default_rng(1).random(n) * 2.0
+    red = w - y[:, None] - y[None, :]
+    np.fill_diagonal(red, -np.inf)
+    a, b, x = DensePricer(w.astype(np.float32)).top(y, 3)
+    chosen = np.full(n, -np.inf)
+    np.maximum.at(chosen, a, x - y[a] - y[b])
+    np.maximum.at(chosen, b, x - y[a] - y[b])
+    np.testing.assert_allclose(chosen, red.max(axis=1), atol=1e-5)
+
+
+def test_settled_sample_duals_still_give_the_proven_optimum(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Samples above LSA_MAX are solved by the LP, which stops pricing once a round finds
+    # few pairs; the final LP still prices every pair, so the optimum is the same.
+    from keycities.analysis.twinning import lp
+
+    w = bridge_weights(700, 11)
+    exact = match(w)
+    settled: list[int] = []
+    loop = lp.cut_loop
+
+    def spy(*args: object, **kwargs: object) -> lp.Loop:
+        out = loop(*args, **kwargs)  # type: ignore[arg-type]
+        settled.append(out.stop == "pricing settled")
+        return out
+
+    monkeypatch.setattr(matching, "cut_loop", spy)
+    monkeypatch.setattr(matching, "LSA_MAX", 100)
+    monkeypatch.setattr(matching, "SETTLE", 0.05)
+    m = match(w)
+    assert any(settled)
+    check_valid(m, w, [])
+    assert m.objective == pytest.approx(exact.objective, rel=1e-12)
+    assert m.gap <= 1e-9 * m.bound
