@@ -275,7 +275,8 @@ def _forward(codes: Iterable[str], ch: pd.DataFrame, source: int, target: int,
     # pandas merge per year cost a hundred times more than the work (issue 18 point 5).
     cur = [_Row(c, c, 1.0, 0, False, "") for c in codes]
     steps = ch[(ch["year"] > source) & (ch["year"] <= target)]
-    weight, basis = wt["weight"].to_dict(), wt["basis"].to_dict()
+    weight = {str(k): float(v) for k, v in wt["weight"].items()}
+    basis: dict[str, object] = {str(k): v for k, v in wt["basis"].items()}
     for year in sorted(set(steps["year"])):
         moves = _describe_step(steps[steps["year"] == year], int(year), weight, basis)
         cur = [after for row in cur for after in _apply_step(row, moves)]

@@ -212,14 +212,15 @@ def _assemble(store: Store, geo: GeographyTables, spec: Outcome,
                                                                      columns=periods)
     values.columns = pd.Index([int(c) for c in values.columns], name="year")
     sources = _sources(picks, periods)
-    missing = _missing(values, long, lads, sources, geo.names)
+    names = geo.names  # a dict built on each access
+    missing = _missing(values, long, lads, sources, names)
     values = values[values.notna().any(axis=1)]
     recoded = _recoded(long[long["area_code"].isin(values.index)])
     notes += _mapping_notes(spec, sources, recoded, target)
     return {"values": values, "outcome": spec.key, "label": spec.label, "unit": spec.unit,
             "vintage": target, "positive": spec.positive, "releases": _releases(store, sources),
             "sources": sources, "missing": missing, "recoded": recoded,
-            "names": {c: geo.names.get(c, c) for c in codes}, "notes": tuple(notes)}
+            "names": {c: names.get(c, c) for c in codes}, "notes": tuple(notes)}
 
 
 def _sources(picks: dict[str, dict[int, _Pick]], periods: list[int]) -> pd.DataFrame:

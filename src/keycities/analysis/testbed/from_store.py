@@ -98,10 +98,18 @@ def outcome_panel(store: Store, outcome: str, *, vintage: int | None = None,
 
 
 def place_resolver(store: Store) -> PlaceResolver:
-    """A :class:`~keycities.geography.names.PlaceResolver` over the store's LADs and aliases."""
-    area, changes, aliases, weights = geography_tables(store)
-    geo = GeographyTables.from_rows(area, changes, weights)
-    return PlaceResolver(geo.lads, aliases, changes=geo.changes)
+    """A :class:`~keycities.geography.names.PlaceResolver` over the store's LADs and aliases.
+
+    Built once per open store (:meth:`~keycities.store.store.Store.memo`): an evaluation
+    resolves its testbeds and its donors' places with it, and building it maps the
+    change list (it is read-only once built).
+    """
+    def build() -> PlaceResolver:
+        area, changes, aliases, weights = geography_tables(store)
+        geo = GeographyTables.from_rows(area, changes, weights)
+        return PlaceResolver(geo.lads, aliases, changes=geo.changes)
+
+    return store.memo("testbed place resolver", build)
 
 
 def resolve_places(store: Store, names: Sequence[str], vintage: int | None) -> list[Place]:
