@@ -489,8 +489,9 @@ def _keys(values: pd.DataFrame) -> list[str]:
 
 
 def _join(values: pd.DataFrame, xwalk: pd.DataFrame) -> pd.DataFrame:
-    unknown = sorted(set(values["area_code"]) - set(xwalk["from_code"]))
-    if unknown:
+    known = values["area_code"].isin(xwalk["from_code"])
+    if not known.all():
+        unknown = sorted(set(values.loc[~known, "area_code"]))
         shown = ", ".join(unknown[:8]) + (" …" if len(unknown) > 8 else "")
         raise KeycitiesError(
             f"{len(unknown)} area code(s) are not LADs of the crosswalk's source vintage: "

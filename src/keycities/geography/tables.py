@@ -55,6 +55,11 @@ class GeographyTables:
         codes of a recode are returned unchanged.
         """
         present, successor = self._recodes_of(vintage)
+        # Only a code absent from ``vintage`` with a successor can change: look at those
+        # alone (a panel recodes every year's release, hundreds of codes each).
+        stale = ~codes.isin(present) & codes.isin(successor.keys())
+        if not stale.any():
+            return codes.copy()
         have = set(codes)
 
         def fix(code: str) -> str:
@@ -65,7 +70,9 @@ class GeographyTables:
                 new = successor[new]
             return new if new in present and new not in have else code
 
-        return codes.map(fix)
+        out = codes.copy()
+        out[stale] = codes[stale].map(fix)
+        return out
 
     def _recodes_of(self, vintage: int) -> tuple[set[str], dict[str, str]]:
         """The codes of ``vintage`` and each recoded code's successor (cached: a panel

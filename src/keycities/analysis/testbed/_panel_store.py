@@ -135,10 +135,11 @@ def _map_slice(store: Store, geo: GeographyTables, spec: Outcome, s: Slice, meas
                target: int, *, kind: Kind) -> tuple[pd.DataFrame, list[str]]:
     """One slice's values mapped to ``target`` (to_vintage columns), and codes dropped."""
     xw = geo.crosswalk(s.geography_vintage, target)
-    known = set(xw["from_code"])
+    known = xw["from_code"]
     vals = _lad_values(store, geo, s, measure)
-    dropped = sorted(set(vals["area_code"]) - known)
-    vals = vals[vals["area_code"].isin(known)]
+    inside = vals["area_code"].isin(known)
+    dropped = sorted(set(vals.loc[~inside, "area_code"]))
+    vals = vals[inside]
     if kind == "count":
         return to_vintage(vals, xw, kind="count"), dropped
     direct = to_vintage(vals, xw, kind="median")  # exact where the area is unchanged

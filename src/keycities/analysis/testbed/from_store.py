@@ -128,7 +128,10 @@ def resolve_places(store: Store, names: Sequence[str], vintage: int | None) -> l
 def _store_places(store: Store, vintage: int) -> tuple[pd.DataFrame, Callable[[str], str]]:
     """The LADs of ``vintage`` with centroids and regions (as the feature table has them),
     and a resolver of any name, alias or code to one of them."""
-    places = lad_features_from_store(store, vintage=vintage, features=["population"]).places
+    # Once per store and vintage (read-only): the donor pool is drawn twice when donors
+    # are chosen by their outcome path, and each draw built the feature table.
+    places = store.memo(("testbed places", vintage), lambda: lad_features_from_store(
+        store, vintage=vintage, features=["population"]).places)
     resolver = place_resolver(store)
     in_table = place_finder(places)
 
