@@ -168,6 +168,37 @@ def test_forward_split_change_uses_weights_of_new_parts() -> None:
     assert back[(n1, old)] == (1.0, "merge", False)  # each new part lies within the old area
 
 
+def test_prepared_inputs_are_not_shared_between_weight_tables() -> None:
+    """Crosswalks share their prepared inputs only when every table is the same object:
+    another weight table gets its own weights, then the first is used again."""
+    old, n1, n2 = "E07000010", "E07000011", "E07000012"
+    lads = _lads([(old, 2016, 2019), (n1, 2020, None), (n2, 2020, None)])
+    ch = _changes([(old, n1, "split", 2020), (old, n2, "split", 2020)])
+    w = pd.DataFrame({"code": [n1, n2, n1], "geography_vintage": [2020, 2020, 2024],
+                      "weight": [1.0, 4.0, 3.0], "basis": "pc"})
+    other = w.assign(weight=[1.0, 1.0, 1.0])
+    assert _rows(crosswalk(lads, ch, source=2019, target=2021, weights=w))[(old, n1)][0] \
+        == pytest.approx(0.2)
+    assert _rows(crosswalk(lads, ch, source=2019, target=2021, weights=other))[(old, n1)][0] \
+        == pytest.approx(0.5)
+    assert _rows(crosswalk(lads, ch, source=2019, target=2021, weights=w))[(old, n1)][0] \
+        == pytest.approx(0.2)
+
+
+def test_split_shares_of_three_parts_add_up_and_name_their_basis() -> None:
+    old, parts = "E07000010", ["E07000011", "E07000012", "E07000013"]
+    lads = _lads([(old, 2016, 2019), *[(p, 2020, None) for p in parts]])
+    ch = _changes([(old, p, "split", 2020) for p in parts])
+    w = pd.DataFrame({"code": parts, "geography_vintage": 2020, "weight": [0.1, 0.2, 0.7],
+                      "basis": "postcode count"})
+    xw = crosswalk(lads, ch, source=2019, target=2021, weights=w)
+    assert xw["weight"].tolist() == [0.1 / 1.0, 0.2 / 1.0, 0.7 / 1.0]
+    assert xw["basis"].iloc[0] == f"{old} split in 2020; share to {parts[0]} by postcode count"
+    no_weight = crosswalk(lads, ch, source=2019, target=2021, weights=w.iloc[:2])
+    assert no_weight["weight"].isna().all()
+    assert "no split weight for every part" in no_weight["basis"].iloc[2]
+
+
 def test_change_list_ignores_combined_authority_rows() -> None:
     ch = pd.concat([CHANGES, _changes([(F, "E47000011", "new_geo", 2018),
                                        ("E10000009", "", "termination", 2019)])])

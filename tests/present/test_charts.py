@@ -176,6 +176,29 @@ def test_save_json_round_trips(figure: Figure, tmp_path: Path) -> None:
     assert json.loads(json.dumps(figure.payload()))["table"][0]["event_time"] == -2
 
 
+def test_save_charts_writes_every_format_from_one_spec(figure: Figure, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from keycities.present.testbed import save_charts  # deferred: imports the testbed
+
+    made: list[Any] = []
+    to_spec = charts.spec
+    monkeypatch.setattr(charts, "spec", lambda c: made.append(c) or to_spec(c))
+    paths = save_charts({"es": figure}, tmp_path, formats=("json", "svg"))
+    assert [p.name for p in paths] == ["es.json", "es.svg"]
+    assert json.loads(paths[0].read_text()) == to_spec(figure)
+    assert "Event study" in paths[1].read_text()
+    assert sum(c is figure for c in made) == 1  # converted once, not once per format
+
+
+def test_save_charts_checks_formats_before_writing_anything(figure: Figure,
+                                                            tmp_path: Path) -> None:
+    from keycities.present.testbed import save_charts  # deferred: imports the testbed
+
+    with pytest.raises(KeycitiesError, match="Unknown chart format 'gif'"):
+        save_charts({"es": figure}, tmp_path, formats=("json", "gif"))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_save_html_is_self_contained(figure: Figure, tmp_path: Path) -> None:
     text = save(figure, tmp_path / "es.html").read_text()
     assert text.lstrip().lower().startswith("<!doctype html") or "<html" in text[:200]

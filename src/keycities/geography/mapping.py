@@ -41,17 +41,15 @@ import numpy as np
 import pandas as pd
 
 from keycities.errors import KeycitiesError
+from keycities.geography._forward import METHOD_RANK, XWALK_COLUMNS, forward
+from keycities.geography._forward import RANK_METHOD as _RANK_METHOD
 from keycities.geography.areas import areas_in_vintage, lad_changes, with_changes
 
 Method = Literal["same", "recode", "merge", "split"]
 Kind = Literal["count", "ratio", "score", "rank", "median", "index"]
 
-XWALK_COLUMNS: tuple[str, ...] = ("from_code", "to_code", "weight", "method", "estimate",
-                                  "basis")
-METHOD_RANK: dict[str, int] = {"same": 0, "recode": 1, "merge": 2, "split": 3}
 SHARE_OF = "; share of "
 NO_WEIGHT = "; no split weight for "
-_RANK_METHOD = {v: k for k, v in METHOD_RANK.items()}
 
 
 # ------------------------------------------------------------------ change chains
@@ -156,15 +154,19 @@ def _weight_lookup(weights: pd.DataFrame | None, changes: pd.DataFrame,
                        _d=(weights["geography_vintage"] - vintage).abs(),
                        _later=-weights["geography_vintage"])
     w = w.sort_values(["code", "_d", "_later"]).drop_duplicates("code")
-    table = w.set_index("code")[["weight", "basis"]].astype({"weight": float})
+    weight = dict(zip(w["code"], w["weight"].astype(float), strict=True))
+    basis = dict(zip(w["code"], w["basis"], strict=True))
     mergers = changes[changes["type"] == "merger"]
-    for new, parts in mergers.groupby("new_code", sort=False)["old_code"]:
-        if new not in table.index and parts.isin(table.index).all():
-            sub = table.loc[list(parts)]
-            basis = "; ".join(sub["basis"].unique())
-            table.loc[new, "weight"] = sub["weight"].sum()
-            table.loc[new, "basis"] = f"sum of its parts ({basis})"
-    return table
+    parts_of: dict[str, list[str]] = {}
+    for old, new in zip(mergers["old_code"], mergers["new_code"], strict=True):
+        parts_of.setdefault(new, []).append(old)
+    for new, parts in parts_of.items():
+        if new not in weight and all(p in weight for p in parts):
+            weight[new] = float(np.nansum([weight[p] for p in parts]))  # as pandas sums
+            words = "; ".join(dict.fromkeys(basis[p] for p in parts))
+            basis[new] = f"sum of its parts ({words})"
+    return pd.DataFrame({"weight": pd.Series(weight, dtype=float),
+                         "basis": pd.Series(basis, dtype=object)}).rename_axis("code")
 
 
 def _weight_of(codes: pd.Series, wt: pd.DataFrame) -> pd.Series:
@@ -178,6 +180,44 @@ def _basis_of(codes: pd.Series, wt: pd.DataFrame) -> pd.Series:
 
 
 # ------------------------------------------------------------------ crosswalk
+
+
+class _Prepared:
+    """A crosswalk's inputs made ready once: LAD changes, the LAD table tightened by
+    them, and the split weights per vintage (every crosswalk of an analysis shares them;
+    preparing them was most of a crosswalk's cost)."""
+
+    def __init__(self, lads: pd.DataFrame, changes: pd.DataFrame,
+                 weights: pd.DataFrame | None) -> None:
+        self.changes = lad_changes(changes)
+        self.lads = with_changes(lads, self.changes)
+        self._weights = weights
+        self._by_vintage: dict[int, pd.DataFrame] = {}
+
+    def weights(self, vintage: int) -> pd.DataFrame:
+        """:func:`_weight_lookup` for ``vintage`` (cached)."""
+        if vintage not in self._by_vintage:
+            self._by_vintage[vintage] = _weight_lookup(self._weights, self.changes, vintage)
+        return self._by_vintage[vintage]
+
+
+_PREPARED: list[tuple[tuple[object, ...], _Prepared]] = []
+
+
+def _prepare(lads: pd.DataFrame, changes: pd.DataFrame,
+             weights: pd.DataFrame | None) -> _Prepared:
+    """:class:`_Prepared` of these tables, kept for the last few seen.  Keyed by the
+    objects themselves (held here, so an id is never reused): a store's tables are read
+    once and passed around unchanged (:class:`keycities.geography.tables.GeographyTables`)."""
+    key = (lads, changes, weights)
+    for seen, prepared in _PREPARED:
+        if all(a is b for a, b in zip(seen, key, strict=True)):
+            return prepared
+    prepared = _Prepared(lads, changes, weights)
+    _PREPARED.insert(0, (key, prepared))
+    del _PREPARED[4:]
+    return prepared
+
 
 
 def crosswalk(lads: pd.DataFrame, changes: pd.DataFrame, *, source: int, target: int,
@@ -203,13 +243,13 @@ def crosswalk(lads: pd.DataFrame, changes: pd.DataFrame, *, source: int, target:
         'split'), estimate (bool), basis (str).  See the module docstring for
         the formulation.
     """
-    ch = lad_changes(changes)
-    lads = with_changes(lads, ch)
-    wt = _weight_lookup(weights, ch, min(source, target))
+    prepared = _prepare(lads, changes, weights)
+    ch, lads = prepared.changes, prepared.lads
+    wt = prepared.weights(min(source, target))
     if source <= target:
-        out = _forward(_codes_in(lads, ch, source), ch, source, target, wt)
+        out = forward(_codes_in(lads, ch, source), ch, source, target, wt)
     else:
-        fw = _forward(_codes_in(lads, ch, target), ch, target, source, wt)
+        fw = forward(_codes_in(lads, ch, target), ch, target, source, wt)
         out = _invert(fw, wt, source=source, target=target)
     return out.sort_values(["from_code", "to_code"]).reset_index(drop=True)
 
@@ -224,62 +264,6 @@ def _codes_in(lads: pd.DataFrame, ch: pd.DataFrame, vintage: int) -> list[str]:
     created_later = set(ch.loc[ch["year"] > vintage, "new_code"])
     codes |= set(ch.loc[ch["year"] > vintage, "old_code"]) - created_later
     return sorted(codes)
-
-
-def _forward(codes: Iterable[str], ch: pd.DataFrame, source: int, target: int,
-             wt: pd.DataFrame) -> pd.DataFrame:
-    codes = list(codes)
-    cur = pd.DataFrame({"from_code": codes, "to_code": codes, "weight": 1.0,
-                        "rank": 0, "estimate": False, "basis": ""})
-    steps = ch[(ch["year"] > source) & (ch["year"] <= target)]
-    for year in sorted(set(steps["year"])):
-        cur = _apply_step(cur, _describe_step(steps[steps["year"] == year], int(year), wt))
-    cur["method"] = cur.pop("rank").map(_RANK_METHOD)
-    unchanged = f"code unchanged between {source} and {target}"
-    cur["basis"] = cur["basis"].where(cur["basis"] != "", unchanged)
-    return cur[list(XWALK_COLUMNS)]
-
-
-def _describe_step(step: pd.DataFrame, year: int, wt: pd.DataFrame) -> pd.DataFrame:
-    """One year's changes as (old_code, new_code, share, step_rank, text).
-
-    ``share`` is the fraction of the old area going to the new code: 1 for a
-    merger or recode, the new part's weight over the sum of the parts' for a
-    split (NaN unless every part has a weight).
-    """
-    n_new = step.groupby("old_code")["new_code"].transform("nunique")
-    is_split = (step["type"] == "split") | (n_new > 1)
-    kind = np.select([is_split, step["type"] == "merger"], ["split", "merge"], "recode")
-    part_w = _weight_of(step["new_code"], wt)
-    share = (part_w / part_w.groupby(step["old_code"]).transform("sum", min_count=1))
-    share = share.where(~part_w.isna().groupby(step["old_code"]).transform("any"))
-    share = share.where(is_split, 1.0)
-    old, new = step["old_code"], step["new_code"]
-    text = np.select(
-        [is_split & share.notna(), is_split, step["type"] == "merger",
-         step["type"] == "new_geo"],
-        [old + " split in " + str(year) + "; share to " + new + " by "
-         + _basis_of(step["new_code"], wt),
-         old + " split in " + str(year) + "; no split weight for every part, so the share"
-         " to " + new + " is unavailable",
-         old + " merged into " + new + " in " + str(year),
-         old + " recoded " + new + " in " + str(year) + " (minor boundary change ignored)"],
-        old + " recoded " + new + " in " + str(year))
-    return pd.DataFrame({"old_code": old, "new_code": new, "share": share,
-                         "step_rank": pd.Series(kind, index=step.index).map(METHOD_RANK),
-                         "text": text})
-
-
-def _apply_step(cur: pd.DataFrame, step: pd.DataFrame) -> pd.DataFrame:
-    m = cur.merge(step, left_on="to_code", right_on="old_code", how="left")
-    hit = m["old_code"].notna()
-    m.loc[hit, "to_code"] = m.loc[hit, "new_code"]
-    m.loc[hit, "weight"] = m.loc[hit, "weight"] * m.loc[hit, "share"]
-    m.loc[hit, "rank"] = np.maximum(m.loc[hit, "rank"], m.loc[hit, "step_rank"])
-    m.loc[hit, "estimate"] = m.loc[hit, "estimate"] | (m.loc[hit, "step_rank"] == 3)
-    sep = np.where(m.loc[hit, "basis"] == "", "", "; ")
-    m.loc[hit, "basis"] = m.loc[hit, "basis"] + sep + m.loc[hit, "text"]
-    return m[["from_code", "to_code", "weight", "rank", "estimate", "basis"]]
 
 
 def _invert(fw: pd.DataFrame, wt: pd.DataFrame, *, source: int, target: int) -> pd.DataFrame:
@@ -413,8 +397,9 @@ def _keys(values: pd.DataFrame) -> list[str]:
 
 
 def _join(values: pd.DataFrame, xwalk: pd.DataFrame) -> pd.DataFrame:
-    unknown = sorted(set(values["area_code"]) - set(xwalk["from_code"]))
-    if unknown:
+    known = values["area_code"].isin(xwalk["from_code"])
+    if not known.all():
+        unknown = sorted(set(values.loc[~known, "area_code"]))
         shown = ", ".join(unknown[:8]) + (" …" if len(unknown) > 8 else "")
         raise KeycitiesError(
             f"{len(unknown)} area code(s) are not LADs of the crosswalk's source vintage: "
@@ -455,7 +440,8 @@ def to_vintage(values: pd.DataFrame, xwalk: pd.DataFrame, *, kind: Kind) -> pd.D
     m["part"] = m["value"] * m["weight"]
     m["_nan"] = m["part"].isna()
     g = m.groupby([*keys, "to_code"], dropna=False, sort=True)
-    out = g.agg(value=("part", "sum"), _nan=("_nan", "any"), _rows=("from_code", "size"))
+    # One reduction per column: a named ``agg`` of the three took several times as long.
+    out = pd.DataFrame({"value": g["part"].sum(), "_nan": g["_nan"].any(), "_rows": g.size()})
     out = out.reset_index().join(_target_summary(xwalk), on="to_code")
     out["reason"] = _reasons(out, m, keys)
     out.loc[out["reason"].notna(), "value"] = np.nan
@@ -470,8 +456,25 @@ def to_vintage(values: pd.DataFrame, xwalk: pd.DataFrame, *, kind: Kind) -> pd.D
     return out[cols].reset_index(drop=True)
 
 
+_SUMMARIES: list[tuple[pd.DataFrame, pd.DataFrame]] = []
+
+
 def _target_summary(xwalk: pd.DataFrame) -> pd.DataFrame:
-    """Per to_code: from_codes, method, estimate, basis, number of parts."""
+    """Per to_code: from_codes, method, estimate, basis, number of parts.
+
+    Kept for the last few crosswalks seen (by identity: a crosswalk is cached and
+    shared, :class:`keycities.geography.tables.GeographyTables`, and a panel maps
+    every year's release through the same one)."""
+    for seen, summary in _SUMMARIES:
+        if seen is xwalk:
+            return summary
+    summary = _summarise_targets(xwalk)
+    _SUMMARIES.insert(0, (xwalk, summary))
+    del _SUMMARIES[8:]
+    return summary
+
+
+def _summarise_targets(xwalk: pd.DataFrame) -> pd.DataFrame:
     x = xwalk.assign(_rank=xwalk["method"].map(METHOD_RANK)).sort_values("from_code")
     parts = x.groupby("to_code")["from_code"].transform("size")
     # Most targets have one part: take its row as it is; join strings only for the rest

@@ -23,6 +23,8 @@ class GeographyTables:
     changes: pd.DataFrame
     weights: pd.DataFrame
     _xwalks: dict[tuple[int, int], pd.DataFrame] = field(default_factory=dict, repr=False)
+    _recodes: dict[int, tuple[set[str], dict[str, str]]] = field(default_factory=dict,
+                                                                 repr=False)
 
     @classmethod
     def from_rows(cls, area_rows: pd.DataFrame, changes: pd.DataFrame,
@@ -52,10 +54,12 @@ class GeographyTables:
         so the old code's value is the new code's.  Codes that are not old
         codes of a recode are returned unchanged.
         """
-        present = set(areas_in_vintage(self.lads, vintage)["code"])
-        ch = lad_changes(self.changes)
-        recodes = ch[ch["type"].isin(["new_code", "new_geo"]) & (ch["year"] <= vintage)]
-        successor = dict(zip(recodes["old_code"], recodes["new_code"], strict=False))
+        present, successor = self._recodes_of(vintage)
+        # Only a code absent from ``vintage`` with a successor can change: look at those
+        # alone (a panel recodes every year's release, hundreds of codes each).
+        stale = ~codes.isin(present) & codes.isin(successor.keys())
+        if not stale.any():
+            return codes.copy()
         have = set(codes)
 
         def fix(code: str) -> str:
@@ -66,4 +70,17 @@ class GeographyTables:
                 new = successor[new]
             return new if new in present and new not in have else code
 
-        return codes.map(fix)
+        out = codes.copy()
+        out[stale] = codes[stale].map(fix)
+        return out
+
+    def _recodes_of(self, vintage: int) -> tuple[set[str], dict[str, str]]:
+        """The codes of ``vintage`` and each recoded code's successor (cached: a panel
+        recodes every year's release)."""
+        if vintage not in self._recodes:
+            present = set(areas_in_vintage(self.lads, vintage)["code"])
+            ch = lad_changes(self.changes)
+            recodes = ch[ch["type"].isin(["new_code", "new_geo"]) & (ch["year"] <= vintage)]
+            successor = dict(zip(recodes["old_code"], recodes["new_code"], strict=False))
+            self._recodes[vintage] = (present, successor)
+        return self._recodes[vintage]

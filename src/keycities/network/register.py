@@ -23,6 +23,9 @@ import yaml
 from keycities.errors import KeycitiesError
 
 BUILTIN = ("key-cities",)
+# PyYAML's C parser where it is built (it is in the wheels): the same documents, parsed
+# about ten times faster than the pure-Python SafeLoader (issue 18 point 5).
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 LISTED = "listed as a member in document"
@@ -166,7 +169,7 @@ def builtin_network(network_id: str) -> Network:
             "or give the path of a CSV or YAML file."
         )
     text = resources.files("keycities.network").joinpath(f"data/{network_id}.yaml").read_text()
-    return network_from_snapshots(yaml.safe_load(text))
+    return network_from_snapshots(yaml.load(text, Loader=SAFE_LOADER))  # noqa: S506 - safe
 
 
 def network_from_snapshots(doc: dict[str, Any]) -> Network:

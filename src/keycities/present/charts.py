@@ -495,12 +495,16 @@ def _chart(chart: Figure | alt.TopLevelMixin) -> alt.TopLevelMixin:
     return chart.chart if isinstance(chart, Figure) else chart
 
 
-def spec(chart: Figure | alt.TopLevelMixin) -> dict[str, Any]:
+def spec(chart: Figure | alt.TopLevelMixin | dict[str, Any]) -> dict[str, Any]:
     """The Vega-Lite JSON specification (a plain dict) the web app can render.
 
     Not validated against the Vega-Lite schema here (that takes longer than drawing
-    the chart); the tests validate every kind of chart keycities makes.
+    the chart); the tests validate every kind of chart keycities makes.  A dict is
+    taken to be a specification already and returned as it is (so a figure saved in
+    several formats is converted once).
     """
+    if isinstance(chart, dict):
+        return chart
     out: dict[str, Any] = _chart(chart).to_dict(validate=False)
     return out
 
@@ -521,9 +525,11 @@ def _render(vl_spec: dict[str, Any], fmt: str) -> bytes:
     return (json.dumps(vl_spec, indent=2) + "\n").encode("utf-8")
 
 
-def save(chart: Figure | alt.TopLevelMixin, path: str | os.PathLike[str]) -> Path:
+def save(chart: Figure | alt.TopLevelMixin | dict[str, Any],
+         path: str | os.PathLike[str]) -> Path:
     """Write a chart to ``path``, the format from its suffix: .png, .svg, .json, .html.
 
+    ``chart`` is a figure, an Altair chart or its Vega-Lite spec (:func:`spec`).
     PNG and SVG are rendered by vl-convert; .json is the Vega-Lite spec; .html
     is a self-contained page (Vega bundled in).  The file is written to a
     temporary file beside ``path`` and moved into place, so a failure leaves

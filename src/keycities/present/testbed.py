@@ -158,9 +158,11 @@ def save_charts(figures: Mapping[str, Any], folder: Path, formats: Sequence[str]
     """Write each figure as ``folder/<name>.<format>`` (atomically); return the paths."""
     folder.mkdir(parents=True, exist_ok=True)
     out = []
+    for fmt in formats:
+        if fmt not in CHART_FORMATS:
+            raise KeycitiesError(f"Unknown chart format {fmt!r}: use svg, png, json or html.")
     for name, fig in figures.items():
+        vl_spec = charts.spec(fig)  # once per figure, not once per format
         for fmt in formats:
-            if fmt not in CHART_FORMATS:
-                raise KeycitiesError(f"Unknown chart format {fmt!r}: use svg, png, json or html.")
-            out.append(charts.save(fig, folder / f"{name}.{fmt}"))
+            out.append(charts.save(vl_spec, folder / f"{name}.{fmt}"))
     return out

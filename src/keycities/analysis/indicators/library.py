@@ -37,6 +37,9 @@ from keycities.analysis.indicators.params import (
 from keycities.errors import KeycitiesError
 
 RATE_TIMES = "rate x "
+# PyYAML's C parser where it is built (it is in the wheels): the same documents, parsed
+# about ten times faster than the pure-Python SafeLoader (issue 18 point 5).
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """How a numerator derived from the indicator's own rate starts: ``rate x COUNT_ID``."""
 
 _ENTRY_KEYS = {"area", "direction", "combine", "numerator", "denominator", "scale", "weight",
@@ -195,7 +198,7 @@ def parse_library(text: str, *, path: str = "<text>") -> Library:
         references to ids the library lacks.
     """
     try:
-        doc = yaml.safe_load(text) or {}
+        doc = yaml.load(text, Loader=SAFE_LOADER) or {}  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise KeycitiesError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(doc, dict):

@@ -135,10 +135,11 @@ def _map_slice(store: Store, geo: GeographyTables, spec: Outcome, s: Slice, meas
                target: int, *, kind: Kind) -> tuple[pd.DataFrame, list[str]]:
     """One slice's values mapped to ``target`` (to_vintage columns), and codes dropped."""
     xw = geo.crosswalk(s.geography_vintage, target)
-    known = set(xw["from_code"])
+    known = xw["from_code"]
     vals = _lad_values(store, geo, s, measure)
-    dropped = sorted(set(vals["area_code"]) - known)
-    vals = vals[vals["area_code"].isin(known)]
+    inside = vals["area_code"].isin(known)
+    dropped = sorted(set(vals.loc[~inside, "area_code"]))
+    vals = vals[inside]
     if kind == "count":
         return to_vintage(vals, xw, kind="count"), dropped
     direct = to_vintage(vals, xw, kind="median")  # exact where the area is unchanged
@@ -212,14 +213,15 @@ def _assemble(store: Store, geo: GeographyTables, spec: Outcome,
                                                                      columns=periods)
     values.columns = pd.Index([int(c) for c in values.columns], name="year")
     sources = _sources(picks, periods)
-    missing = _missing(values, long, lads, sources, geo.names)
+    names = geo.names  # a dict built on each access
+    missing = _missing(values, long, lads, sources, names)
     values = values[values.notna().any(axis=1)]
     recoded = _recoded(long[long["area_code"].isin(values.index)])
     notes += _mapping_notes(spec, sources, recoded, target)
     return {"values": values, "outcome": spec.key, "label": spec.label, "unit": spec.unit,
             "vintage": target, "positive": spec.positive, "releases": _releases(store, sources),
             "sources": sources, "missing": missing, "recoded": recoded,
-            "names": {c: geo.names.get(c, c) for c in codes}, "notes": tuple(notes)}
+            "names": {c: names.get(c, c) for c in codes}, "notes": tuple(notes)}
 
 
 def _sources(picks: dict[str, dict[int, _Pick]], periods: list[int]) -> pd.DataFrame:

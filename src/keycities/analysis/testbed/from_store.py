@@ -98,10 +98,18 @@ def outcome_panel(store: Store, outcome: str, *, vintage: int | None = None,
 
 
 def place_resolver(store: Store) -> PlaceResolver:
-    """A :class:`~keycities.geography.names.PlaceResolver` over the store's LADs and aliases."""
-    area, changes, aliases, weights = geography_tables(store)
-    geo = GeographyTables.from_rows(area, changes, weights)
-    return PlaceResolver(geo.lads, aliases, changes=geo.changes)
+    """A :class:`~keycities.geography.names.PlaceResolver` over the store's LADs and aliases.
+
+    Built once per open store (:meth:`~keycities.store.store.Store.memo`): an evaluation
+    resolves its testbeds and its donors' places with it, and building it maps the
+    change list (it is read-only once built).
+    """
+    def build() -> PlaceResolver:
+        area, changes, aliases, weights = geography_tables(store)
+        geo = GeographyTables.from_rows(area, changes, weights)
+        return PlaceResolver(geo.lads, aliases, changes=geo.changes)
+
+    return store.memo("testbed place resolver", build)
 
 
 def resolve_places(store: Store, names: Sequence[str], vintage: int | None) -> list[Place]:
@@ -120,7 +128,10 @@ def resolve_places(store: Store, names: Sequence[str], vintage: int | None) -> l
 def _store_places(store: Store, vintage: int) -> tuple[pd.DataFrame, Callable[[str], str]]:
     """The LADs of ``vintage`` with centroids and regions (as the feature table has them),
     and a resolver of any name, alias or code to one of them."""
-    places = lad_features_from_store(store, vintage=vintage, features=["population"]).places
+    # Once per store and vintage (read-only): the donor pool is drawn twice when donors
+    # are chosen by their outcome path, and each draw built the feature table.
+    places = store.memo(("testbed places", vintage), lambda: lad_features_from_store(
+        store, vintage=vintage, features=["population"]).places)
     resolver = place_resolver(store)
     in_table = place_finder(places)
 
