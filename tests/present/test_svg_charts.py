@@ -129,3 +129,33 @@ def test_the_vega_lite_form_is_made_only_when_asked_for(series: pd.DataFrame) ->
     vl = fig.payload()["spec"]
     assert vl == spec(fig) and vl["encoding"]["y"]["title"] == "£"
     assert fig.chart.to_dict(validate=True) == vl
+
+
+def test_the_roll_out_forest_plot_is_drawn_best_first_with_kinds_by_shape_and_colour() -> None:
+    from keycities.present.charts import INK, interval_chart
+    from keycities.present.figures import SpecFigure, interval_drawing
+
+    rows = pd.DataFrame({"place": ["Plymouth", "Norwich", "Sunderland", "Bradford"],
+                         "estimate": [0.01, 0.03, -0.02, 0.02],
+                         "low": [-0.01, 0.0, -0.05, -0.01], "high": [0.03, 0.06, 0.01, 0.05],
+                         "kind": ["pilot", "pilot", "predicted", "predicted"]})
+    fig = interval_chart(rows, title="Roll-out")
+    svg = interval_drawing(fig)
+    got = drawings(svg)
+    assert set(got) == {"wide", "narrow"}
+    for el in got.values():
+        assert inside(el)
+        words = texts(el)
+        assert "Effect (%)" in words and {"pilot", "predicted"} <= set(words)
+        marks = [e for e in el.iter() if e.tag in (f"{SVG}circle", f"{SVG}path")
+                 and e.findtext(f"{SVG}title")]
+        order = [m.findtext(f"{SVG}title", "").split(" (")[0] for m in marks]
+        assert order == ["Norwich", "Bradford", "Plymouth", "Sunderland"]  # best first
+        assert "+3.0 (+0.0 to +6.0) (Effect (%))" in marks[0].findtext(f"{SVG}title", "")
+        shapes = {m.findtext(f"{SVG}title", "").split("(")[1].split(")")[0]:
+                  (m.tag, m.get("fill")) for m in marks}
+        assert shapes["pilot"] == (f"{SVG}circle", ACCENT)
+        assert shapes["predicted"] == (f"{SVG}path", INK)
+    plain = SpecFigure.of(fig, svg=svg)
+    assert plain.svg == svg and set(plain.payload()) == {"title", "description", "spec",
+                                                         "table"}

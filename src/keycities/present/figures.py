@@ -23,7 +23,7 @@ import pandas as pd
 
 from keycities._util.plain import jsonable
 from keycities.present.charts import ACCENT, HEIGHT, INK, WIDTH, Figure, _num, spec
-from keycities.present.svg_charts import bar_svg, both, line_svg
+from keycities.present.svg_charts import bar_svg, both, interval_svg, line_svg
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,14 @@ class SpecFigure:
     table: pd.DataFrame
     title: str
     description: str
+    svg: str | None = None
+    """The chart drawn as SVG for a laptop and a phone, where it is (else pages draw
+    ``vega``)."""
 
     @classmethod
-    def of(cls, fig: Figure) -> SpecFigure:
-        """The plain form of an Altair figure."""
-        return cls(fig.spec(), fig.table, fig.title, fig.description)
+    def of(cls, fig: Figure, *, svg: str | None = None) -> SpecFigure:
+        """The plain form of an Altair figure (``svg``: its drawing, if made)."""
+        return cls(fig.spec(), fig.table, fig.title, fig.description, svg)
 
     def spec(self) -> dict[str, Any]:
         """The Vega-Lite JSON specification."""
@@ -188,6 +191,15 @@ def _bar_chart(data: pd.DataFrame, category: str, value: str, title: str, unit: 
         tooltip=[f"{category}:N", alt.Tooltip(f"{value}:Q", format=",.4~g")],
     ).properties(width=WIDTH - 200, height=max(60, 18 * len(data)), title=title,
                  description=desc)
+
+
+def interval_drawing(fig: Figure, *, x_title: str = "Effect (%)") -> str:
+    """:func:`~keycities.present.charts.interval_chart`'s forest plot drawn as SVG, for a
+    laptop and a phone, from its table (place, estimate, low, high, kind; best first)."""
+    t = fig.table.sort_values("estimate", ascending=False, kind="stable")
+    rows = [(str(p), float(e), float(lo), float(hi), str(k)) for p, e, lo, hi, k in zip(
+        t["place"], t["estimate"], t["low"], t["high"], t["kind"], strict=True)]
+    return both(partial(interval_svg, rows, title=fig.title, x_title=x_title))
 
 
 def indexed(df: pd.DataFrame, *, series: str = "series") -> pd.DataFrame:

@@ -217,10 +217,71 @@ def bar_svg(bars: Sequence[tuple[str, float]], *, title: str, unit: str, size: S
     return _frame(size, base + 18 + 2 * f, title, inner)
 
 
+def _marker(kind: int, x: float, y: float, r: float, colour: str, tip: str = "") -> str:
+    """A filled circle for the first kind, a filled diamond for the second (and so on):
+    kinds differ by shape as well as colour.  ``tip``: its title (shown on hover)."""
+    title = f"<title>{escape(tip)}</title>" if tip else ""
+    if kind % 2 == 0:
+        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{colour}">{title}</circle>'
+    return (f'<path d="M{x:.1f},{y - r - 1:.1f}L{x + r + 1:.1f},{y:.1f}L{x:.1f},'
+            f'{y + r + 1:.1f}L{x - r - 1:.1f},{y:.1f}Z" fill="{colour}">{title}</path>')
+
+
+def interval_svg(rows: Sequence[tuple[str, float, float, float, str]], *, title: str,
+                 x_title: str, size: Size) -> str:
+    """A forest plot: per row (place, estimate, low, high, kind), in the given order, a
+    grey rule from low to high and a mark at the estimate (colour and shape by kind, in
+    sorted order as Vega's nominal scale), a rule at zero, ``x_title`` under the axis
+    and a legend of the kinds."""
+    f = size.font
+    kinds = sorted({k for *_, k in rows})
+    colours = {k: (ACCENT, INK)[i % 2] for i, k in enumerate(kinds)}
+    names = [size.cut(str(r[0])) for r in rows]
+    nums = [v for r in rows for v in r[1:4] if math.isfinite(v)]
+    lo, hi = min([0.0, *nums]), max([0.0, *nums])
+    xt = ticks(lo, hi, 7 if size.cls == "wide" else 4)
+    lo, hi = min(lo, *xt), max(hi, *xt)
+    labels = tick_text(xt)
+    left = 8 + max([size.text_px(n) for n in names] or [0])
+    right = 8 + size.text_px(labels[-1]) / 2 if labels else 8.0
+    band, top = max(14.0, f + 4.0), 6.0
+    x = scale(lo, hi, left, size.width - right)
+    base = top + band * len(rows)
+    inner = []
+    for t, text in zip(xt, labels, strict=True):
+        inner.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{base + 4:.1f}" '
+                     f'stroke="{GRID}"/><text x="{x(t):.1f}" y="{base + 6 + f:.1f}" '
+                     f'text-anchor="middle">{text}</text>')
+    inner.append(f'<line x1="{x(0.0):.1f}" x2="{x(0.0):.1f}" y1="{top}" y2="{base:.1f}" '
+                 'stroke="#616161"/>')
+    for i, ((place, est, low, high, kind), name) in enumerate(zip(rows, names, strict=True)):
+        cy = top + (i + 0.5) * band
+        inner.append(f'<text x="{left - 4:.1f}" y="{cy + f / 3:.1f}" text-anchor="end">'
+                     f"{escape(name)}</text>")
+        if math.isfinite(low) and math.isfinite(high):
+            inner.append(f'<line x1="{x(low):.1f}" x2="{x(high):.1f}" y1="{cy:.1f}" '
+                         f'y2="{cy:.1f}" stroke="#9e9e9e" stroke-width="2"/>')
+        if math.isfinite(est):
+            inner.append(_marker(kinds.index(kind), x(est), cy, 3.5, colours[kind],
+                                 f"{place} ({kind}): {est:+.1f} ({low:+.1f} to {high:+.1f})"
+                                 f" ({x_title})"))
+    inner.append(f'<text x="{(left + size.width - right) / 2:.1f}" y="{base + 12 + 2 * f:.1f}" '
+                 f'text-anchor="middle" font-weight="bold">'
+                 f"{escape(size.cut(x_title, size.width - left - right))}</text>")
+    ly = base + 22 + 3 * f
+    lx = left
+    for i, kind in enumerate(kinds):
+        inner.append(_marker(i, lx + 5, ly - f / 3, 4, colours[kind])
+                     + f'<text x="{lx + 14:.1f}" y="{ly:.1f}">{escape(kind)}</text>')
+        lx += 30 + size.text_px(kind)
+    return _frame(size, ly + 8, title, inner)
+
+
 def both(draw: Callable[..., str]) -> str:
     """A chart drawn for a laptop and for a phone (the stylesheet shows one): ``draw`` takes
     the keyword ``size``."""
     return "".join(draw(size=s) for s in SIZES)
 
 
-__all__ = ["SIZES", "Size", "bar_svg", "both", "line_svg", "tick_text", "ticks"]
+__all__ = ["SIZES", "Size", "bar_svg", "both", "interval_svg", "line_svg", "tick_text",
+           "ticks"]

@@ -140,8 +140,8 @@ def page_html(res: Resources, page: Page, links: Links, *,
               session: Session | None = None) -> str:
     """Render ``page`` to HTML with ``links`` (the app's or the static pack's), for the
     signed-in ``session`` if any (its name, sign-out and editing forms)."""
-    draw_charts(f.spec() for f in page.figures.values()
-                if not isinstance(f, SvgChart | PlainFigure))
+    draw_charts(f.spec() for f in page.figures.values()  # those not drawn already
+                if not isinstance(f, SvgChart | PlainFigure) and not getattr(f, "svg", None))
     maps = {}
     for name, spec in page.maps.items():
         if spec.draw is not None:
