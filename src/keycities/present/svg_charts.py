@@ -157,15 +157,7 @@ def line_svg(lines: dict[str, list[tuple[int, float]]], *, title: str, unit: str
                  f'transform="rotate(-90 {f:.0f} {mid:.1f})">'
                  f"{escape(size.cut(unit, plot_h))}</text>")
     base = top + plot_h
-    inner.append(f'<line x1="{left:.1f}" x2="{size.width - right}" y1="{base:.1f}" '
-                 f'y2="{base:.1f}" stroke="{AXIS}"/>')
-    span = x1 - x0
-    most = max(int((size.width - left - right) / (f * 4.2)), 2)
-    step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100) if span / s < most or s == 100)
-    for yr in range(x0 + (-x0) % step, x1 + 1, step):
-        inner.append(f'<line x1="{x(yr):.1f}" x2="{x(yr):.1f}" y1="{base:.1f}" '
-                     f'y2="{base + 4:.1f}" stroke="{AXIS}"/><text x="{x(yr):.1f}" '
-                     f'y="{base + 6 + f:.1f}" text-anchor="middle">{yr}</text>')
+    inner += _year_axis(x, x0, x1, base=base, left=left, right=right, size=size)
     for k, (name, series) in enumerate(lines.items()):
         colour, dash = PALETTE[k % 8], DASHES[k % 8]
         path = " ".join(f"{x(yr):.1f},{y(v):.1f}" for yr, v in series)
@@ -176,6 +168,21 @@ def line_svg(lines: dict[str, list[tuple[int, float]]], *, title: str, unit: str
                   f"{escape(name)}, {yr}: {value_text(v)}</title></circle>" for yr, v in series]
     legend, legend_h = _legend(list(lines), size, base + 12 + 2 * f, left)
     return _frame(size, base + 12 + 2 * f + legend_h, title, inner + legend)
+
+
+def _year_axis(x: Callable[[float], float], x0: int, x1: int, *, base: float, left: float,
+               right: float, size: Size) -> list[str]:
+    """The axis line at ``base`` and years every 1, 2, 5, 10... years, as many as fit."""
+    f = size.font
+    out = [f'<line x1="{left:.1f}" x2="{size.width - right}" y1="{base:.1f}" '
+           f'y2="{base:.1f}" stroke="{AXIS}"/>']
+    most = max(int((size.width - left - right) / (f * 4.2)), 2)
+    step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100) if (x1 - x0) / s < most or s == 100)
+    for yr in range(x0 + (-x0) % step, x1 + 1, step):
+        out.append(f'<line x1="{x(yr):.1f}" x2="{x(yr):.1f}" y1="{base:.1f}" '
+                   f'y2="{base + 4:.1f}" stroke="{AXIS}"/><text x="{x(yr):.1f}" '
+                   f'y="{base + 6 + f:.1f}" text-anchor="middle">{yr}</text>')
+    return out
 
 
 def bar_svg(bars: Sequence[tuple[str, float]], *, title: str, unit: str, size: Size,
