@@ -419,3 +419,30 @@ def test_the_suggested_twin_names_its_measures_in_words(client: TestClient) -> N
     line = text[text.index("bridge twinning of all GB districts"):][:300]
     assert "GVA per filled job" in line
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", line.split("(")[0]), line
+
+
+def test_first_views_draw_their_charts_without_vega(client: TestClient,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 18 point 3: each chart drawn by Vega (vl-convert) cost about 50 ms, twice (a
+    # laptop's drawing and a phone's), on every first view of the place, network,
+    # productivity and compare pages.  Their line and bar charts are plain SVG now.
+    import keycities.web.render as render
+
+    def no_vega(spec_json: str) -> str:
+        raise AssertionError("a chart drawn by Vega: " + spec_json[:120])
+
+    monkeypatch.setattr(render, "_svg", no_vega)
+    client.app.state.resources.changed()  # type: ignore[attr-defined]
+    cookie = {"Cookie": "kc_session=not-a-real-session"}  # skips the response cache
+    for url in ("/place/E06000026", "/network/key-cities?at=2023-03-03",
+                "/productivity?growth=1.7", "/compare?places=E06000026&places=E08000024"):
+        r = client.get(url, headers=cookie)
+        assert r.status_code == 200, (url, r.status_code, r.text[:800])
+        text = r.text
+        charts = text.count('<figure class="chart"')
+        assert charts >= 1, url
+        assert text.count('class="plain wide"') == text.count('class="plain narrow"') == charts
+    # The JSON payload still offers each chart's Vega-Lite spec (made only when asked for).
+    data = client.get("/compare?places=E06000026&places=E08000024&format=json",
+                      headers=cookie).json()
+    assert all(chart["spec"]["mark"] for chart in data["charts"].values())

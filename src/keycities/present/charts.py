@@ -492,7 +492,8 @@ def phone_spec(vl: Mapping[str, Any], *, width: int = PHONE_WIDTH) -> dict[str, 
 
 
 def _chart(chart: Figure | alt.TopLevelMixin) -> alt.TopLevelMixin:
-    return chart.chart if isinstance(chart, Figure) else chart
+    # A Figure, or any figure holding its chart (present.figures.PlainFigure makes its own).
+    return chart if isinstance(chart, alt.TopLevelMixin) else chart.chart
 
 
 def spec(chart: Figure | alt.TopLevelMixin | dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 A page builder (:mod:`keycities.web.pages`, :mod:`keycities.web.tools`)
 returns a :class:`Page`: plain data (the same payloads as the JSON API), the
 tables shown (each downloadable as CSV, XLSX and Parquet), the charts
-(Vega-Lite, rendered to SVG) and the maps.  The HTML route, ``?format=json``,
+(plain SVG, or Vega-Lite rendered to SVG) and the maps.  The HTML route, ``?format=json``,
 the table downloads and ``keycities export site`` all start from it;
 :func:`page_html` renders it with the app's links or the static pack's.
 """
@@ -19,7 +19,7 @@ import pandas as pd
 
 from keycities._util.plain import jsonable
 from keycities.present.charts import Figure
-from keycities.present.figures import SpecFigure
+from keycities.present.figures import PlainFigure, SpecFigure
 from keycities.present.indicator_charts import SvgChart
 from keycities.present.tables import About, Source
 from keycities.web.jobs import Job
@@ -68,7 +68,7 @@ class Page:
     query: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, Table] = field(default_factory=dict)
-    figures: dict[str, Figure | SpecFigure | SvgChart] = field(default_factory=dict)
+    figures: dict[str, Figure | SpecFigure | SvgChart | PlainFigure] = field(default_factory=dict)
     maps: dict[str, MapSpec] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     job: Job | None = None
@@ -140,7 +140,8 @@ def page_html(res: Resources, page: Page, links: Links, *,
               session: Session | None = None) -> str:
     """Render ``page`` to HTML with ``links`` (the app's or the static pack's), for the
     signed-in ``session`` if any (its name, sign-out and editing forms)."""
-    draw_charts(f.spec() for f in page.figures.values() if not isinstance(f, SvgChart))
+    draw_charts(f.spec() for f in page.figures.values()  # those not drawn already
+                if not isinstance(f, SvgChart | PlainFigure) and not getattr(f, "svg", None))
     maps = {}
     for name, spec in page.maps.items():
         if spec.draw is not None:

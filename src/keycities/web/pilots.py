@@ -27,7 +27,7 @@ from keycities.analysis.testbed.from_store import (
 from keycities.analysis.testbed.outcomes import get_outcome
 from keycities.analysis.testbed.plan import ChooseSpec
 from keycities.errors import KeycitiesError
-from keycities.present.figures import SpecFigure
+from keycities.present.figures import SpecFigure, interval_drawing
 from keycities.present.testbed import choice_charts, choice_view, rollout_charts, rollout_view
 from keycities.store.store import Store
 from keycities.web.jobs import Report
@@ -185,4 +185,5 @@ def rollout_work(report: Report, store_path: str, outcome: str, starts: dict[str
                                     features=features, alpha=1 - level)
     frame, notes = rollout_view(result)
     return {"payload": result.payload(), "frame": frame, "notes": notes,
-            "figures": {k: SpecFigure.of(f) for k, f in rollout_charts(result).items()}}
+            "figures": {k: SpecFigure.of(f, svg=interval_drawing(f))
+                        for k, f in rollout_charts(result).items()}}

@@ -7,14 +7,16 @@ their :class:`Links`: the app links to ``/place/E06000047?...``, the pack to
 ``../../place/E06000047/index.html`` (relative, so the folder can be published
 anywhere or opened from disk).
 
-Charts are Vega-Lite specs rendered to SVG on the server by ``vl-convert``
-(which bundles Vega), so pages need no JavaScript and no CDN; each chart comes
-with its description and its data table, and is drawn twice, for a laptop and
-for a phone (the stylesheet shows one).  vl-convert holds Python's interpreter
-lock while it draws (about 50 ms a chart), which would stall every other request
-of the app; the running app therefore draws in a worker process
-(:data:`SVG_WORKER`), and the export, which has no other requests, draws in its
-own.
+Charts are drawn as SVG on the server, so pages need no JavaScript and no CDN;
+each chart comes with its description and its data table, and is drawn twice,
+for a laptop and for a phone (the stylesheet shows one).  The pages' line and
+bar charts come drawn (:class:`~keycities.present.figures.PlainFigure`, as the
+indicator pages' :class:`~keycities.present.indicator_charts.SvgChart`); the
+others are Vega-Lite specs rendered here by ``vl-convert`` (which bundles
+Vega).  vl-convert holds Python's interpreter lock while it draws (about 50 ms
+a chart), which would stall every other request of the app; the running app
+therefore draws in a worker process (:data:`SVG_WORKER`), and the export, which
+has no other requests, draws in its own.
 """
 
 from __future__ import annotations
