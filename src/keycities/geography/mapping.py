@@ -34,8 +34,8 @@ recoded areas; across a merger or split they come back NaN with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Literal
+from collections.abc import Callable, Iterable
+from typing import Generic, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -70,19 +70,36 @@ class _Steps:
         self.years = sorted(self.forward)
 
 
-_STEPS: list[tuple[pd.DataFrame, _Steps]] = []
+V = TypeVar("V")
+
+
+class _ByIdentity(Generic[V]):
+    """Values made from some objects, the last ``size`` kept and found by the objects'
+    identity (the objects are held here, so an id is never reused).  A store's tables are
+    read once and passed around unchanged
+    (:class:`keycities.geography.tables.GeographyTables`), so identity finds them."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: list[tuple[tuple[object, ...], V]] = []
+
+    def get(self, key: tuple[object, ...], make: Callable[[], V]) -> V:
+        """The value kept for ``key``'s objects, else ``make()`` (then kept)."""
+        for seen, value in self.items:
+            if len(seen) == len(key) and all(a is b for a, b in zip(seen, key, strict=True)):
+                return value
+        value = make()
+        self.items.insert(0, (key, value))
+        del self.items[self.size:]
+        return value
+
+
+_STEPS: _ByIdentity[_Steps] = _ByIdentity(4)
 
 
 def _steps(changes: pd.DataFrame) -> _Steps:
-    """:class:`_Steps` of ``changes``, kept for the last few change tables seen (a
-    store's change table is read once and passed around as the same object)."""
-    for frame, steps in _STEPS:
-        if frame is changes:
-            return steps
-    steps = _Steps(changes)
-    _STEPS.insert(0, (changes, steps))
-    del _STEPS[4:]
-    return steps
+    """:class:`_Steps` of ``changes``, kept for the last few change tables seen."""
+    return _STEPS.get((changes,), lambda: _Steps(changes))
 
 
 def _follow(code: str, years: Iterable[int], step: dict[int, dict[str, set[str]]]) -> list[str]:
@@ -201,22 +218,13 @@ class _Prepared:
         return self._by_vintage[vintage]
 
 
-_PREPARED: list[tuple[tuple[object, ...], _Prepared]] = []
+_PREPARED: _ByIdentity[_Prepared] = _ByIdentity(4)
 
 
 def _prepare(lads: pd.DataFrame, changes: pd.DataFrame,
              weights: pd.DataFrame | None) -> _Prepared:
-    """:class:`_Prepared` of these tables, kept for the last few seen.  Keyed by the
-    objects themselves (held here, so an id is never reused): a store's tables are read
-    once and passed around unchanged (:class:`keycities.geography.tables.GeographyTables`)."""
-    key = (lads, changes, weights)
-    for seen, prepared in _PREPARED:
-        if all(a is b for a, b in zip(seen, key, strict=True)):
-            return prepared
-    prepared = _Prepared(lads, changes, weights)
-    _PREPARED.insert(0, (key, prepared))
-    del _PREPARED[4:]
-    return prepared
+    """:class:`_Prepared` of these tables, kept for the last few seen (by identity)."""
+    return _PREPARED.get((lads, changes, weights), lambda: _Prepared(lads, changes, weights))
 
 
 
@@ -456,7 +464,7 @@ def to_vintage(values: pd.DataFrame, xwalk: pd.DataFrame, *, kind: Kind) -> pd.D
     return out[cols].reset_index(drop=True)
 
 
-_SUMMARIES: list[tuple[pd.DataFrame, pd.DataFrame]] = []
+_SUMMARIES: _ByIdentity[pd.DataFrame] = _ByIdentity(8)
 
 
 def _target_summary(xwalk: pd.DataFrame) -> pd.DataFrame:
@@ -465,13 +473,7 @@ def _target_summary(xwalk: pd.DataFrame) -> pd.DataFrame:
     Kept for the last few crosswalks seen (by identity: a crosswalk is cached and
     shared, :class:`keycities.geography.tables.GeographyTables`, and a panel maps
     every year's release through the same one)."""
-    for seen, summary in _SUMMARIES:
-        if seen is xwalk:
-            return summary
-    summary = _summarise_targets(xwalk)
-    _SUMMARIES.insert(0, (xwalk, summary))
-    del _SUMMARIES[8:]
-    return summary
+    return _SUMMARIES.get((xwalk,), lambda: _summarise_targets(xwalk))
 
 
 def _summarise_targets(xwalk: pd.DataFrame) -> pd.DataFrame:

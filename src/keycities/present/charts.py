@@ -58,14 +58,17 @@ PHONE_LABEL_LIMIT = 120
 """Longest axis label of a chart drawn for a phone, in px (longer ones end in "…")."""
 
 
-@dataclass(frozen=True)
-class Figure:
-    """A chart, the table it plots, its title and its description in words."""
+class VegaSpec:
+    """``spec()`` and ``payload()`` of a figure with ``title``, ``description``, ``table``
+    and an Altair chart (:meth:`altair`); the spec is made once, on first use."""
 
-    chart: alt.TopLevelMixin
-    table: pd.DataFrame
     title: str
     description: str
+    table: pd.DataFrame
+
+    def altair(self) -> alt.TopLevelMixin:
+        """The Altair chart."""
+        raise NotImplementedError  # pragma: no cover
 
     def spec(self) -> dict[str, Any]:
         """The Vega-Lite JSON specification (made once: a page draws it and serves it)."""
@@ -73,12 +76,26 @@ class Figure:
 
     @cached_property
     def _spec(self) -> dict[str, Any]:
-        return spec(self.chart)
+        return spec(self.altair())
 
     def payload(self) -> dict[str, Any]:
         """Plain data for JSON: title, description, Vega-Lite spec and the table."""
         return jsonable({"title": self.title, "description": self.description,
                          "spec": self.spec(), "table": self.table})
+
+
+@dataclass(frozen=True)
+class Figure(VegaSpec):
+    """A chart, the table it plots, its title and its description in words."""
+
+    chart: alt.TopLevelMixin
+    table: pd.DataFrame
+    title: str
+    description: str
+
+    def altair(self) -> alt.TopLevelMixin:
+        """The Altair chart."""
+        return self.chart
 
 
 # -------------------------------------------------------------------------------- helpers

@@ -22,7 +22,7 @@ import altair as alt
 import pandas as pd
 
 from keycities._util.plain import jsonable
-from keycities.present.charts import ACCENT, HEIGHT, INK, WIDTH, Figure, _num, spec
+from keycities.present.charts import ACCENT, HEIGHT, INK, WIDTH, Figure, VegaSpec, _num
 from keycities.present.svg_charts import bar_svg, both, interval_svg, line_svg
 
 
@@ -55,7 +55,7 @@ class SpecFigure:
 
 
 @dataclass(frozen=True)
-class PlainFigure:
+class PlainFigure(VegaSpec):
     """A chart drawn as plain SVG (twice: for a laptop and a phone), with its table, title
     and description in words, and the same chart as Vega-Lite made on request, with the
     interface of :class:`~keycities.present.charts.Figure` that pages use.
@@ -75,18 +75,9 @@ class PlainFigure:
         """The Altair chart (made on first use)."""
         return self.make()
 
-    def spec(self) -> dict[str, Any]:
-        """The Vega-Lite JSON specification (made once, on first use)."""
-        return self._spec
-
-    @cached_property
-    def _spec(self) -> dict[str, Any]:
-        return spec(self.chart)
-
-    def payload(self) -> dict[str, Any]:
-        """Plain data for JSON: title, description, Vega-Lite spec and the table."""
-        return jsonable({"title": self.title, "description": self.description,
-                         "spec": self.spec(), "table": self.table})
+    def altair(self) -> alt.TopLevelMixin:
+        """The Altair chart (made on first use)."""
+        return self.chart
 
 
 PALETTE = [INK, ACCENT, "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#666666"]

@@ -185,6 +185,30 @@ def _year_axis(x: Callable[[float], float], x0: int, x1: int, *, base: float, le
     return out
 
 
+def _row_axis(names: Sequence[str], values: Sequence[float], size: Size, band: float, *,
+              zero: str) -> tuple[Callable[[float], float], float, float, float, float,
+                                  list[str]]:
+    """The value axis of labelled rows (bars, a forest plot), ``band`` high each: the scale
+    ``x`` (taking in 0 and the ticks), the left and right margins (the names, half the last
+    tick label), the top and the base of the rows, and the ticks' lines and labels (the
+    line at 0 in the colour ``zero``)."""
+    lo, hi = min([0.0, *values]), max([0.0, *values])
+    xt = ticks(lo, hi, 7 if size.cls == "wide" else 4)
+    lo, hi = min(lo, *xt), max(hi, *xt)
+    labels = tick_text(xt)
+    left = 8 + max([size.text_px(n) for n in names] or [0])
+    right = 8 + size.text_px(labels[-1]) / 2 if labels else 8.0
+    top = 6.0
+    x = scale(lo, hi, left, size.width - right)
+    base = top + band * len(names)
+    f = size.font
+    inner = [f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{base + 4:.1f}" '
+             f'stroke="{GRID if t else zero}"/><text x="{x(t):.1f}" '
+             f'y="{base + 6 + f:.1f}" text-anchor="middle">{text}</text>'
+             for t, text in zip(xt, labels, strict=True)]
+    return x, left, right, top, base, inner
+
+
 def bar_svg(bars: Sequence[tuple[str, float]], *, title: str, unit: str, size: Size,
             highlight: str | None = None) -> str:
     """Horizontal bars of (category, value), in the given order, labelled on the left;
@@ -192,22 +216,8 @@ def bar_svg(bars: Sequence[tuple[str, float]], *, title: str, unit: str, size: S
     f = size.font
     names = [size.cut(str(c)) for c, _ in bars]
     vals = [float(v) for _, v in bars]
-    lo, hi = min([0.0, *vals]), max([0.0, *vals])
-    most = 7 if size.cls == "wide" else 4
-    xt = ticks(lo, hi, most)
-    lo, hi = min(lo, *xt), max(hi, *xt)
-    labels = tick_text(xt)
-    left = 8 + max([size.text_px(n) for n in names] or [0])
-    right = 8 + size.text_px(labels[-1]) / 2 if labels else 8.0
     band = max(18.0, f + 7.0)
-    top = 6.0
-    x = scale(lo, hi, left, size.width - right)
-    base = top + band * len(bars)
-    inner = []
-    for t, text in zip(xt, labels, strict=True):
-        inner.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{base + 4:.1f}" '
-                     f'stroke="{GRID if t else AXIS}"/><text x="{x(t):.1f}" '
-                     f'y="{base + 6 + f:.1f}" text-anchor="middle">{text}</text>')
+    x, left, right, top, base, inner = _row_axis(names, vals, size, band, zero=AXIS)
     for i, ((cat, v), name) in enumerate(zip(bars, names, strict=True)):
         y0 = top + i * band
         a, b = sorted((x(0.0), x(float(v))))
@@ -245,20 +255,8 @@ def interval_svg(rows: Sequence[tuple[str, float, float, float, str]], *, title:
     colours = {k: (ACCENT, INK)[i % 2] for i, k in enumerate(kinds)}
     names = [size.cut(str(r[0])) for r in rows]
     nums = [v for r in rows for v in r[1:4] if math.isfinite(v)]
-    lo, hi = min([0.0, *nums]), max([0.0, *nums])
-    xt = ticks(lo, hi, 7 if size.cls == "wide" else 4)
-    lo, hi = min(lo, *xt), max(hi, *xt)
-    labels = tick_text(xt)
-    left = 8 + max([size.text_px(n) for n in names] or [0])
-    right = 8 + size.text_px(labels[-1]) / 2 if labels else 8.0
-    band, top = max(14.0, f + 4.0), 6.0
-    x = scale(lo, hi, left, size.width - right)
-    base = top + band * len(rows)
-    inner = []
-    for t, text in zip(xt, labels, strict=True):
-        inner.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{base + 4:.1f}" '
-                     f'stroke="{GRID}"/><text x="{x(t):.1f}" y="{base + 6 + f:.1f}" '
-                     f'text-anchor="middle">{text}</text>')
+    band = max(14.0, f + 4.0)
+    x, left, right, top, base, inner = _row_axis(names, nums, size, band, zero=GRID)
     inner.append(f'<line x1="{x(0.0):.1f}" x2="{x(0.0):.1f}" y1="{top}" y2="{base:.1f}" '
                  'stroke="#616161"/>')
     for i, ((place, est, low, high, kind), name) in enumerate(zip(rows, names, strict=True)):

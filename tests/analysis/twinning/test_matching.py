@@ -402,6 +402,17 @@ def test_fractional_lp_is_finished_exactly_by_edmonds(monkeypatch: pytest.Monkey
     assert m.gap <= 1e-9 * m.bound
 
 
+def _degenerate_221() -> np.ndarray:
+    """221 places on a 6 x 3 grid of features, pairs within distance 3: many places with
+    equal features, so the degree LP has many fractional optima (as postcode districts)."""
+    rng = np.random.default_rng(0)
+    p, q = rng.integers(0, 6, 221), np.random.default_rng(100).integers(0, 3, 221)
+    d = (np.abs(p[:, None] - p[None, :]) + np.abs(q[:, None] - q[None, :])).astype(float)
+    w = d.max() - d
+    w[d > 3] = -np.inf
+    return w
+
+
 def test_a_stalled_lp_is_still_proven_optimal(monkeypatch: pytest.MonkeyPatch) -> None:
     # Postcode districts stalled (50 flat rounds) and reported a gap of 1.45e-4 although the
     # matching was optimal; the stall now hands over to Edmonds' finish, which proves it.
@@ -411,11 +422,7 @@ def test_a_stalled_lp_is_still_proven_optimal(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(lp, "STALL_MIN_N", 0)
     monkeypatch.setattr(finish, "CUT_ROUNDS", 10_000)
     monkeypatch.setattr(matching, "LSA_MAX", 100)  # the LP path, not the assignment finish
-    rng = np.random.default_rng(0)
-    p, q = rng.integers(0, 6, 221), np.random.default_rng(100).integers(0, 3, 221)
-    d = (np.abs(p[:, None] - p[None, :]) + np.abs(q[:, None] - q[None, :])).astype(float)
-    w = d.max() - d  # places with equal features: many fractional LP optima
-    w[d > 3] = -np.inf
+    w = _degenerate_221()
     m = match(w)
     assert "did not fall" in " ".join(m.notes)
     assert m.gap <= 1e-9 * m.bound
@@ -500,11 +507,7 @@ def test_odd_place_count_is_proven_by_the_whole_set_cut(
 
     monkeypatch.setattr(finish, "EDMONDS_NODES", 2)
     monkeypatch.setattr(matching, "LSA_MAX", 100)  # the sampled-duals path
-    rng = np.random.default_rng(0)
-    p, q = rng.integers(0, 6, 221), np.random.default_rng(100).integers(0, 3, 221)
-    d = (np.abs(p[:, None] - p[None, :]) + np.abs(q[:, None] - q[None, :])).astype(float)
-    w = d.max() - d  # places with equal features: many fractional LP optima
-    w[d > 3] = -np.inf
+    w = _degenerate_221()
     m = match(w)
     assert "integral LP optimum" in m.method
     iu = np.triu_indices(221, 1)
