@@ -133,7 +133,7 @@ def test_comparators_given_once_give_the_same_result() -> None:
 
     votes = votes_on_vintage(COUNTS, _lads(), _changes(), source=2016, target=2020)
     fresh = referendum_rollup(_members(C, F), votes)
-    given = referendum_rollup(_members(C, F), votes, comparisons=comparison_totals(votes))
+    given = referendum_rollup(_members(C, F), votes, comparators=comparison_totals(votes))
     assert given.payload() == fresh.payload()
 
 

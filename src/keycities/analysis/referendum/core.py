@@ -191,7 +191,7 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 def referendum_rollup(members: pd.DataFrame, votes: pd.DataFrame, *,
                       release_id: str = RELEASE_ID, network_name: str = "Network",
                       reasons: Mapping[str, str] | None = None,
-                      comparisons: tuple[list[Tally], list[str]] | None = None
+                      comparators: tuple[list[Tally], list[str]] | None = None
                       ) -> ReferendumResult:
     """Referendum result of each member, the network and the comparators.
 
@@ -214,7 +214,7 @@ def referendum_rollup(members: pd.DataFrame, votes: pd.DataFrame, *,
     reasons
         Member code -> why it has no row in ``votes`` (e.g. not a council of
         the vintage); other members without a row get a generic reason.
-    comparisons
+    comparators
         The comparators and their notes as :func:`comparison_totals` gives them for
         ``votes``, when already computed (they depend on ``votes`` only, so callers
         rolling up many networks or dates on one vintage compute them once).
@@ -231,7 +231,7 @@ def referendum_rollup(members: pd.DataFrame, votes: pd.DataFrame, *,
         When a column is missing or a member is listed twice.
     """
     _check_inputs(members, votes)
-    comparisons, comp_notes = comparison_totals(votes) if comparisons is None else comparisons
+    comparisons, comp_notes = comparison_totals(votes) if comparators is None else comparators
     per = _member_results(members, votes, comparisons, reasons=reasons)
     total, unavailable = _network_total(per, network_name)
     result = ReferendumResult(per, total, unavailable, comparisons, release_id,

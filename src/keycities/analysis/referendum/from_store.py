@@ -133,7 +133,7 @@ def referendum_from_store(store: Store, network: Network, *, at: dt.date) -> Ref
     named = members.rename(columns={"as_published": "name"})[["code", "name"]]
     out = referendum_rollup(named, shared.votes, release_id=shared.release_id,
                             network_name=network.name, reasons=why,
-                            comparisons=(list(shared.comparisons),
+                            comparators=(list(shared.comparisons),
                                          list(shared.comparison_notes)))
     out.network_id, out.at, out.member_vintage = network.id, at, vm
     out.releases = shared.releases.copy()
