@@ -97,8 +97,9 @@ def vintage_votes(store: Store, vintage: int) -> VintageVotes:
     """
     def build() -> VintageVotes:
         geo = geography_from_store(store)
-        counts, release_id, source = load_counts(store)
-        votes = votes_on_vintage(counts, geo.lads, geo.changes, source=source, target=vintage)
+        counts, release_id, source = store.memo("referendum counts", lambda: load_counts(store))
+        votes = votes_on_vintage(counts, geo.lads, geo.changes, source=source, target=vintage,
+                                 xw=geo.crosswalk(source, vintage))
         comparisons, notes = comparison_totals(votes)
         changes = geo.changes
         used = changes.loc[(changes["year"] > source) & (changes["year"] <= vintage),
