@@ -75,21 +75,3 @@ def test_place_scorecards_made_once_equal_each_made_alone(client: TestClient) ->
         for area, frame in alone.items():
             pd.testing.assert_frame_equal(tables[area], frame)
 
-
-@pytest.mark.mirror
-def test_warming_maps_the_referendum_to_every_vintage(client: TestClient,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    """After warming, the network page of a date on any vintage maps no votes."""
-    from keycities.analysis.referendum import from_store
-    from keycities.web.warm import referendum_vintages
-
-    referendum_vintages(client.app.state.resources)  # type: ignore[attr-defined]
-
-    def mapped_again(*args: object, **kwargs: object) -> None:
-        raise AssertionError("votes mapped again")
-
-    monkeypatch.setattr(from_store, "votes_on_vintage", mapped_again)
-    for at in ("2021-06-01", "2022-06-01", "2023-06-01"):
-        r = client.get(f"/network/key-cities?at={at}&format=json")
-        assert r.status_code == 200, r.text[:300]
-        assert r.json()["data"]["referendum"]["network"] is not None

@@ -6,9 +6,7 @@ first use).  :func:`warm` asks the app itself for those pages, in-process throug
 (no socket), one after another, in the background: the app answers from its first
 second meanwhile, a visitor asking for a page being built waits for that same build
 (:class:`~keycities.web.resources.Memo`) rather than starting another, and once warmed
-the pages are served from the response cache.  Last, the 2016 referendum counts are
-mapped to every boundary vintage (:func:`referendum_vintages`), so that the network page
-of any date rolls them up at once.
+the pages are served from the response cache.
 """
 
 from __future__ import annotations
@@ -20,9 +18,7 @@ import logging
 import httpx
 from fastapi import FastAPI
 
-from keycities.analysis.referendum.from_store import vintage_votes
 from keycities.errors import KeycitiesError
-from keycities.geography.vintage import FIRST_VINTAGE, LAST_VINTAGE
 from keycities.web.resources import Resources
 
 WARM_URLS = ("/network/key-cities", "/claims")
@@ -63,19 +59,4 @@ async def warm(app: FastAPI, res: Resources) -> list[tuple[str, int]]:
             except Exception as exc:  # noqa: BLE001 - warming must never stop the app
                 log.info("warming %s failed: %s", url, exc)
                 done.append((url, 0))
-    try:
-        await asyncio.to_thread(referendum_vintages, res)
-    except Exception as exc:  # noqa: BLE001 - warming must never stop the app
-        log.info("warming the referendum failed: %s", exc)
     return done
-
-
-def referendum_vintages(res: Resources) -> None:
-    """Map the 2016 referendum counts to every boundary vintage, once per store
-    (:func:`~keycities.analysis.referendum.from_store.vintage_votes`): a network page of
-    a date on a vintage nobody asked for then spends no half second mapping them.  The
-    newest first: recent dates are the ones asked for most."""
-    with res.ready:
-        store = res.context.store
-    for vintage in range(LAST_VINTAGE, FIRST_VINTAGE - 1, -1):
-        vintage_votes(store, vintage)
