@@ -128,6 +128,15 @@ def test_comparators_follow_the_electoral_commission() -> None:
         r.comparison("Mars")
 
 
+def test_comparators_given_once_give_the_same_result() -> None:
+    from keycities.analysis.referendum.core import comparison_totals
+
+    votes = votes_on_vintage(COUNTS, _lads(), _changes(), source=2016, target=2020)
+    fresh = referendum_rollup(_members(C, F), votes)
+    given = referendum_rollup(_members(C, F), votes, comparators=comparison_totals(votes))
+    assert given.payload() == fresh.payload()
+
+
 def test_no_uk_total_without_northern_ireland() -> None:
     r = referendum_rollup(_members(F), COUNTS[COUNTS["area_code"] != NORTHERN_IRELAND])
     assert "United Kingdom (as declared)" not in [t.name for t in r.comparisons]
@@ -279,3 +288,28 @@ def test_northern_ireland_and_abolished_members(built_store: Path) -> None:
     assert "part of Cumberland (E06000063)" in per.loc["E07000028", "unavailable"]
     assert per.loc["S12000047", "mapping"].startswith("one counting area, recoded")
     assert per.loc["S12000047", "leave"] == 75_466  # Fife, counted as S12000015
+
+
+@pytest.mark.mirror
+def test_votes_are_mapped_once_per_vintage_and_give_the_same_result(
+        built_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The network page of each date rolls up the referendum: the counts are mapped to a
+    vintage once per open store, and a date answered from them is answered as when alone."""
+    from keycities.analysis.referendum import from_store
+    from keycities.store.store import Store
+
+    dates = [dt.date(2024, 1, 10), dt.date(2024, 3, 12), dt.date(2021, 6, 1)]
+    alone = [_run(built_store, d).payload() for d in dates]
+    calls: list[int] = []
+    real = from_store.votes_on_vintage
+
+    def counted(*args: object, **kwargs: int) -> pd.DataFrame:
+        calls.append(kwargs["target"])
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(from_store, "votes_on_vintage", counted)
+    net = builtin_network("key-cities")
+    with Store(built_store, read_only=True) as store:
+        shared = [from_store.referendum_from_store(store, net, at=d).payload() for d in dates]
+    assert shared == alone
+    assert sorted(calls) == sorted(set(calls)) and len(calls) == 2  # 2024 twice, 2021 once

@@ -356,32 +356,49 @@ def scorecard_page(res: Resources, network: str, at: dt.date | None = None) -> P
 PLACE_COLUMNS = {"label": "Indicator", "period_label": "Period", "unit": "Unit"}
 
 
+SCORECARD_COLUMNS = ("Indicator", "Period", "Unit", "Value", "England", "Against England",
+                     "Rank", "Trend", "Id")
+"""The columns of a place's scorecard tables."""
+
+
 def place_scorecard(res: Resources, code: str) -> tuple[dict[str, pd.DataFrame], list[str]]:
     """A place's scorecard (the rows of ``keycities scorecard PLACE``) by work area, taken
     from every district's scorecard (kept per store), and its rules."""
-    card = res.scorecard("districts", dt.date.today())
-    mine = card.ranks[card.ranks["code"] == code]
-    rows = card.rows.merge(mine.drop(columns=["name"]), on="indicator", how="inner",
+    when = dt.date.today()
+    card = res.scorecard("districts", when)
+    rows, where = res.shared.get(("place scorecards", when),
+                                 lambda: _place_scorecards(card))
+    mine = rows.take(where.get(code, np.empty(0, dtype=np.intp)))
+    out: dict[str, pd.DataFrame] = {}
+    for area in card.areas:
+        part = mine[mine["area"].to_numpy() == area]
+        if len(part):
+            out[area] = part[list(SCORECARD_COLUMNS)].reset_index(drop=True)
+    return out, [card.rules["significance"], card.rules["trend"]]
+
+
+def _place_scorecards(card: Any) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Every district's scorecard rows as a place page shows them, in words, and the
+    row positions of each district: made once per store, so that a place page takes its
+    own rows instead of filtering and formatting tens of thousands each time."""
+    rows = card.rows.merge(card.ranks.drop(columns=["name"]), on="indicator", how="inner",
                            suffixes=("_net", ""))
     # As the CLI's place scorecard: indicators of other nations only are left out.
     rows = rows[~rows["reason"].fillna("").str.startswith("not published for")]
-    out: dict[str, pd.DataFrame] = {}
-    for area in card.areas:
-        part = rows[rows["area"] == area]
-        if part.empty:
-            continue
-        out[area] = pd.DataFrame({
-            "Indicator": part["label"], "Period": part["period_label"], "Unit": part["unit"],
-            "Value": [number(v, _dec(d)) for v, d in zip(part["value"], part["decimals"],
-                                                          strict=True)],
-            "England": [number(v, _dec(d)) for v, d in zip(part["england"], part["decimals"],
-                                                            strict=True)],
-            "Against England": [_verdict(w, j) for w, j in zip(part["vs_england"],
-                                                               part["judged"], strict=True)],
-            "Rank": [f"{r} of {n}" if pd.notna(r) else "" for r, n in zip(
-                part["rank"], part["of"], strict=True)],
-            "Trend": part["trend"].fillna(""), "Id": part["indicator"]}).reset_index(drop=True)
-    return out, [card.rules["significance"], card.rules["trend"]]
+    words = pd.DataFrame({
+        "Indicator": rows["label"], "Period": rows["period_label"], "Unit": rows["unit"],
+        "Value": [number(v, _dec(d)) for v, d in zip(rows["value"], rows["decimals"],
+                                                     strict=True)],
+        "England": [number(v, _dec(d)) for v, d in zip(rows["england"], rows["decimals"],
+                                                       strict=True)],
+        "Against England": [_verdict(w, j) for w, j in zip(rows["vs_england"],
+                                                           rows["judged"], strict=True)],
+        "Rank": [f"{r} of {n}" if pd.notna(r) else "" for r, n in zip(
+            rows["rank"], rows["of"], strict=True)],
+        "Trend": rows["trend"].fillna(""), "Id": rows["indicator"],
+        "area": rows["area"]}).reset_index(drop=True)
+    where = words.groupby(rows["code"].to_numpy(), sort=False).indices
+    return words, {str(c): np.asarray(i) for c, i in where.items()}
 
 
 def _verdict(word: Any, judged: Any) -> str:

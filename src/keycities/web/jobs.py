@@ -264,8 +264,7 @@ class WorkerProcess:
                 self.pool = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=multiprocessing.get_context("forkserver"),
-                    initializer=_lower_priority if self.niceness else None,
-                    initargs=(self.niceness,) if self.niceness else ())
+                    initializer=_lower_priority, initargs=(self.niceness,))
             return self.pool
 
     def replace(self, pool: ProcessPoolExecutor) -> None:
@@ -291,9 +290,10 @@ default of ``nice``."""
 
 
 def _lower_priority(niceness: int) -> None:
-    """Run this worker process at a lower priority (where the OS has ``nice``)."""
-    with contextlib.suppress(AttributeError, OSError):
-        os.nice(niceness)
+    """Run this worker process at a lower priority (where the OS has ``nice``; 0: as it is)."""
+    if niceness:
+        with contextlib.suppress(AttributeError, OSError):
+            os.nice(niceness)
 
 
 class _Worker:

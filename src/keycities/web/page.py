@@ -83,7 +83,12 @@ class Page:
 
 
 def sources(res: Resources) -> dict[str, Source]:
-    """Every release in the store as a :class:`~keycities.present.tables.Source`, by id."""
+    """Every release in the store as a :class:`~keycities.present.tables.Source`, by id
+    (made once per store: a page cites several)."""
+    return res.shared.get(("sources",), lambda: _sources(res))
+
+
+def _sources(res: Resources) -> dict[str, Source]:
     rel = res.releases()
     out = {}
     for r in rel.to_dict(orient="records"):

@@ -62,8 +62,11 @@ def network_page(res: Resources, network_id: str, at: dt.date | None = None) -> 
     if net.earliest is not None:
         first = max(first, net.earliest.year + (net.earliest > dt.date(net.earliest.year, 1, 1)))
     years = range(first, when.year + 1)
+    # one member per membership in force (as members_at lists them), without making
+    # each year's member table
     counts = pd.DataFrame([{"year": y, "series": "members on 1 January",
-                            "value": float(len(net.members_at(dt.date(y, 1, 1))))}
+                            "value": float(sum(m.active(dt.date(y, 1, 1))
+                                               for m in net.memberships))}
                            for y in years])
     history = hist.assign(name=[names.get(c, "") for c in hist["code"]])[
         ["code", "name", "as_published", "joined", "member_by", "left", "joined_basis",
@@ -169,11 +172,11 @@ def place_page(res: Resources, code: str) -> Page:
     name = str(info["name"])
     raw = features.values.loc[code]
     meta = features.meta.set_index("feature")
+    imputed = set(features.imputed.loc[features.imputed["place"] == code, "feature"])
     profile = pd.DataFrame([{"feature": meta.at[f, "label"], "value": raw[f],
                              "unit": meta.at[f, "unit"], "period": meta.at[f, "period"],
                              "release": ", ".join(meta.at[f, "release_ids"] or []),
-                             "imputed": bool(((features.imputed["place"] == code)
-                                              & (features.imputed["feature"] == f)).any())}
+                             "imputed": f in imputed}
                             for f in features.values.columns])
     page = Page(path=f"place/{code}", template="place.html", title=f"{name} ({code})",
                 data={"code": code, "name": name, "region": info["region"],
@@ -262,7 +265,7 @@ def former_place_page(res: Resources, place: Any) -> Page:
         release = rows["release"].iloc[0]
         long = rows.assign(series=name)
         page.figures[outcome] = line_figure(long, title=f"{label}, {name}",
-                                            unit=res.panel(outcome).unit)
+                                            unit=res.release_panels(outcome)[0].unit)
         page.tables[outcome] = Table(rows[["year", "value", "release"]],
                                      f"{label}, {name}, from {cite(res, release)}")
         page.notes.append(f"{label}: {int(rows['year'].min())}–{int(rows['year'].max())} as "
@@ -324,9 +327,12 @@ def compare_page(res: Resources, places: list[str]) -> Page:
         base = int(idx["year"].min())
         page.figures[outcome] = line_figure(idx, title=f"{label}, {base} = 100",
                                             unit=f"index, {base} = 100", index=True)
+        # the unit of the panel the rows come from (the full outcome panel, built from
+        # every release, would cost seconds on a first view for nothing more)
+        unit = res.release_panels(outcome)[0].unit
         page.tables[outcome] = Table(
             long.pivot_table(index="year", columns="series", values="value").reset_index()
-            .rename_axis(columns=None), f"{label} by year ({res.panel(outcome).unit}), "
+            .rename_axis(columns=None), f"{label} by year ({unit}), "
             f"from {cite(res, rows['release'].iloc[0])}")
     page.maps["places"] = MapSpec(
         title="Map of the compared places",

@@ -205,6 +205,9 @@ class Resources:
         self.referendum = Memo(self._referendum, size=16)
         self.saved_network = Memo(self._saved_network, size=64)
         self.uploads = Uploads()
+        self.shared: Memo = Memo(_unused, size=64)
+        """Tables the pages derive from the others and share (every district's scorecard
+        rows in words, the releases as sources), by a key each page names."""
         self.pages: Memo = Memo(_unused, size=256)
         """Built pages by path and query (see :func:`keycities.web.views.respond`): a
         signed-in reader, whom the response cache skips, gets the same page built once."""
@@ -287,7 +290,8 @@ class Resources:
     def changed(self) -> None:
         """Forget everything computed from the register: a change was just made."""
         for memo in (self.headline, self.indicator_view, self.indicator_parts, self.scorecard,
-                     self.scorecard_rows, self.referendum, self.pages, self.saved_network):
+                     self.scorecard_rows, self.referendum, self.pages, self.saved_network,
+                     self.shared):
             memo.cache_clear()
         self.responses.clear()
 

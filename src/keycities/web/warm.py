@@ -25,7 +25,11 @@ WARM_URLS = ("/network/key-cities", "/claims")
 """Pages warmed first (the home page, the slowest); then the page of the network's first
 member (the place features, which every place page and the places list use), then
 :data:`LATER_URLS`."""
-LATER_URLS = ("/places", "/data", "/scorecard/key-cities")
+LATER_URLS = ("/places", "/data", "/productivity", "/scorecard/key-cities")
+"""Warmed after the first member's page; the calculator's for the inputs (members'
+productivity and labour, the national rows) that every growth value shares, so that a
+first view of another value only recomputes the scenario; the network's scorecard (every
+indicator), which other dates with the same members share."""
 
 log = logging.getLogger(__name__)
 

@@ -181,6 +181,16 @@ def test_payload_is_plain_json() -> None:
     assert list(r.to_frame().columns[:3]) == ["rank", "code", "name"]
 
 
+def test_payload_gives_each_peer_its_own_contributions_in_order() -> None:
+    from keycities._util.plain import jsonable
+
+    r = peers(make_table(HAND, list("ABCD")), "A", k=3)
+    want = {c: jsonable(g.drop(columns="code")) for c, g in r.contributions.groupby("code")}
+    got = {p["code"]: p["contributions"] for p in r.payload()["peers"]}
+    assert got == want and len(got) == 3
+    assert all("code" not in c for rows in got.values() for c in rows)
+
+
 @st.composite
 def z_tables(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.Series]:
     n = draw(st.integers(2, 8))

@@ -104,8 +104,12 @@ class PeerResult:
 
     def payload(self) -> dict[str, Any]:
         """Plain data for JSON: inputs, peers with contributions, exclusions, notes, releases."""
-        per = {c: g.drop(columns="code") for c, g in self.contributions.groupby("code")}
-        rows = [{**r, "contributions": per.get(r["code"], pd.DataFrame())}
+        # Contributions made plain at once, then split by peer (a frame per peer made
+        # plain one by one cost a place page tens of milliseconds).
+        per: dict[str, list[dict[str, Any]]] = {}
+        for rec in jsonable(self.contributions):
+            per.setdefault(rec.pop("code"), []).append(rec)
+        rows = [{**r, "contributions": per.get(r["code"], [])}
                 for r in self.peers.to_dict(orient="records")]
         return jsonable({
             "inputs": {"place": self.place, "name": self.name, "k": self.k,

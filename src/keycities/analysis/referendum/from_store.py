@@ -8,6 +8,7 @@ members' boundary vintage and hands them to
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -22,6 +23,8 @@ from keycities.analysis.referendum.core import (
     MEASURE_COLUMNS,
     RELEASE_ID,
     ReferendumResult,
+    Tally,
+    comparison_totals,
     referendum_rollup,
     votes_on_vintage,
 )
@@ -65,6 +68,49 @@ def load_counts(store: Store) -> tuple[pd.DataFrame, str, int]:
     return counts, slices[0].release_id, slices[0].geography_vintage
 
 
+@dataclass(frozen=True)
+class VintageVotes:
+    """What every network and date on one boundary vintage share: the counting areas'
+    votes mapped to the councils of ``vintage``, the comparators added from them, and the
+    provenance of the counts and of the boundary changes used.  Read-only."""
+    vintage: int
+    votes: pd.DataFrame
+    release_id: str
+    source: int
+    comparisons: tuple[Tally, ...]
+    comparison_notes: tuple[str, ...]
+    releases: pd.DataFrame
+
+
+def vintage_votes(store: Store, vintage: int) -> VintageVotes:
+    """The 2016 votes on the councils of ``vintage`` (:func:`votes_on_vintage`) with the
+    comparators (:func:`~keycities.analysis.referendum.core.comparison_totals`).
+
+    Built once per open store and vintage (:meth:`~keycities.store.store.Store.memo`):
+    they depend on neither the network nor the date, so the network page of any date
+    reuses them (mapping the counts took most of a first view's second).
+
+    Raises
+    ------
+    KeycitiesError
+        As :func:`load_counts`.
+    """
+    def build() -> VintageVotes:
+        geo = geography_from_store(store)
+        counts, release_id, source = store.memo("referendum counts", lambda: load_counts(store))
+        votes = votes_on_vintage(counts, geo.lads, geo.changes, source=source, target=vintage,
+                                 xw=geo.crosswalk(source, vintage))
+        comparisons, notes = comparison_totals(votes)
+        changes = geo.changes
+        used = changes.loc[(changes["year"] > source) & (changes["year"] <= vintage),
+                           "release_id"]
+        releases = release_info(store, [release_id, *sorted(set(used.dropna()))])
+        return VintageVotes(vintage, votes, release_id, source, tuple(comparisons),
+                            tuple(notes), releases)
+
+    return store.memo(("referendum votes", vintage), build)
+
+
 def referendum_from_store(store: Store, network: Network, *, at: dt.date) -> ReferendumResult:
     """The 2016 referendum for ``network``'s members on ``at``, from the evidence store.
 
@@ -76,22 +122,22 @@ def referendum_from_store(store: Store, network: Network, *, at: dt.date) -> Ref
         The network (built-in or a user's).
     at
         Membership date; members are on the boundaries of that date's vintage
-        and the 2016 counting areas are mapped forward to it.
+        and the 2016 counting areas are mapped forward to it (once per vintage:
+        :func:`vintage_votes`).
     """
     members = network.members_at(at)
     check_members(members, network.name, at)
     vm = member_vintage(at)
     geo = geography_from_store(store)
-    lads, changes = geo.lads, geo.changes
-    counts, release_id, source = load_counts(store)
-    votes = votes_on_vintage(counts, lads, changes, source=source, target=vm)
-    why = _why_absent(members, votes, lads, changes, vm)
+    shared = vintage_votes(store, vm)
+    why = _why_absent(members, shared.votes, geo.lads, geo.changes, vm)
     named = members.rename(columns={"as_published": "name"})[["code", "name"]]
-    out = referendum_rollup(named, votes, release_id=release_id, network_name=network.name,
-                            reasons=why)
+    out = referendum_rollup(named, shared.votes, release_id=shared.release_id,
+                            network_name=network.name, reasons=why,
+                            comparators=(list(shared.comparisons),
+                                         list(shared.comparison_notes)))
     out.network_id, out.at, out.member_vintage = network.id, at, vm
-    used = changes.loc[(changes["year"] > source) & (changes["year"] <= vm), "release_id"]
-    out.releases = release_info(store, [release_id, *sorted(set(used.dropna()))])
+    out.releases = shared.releases.copy()
     out.notes.extend(membership_notes(network, at))
     return out
 
