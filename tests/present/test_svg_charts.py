@@ -159,3 +159,27 @@ def test_the_roll_out_forest_plot_is_drawn_best_first_with_kinds_by_shape_and_co
     plain = SpecFigure.of(fig, svg=svg)
     assert plain.svg == svg and set(plain.payload()) == {"title", "description", "spec",
                                                          "table"}
+
+
+def test_the_scatter_of_two_indicators_is_plain_svg_with_members_on_top() -> None:
+    # Issue 18 point 3: the scatter page's chart was drawn by Vega (two drawings of ~300
+    # points); it is plain SVG now, its Vega-Lite form made only when asked for.
+    from keycities.present.figures import scatter_figure
+
+    points = pd.DataFrame({"name": ["Alpha", "Beta & Co", "Gamma", "Delta"],
+                           "x": [1.0, 2.5, 4.0, float("nan")], "y": [10.0, 30.0, 20.0, 5.0],
+                           "member": [True, False, False, True]})
+    fig = scatter_figure(points, x_title="Pay (£ a week)", y_title="Claimants (%)",
+                         title="Pay and claimants", description="Scatter plot.")
+    assert "chart" not in fig.__dict__  # the Altair chart is not built for the page
+    wide, narrow = fig.svg.split("</svg>")[:2]
+    for drawing in (wide, narrow):
+        dots = re.findall(r'<circle cx="[^"]+" cy="[^"]+" r="3" fill="([^"]+)"', drawing)
+        assert len(dots) == 3  # the point without an x is not drawn
+        assert dots[-1] == ACCENT and dots.count(ACCENT) == 1  # the member, on top
+        assert "Pay (£ a week)" in drawing and "Claimants (%)" in drawing
+        assert "Beta &amp; Co: Pay (£ a week) 2.5; Claimants (%) 30" in drawing
+        assert "other district" in drawing and ">member<" in drawing
+    assert 'class="plain wide"' in wide and 'class="plain narrow"' in narrow
+    assert fig.table.columns.tolist() == ["Place", "Pay (£ a week)", "Claimants (%)", "Member"]
+    assert fig.spec()["mark"]["type"] == "circle"

@@ -435,7 +435,8 @@ def test_first_views_draw_their_charts_without_vega(client: TestClient,
     client.app.state.resources.changed()  # type: ignore[attr-defined]
     cookie = {"Cookie": "kc_session=not-a-real-session"}  # skips the response cache
     for url in ("/place/E06000026", "/network/key-cities?at=2023-03-03",
-                "/productivity?growth=1.7", "/compare?places=E06000026&places=E08000024"):
+                "/productivity?growth=1.7", "/compare?places=E06000026&places=E08000024",
+                "/scatter?x=gross-median-weekly-pay&y=claimant-count"):
         r = client.get(url, headers=cookie)
         assert r.status_code == 200, (url, r.status_code, r.text[:800])
         text = r.text

@@ -22,8 +22,18 @@ import altair as alt
 import pandas as pd
 
 from keycities._util.plain import jsonable
-from keycities.present.charts import ACCENT, HEIGHT, INK, WIDTH, Figure, VegaSpec, _num
-from keycities.present.svg_charts import bar_svg, both, interval_svg, line_svg
+from keycities.present.charts import (
+    ACCENT,
+    HEIGHT,
+    INK,
+    WIDTH,
+    Figure,
+    VegaSpec,
+    _data,
+    _num,
+)
+from keycities.present.indicator_charts import GREY
+from keycities.present.svg_charts import bar_svg, both, interval_svg, line_svg, scatter_svg
 
 
 @dataclass(frozen=True)
@@ -191,6 +201,36 @@ def interval_drawing(fig: Figure, *, x_title: str = "Effect (%)") -> str:
     rows = [(str(p), float(e), float(lo), float(hi), str(k)) for p, e, lo, hi, k in zip(
         t["place"], t["estimate"], t["low"], t["high"], t["kind"], strict=True)]
     return both(partial(interval_svg, rows, title=fig.title, x_title=x_title))
+
+
+def scatter_figure(points: pd.DataFrame, *, x_title: str, y_title: str,
+                   title: str, description: str) -> PlainFigure:
+    """Every district as a point (members in the accent colour, drawn on top).
+
+    ``points``: name, x, y, member.
+    """
+    data = points.dropna(subset=["x", "y"]).sort_values("member", kind="stable")
+    dots = list(zip(data["name"].astype(str), data["x"].astype(float), data["y"].astype(float),
+                    data["member"].astype(bool), strict=True))
+    svg = both(partial(scatter_svg, dots, title=title, x_title=x_title, y_title=y_title))
+    table = data.rename(columns={"name": "Place", "x": x_title, "y": y_title,
+                                 "member": "Member"})
+    return PlainFigure(table.reset_index(drop=True), title, description, svg,
+                       partial(_scatter_chart, data, x_title, y_title, title, description))
+
+
+def _scatter_chart(data: pd.DataFrame, x_title: str, y_title: str, title: str,
+                   description: str) -> alt.TopLevelMixin:
+    """:func:`scatter_figure`'s chart as Vega-Lite (for the JSON payload and chart files)."""
+    return alt.Chart(_data(data)).mark_circle(size=36, opacity=0.8).encode(
+        x=alt.X("x:Q", title=x_title, scale=alt.Scale(zero=False)),
+        y=alt.Y("y:Q", title=y_title, scale=alt.Scale(zero=False)),
+        color=alt.Color("member:N", title=None, scale=alt.Scale(
+            domain=[False, True], range=[GREY, ACCENT]), legend=alt.Legend(
+            orient="bottom", labelExpr="datum.value ? 'member' : 'other district'")),
+        tooltip=["name:N", alt.Tooltip("x:Q", title=x_title, format=",.4~g"),
+                 alt.Tooltip("y:Q", title=y_title, format=",.4~g")],
+    ).properties(width=560, height=380, title=title, description=description)
 
 
 def indexed(df: pd.DataFrame, *, series: str = "series") -> pd.DataFrame:

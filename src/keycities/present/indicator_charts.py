@@ -7,8 +7,8 @@ drawn here as SVG strings (a millisecond each).  Each is a :class:`SvgChart`
 with the interface of :class:`~keycities.present.charts.Figure` that pages use:
 a title, a description in words and the table it plots (the page shows both,
 so the chart is never the only way to the numbers).  Pure functions of frames.
-The scatter of two indicators, drawn once per pair, stays a Vega-Lite chart
-(:func:`scatter_figure`).
+The scatter of two indicators is drawn the same way, by
+:func:`keycities.present.figures.scatter_figure`.
 """
 
 from __future__ import annotations
@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-import altair as alt
 import numpy as np
 import pandas as pd
 
 from keycities._util.plain import jsonable
-from keycities.present.charts import ACCENT, INK, Figure, _data
+from keycities.present.charts import ACCENT, INK
 
 GREY = "#9e9e9e"
 BLUES = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c", "#08306b", "#041c40")
@@ -295,26 +294,5 @@ def histogram(values: Sequence[float] | np.ndarray, *, title: str, unit: str,
     return SvgChart(title, desc, table, _svg(inner, title))
 
 
-def scatter_figure(points: pd.DataFrame, *, x_title: str, y_title: str,
-                   title: str, description: str) -> Figure:
-    """Every district as a point (members in the accent colour, drawn on top).
-
-    ``points``: name, x, y, member.
-    """
-    data = points.dropna(subset=["x", "y"]).sort_values("member", kind="stable")
-    chart = alt.Chart(_data(data)).mark_circle(size=36, opacity=0.8).encode(
-        x=alt.X("x:Q", title=x_title, scale=alt.Scale(zero=False)),
-        y=alt.Y("y:Q", title=y_title, scale=alt.Scale(zero=False)),
-        color=alt.Color("member:N", title=None, scale=alt.Scale(
-            domain=[False, True], range=[GREY, ACCENT]), legend=alt.Legend(
-            orient="bottom", labelExpr="datum.value ? 'member' : 'other district'")),
-        tooltip=["name:N", alt.Tooltip("x:Q", title=x_title, format=",.4~g"),
-                 alt.Tooltip("y:Q", title=y_title, format=",.4~g")],
-    ).properties(width=560, height=380, title=title, description=description)
-    table = data.rename(columns={"name": "Place", "x": x_title, "y": y_title,
-                                 "member": "Member"})
-    return Figure(chart, table.reset_index(drop=True), title, description)
-
-
 __all__ = ["BLUES", "NO_VALUE", "SvgChart", "class_of", "histogram", "nice_ticks",
-           "quantile_breaks", "ranked_bars", "scatter_figure", "series_chart", "short"]
+           "quantile_breaks", "ranked_bars", "series_chart", "short"]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from html import escape
 
 from keycities.present.charts import ACCENT, INK, PHONE_FONT, PHONE_WIDTH
-from keycities.present.indicator_charts import nice_ticks
+from keycities.present.indicator_charts import GREY, nice_ticks
 
 WIDE = 680
 """Width of a laptop's drawing, axes and legend included, in CSS px."""
@@ -288,5 +288,49 @@ def both(draw: Callable[..., str]) -> str:
     return "".join(draw(size=s) for s in SIZES)
 
 
-__all__ = ["SIZES", "Size", "bar_svg", "both", "interval_svg", "line_svg", "tick_text",
-           "ticks"]
+def scatter_svg(points: Sequence[tuple[str, float, float, bool]], *, title: str,
+                x_title: str, y_title: str, size: Size) -> str:
+    """Every point (name, x, y, member) as a dot: other districts grey, members in the
+    accent colour drawn on top, neither axis forced to zero (as the Vega chart), each
+    axis titled with its indicator and unit, and a legend of the two colours."""
+    f = size.font
+    xs, ys = [p[1] for p in points] or [0.0], [p[2] for p in points] or [0.0]
+    yt, xt = ticks(min(ys), max(ys), 5), ticks(min(xs), max(xs), 6 if size.cls == "wide" else 3)
+    ylabels, xlabels = tick_text(yt), tick_text(xt)
+    left = 18 + f + max(size.text_px(t) for t in ylabels)
+    right, top, plot_h = 8 + size.text_px(xlabels[-1]) / 2, 8.0, (
+        320.0 if size.cls == "wide" else 240.0)
+    y = scale(min(*ys, *yt), max(*ys, *yt), top + plot_h, top)
+    x = scale(min(*xs, *xt), max(*xs, *xt), left, size.width - right)
+    base = top + plot_h
+    inner = [f'<line x1="{left:.1f}" x2="{size.width - right:.1f}" y1="{y(t):.1f}" '
+             f'y2="{y(t):.1f}" stroke="{GRID}"/><text x="{left - 4:.1f}" '
+             f'y="{y(t) + f / 3:.1f}" text-anchor="end">{text}</text>'
+             for t, text in zip(yt, ylabels, strict=True)]
+    inner += [f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{base + 4:.1f}" '
+              f'stroke="{GRID}"/><text x="{x(t):.1f}" y="{base + 6 + f:.1f}" '
+              f'text-anchor="middle">{text}</text>' for t, text in zip(xt, xlabels, strict=True)]
+    mid = top + plot_h / 2
+    inner.append(f'<line x1="{left:.1f}" x2="{size.width - right:.1f}" y1="{base:.1f}" '
+                 f'y2="{base:.1f}" stroke="{AXIS}"/><text x="{f:.0f}" y="{mid:.1f}" '
+                 f'text-anchor="middle" font-weight="bold" transform="rotate(-90 {f:.0f} '
+                 f'{mid:.1f})">{escape(size.cut(y_title, plot_h))}</text><text '
+                 f'x="{(left + size.width - right) / 2:.1f}" y="{base + 12 + 2 * f:.1f}" '
+                 f'text-anchor="middle" font-weight="bold">'
+                 f"{escape(size.cut(x_title, size.width - left - right))}</text>")
+    for name, px, py, member in sorted(points, key=lambda p: p[3]):
+        inner.append(f'<circle cx="{x(px):.1f}" cy="{y(py):.1f}" r="3" '
+                     f'fill="{ACCENT if member else GREY}" fill-opacity="0.8"><title>'
+                     f"{escape(name)}: {escape(x_title)} {value_text(px)}; {escape(y_title)} "
+                     f"{value_text(py)}</title></circle>")
+    legend_y = base + 18 + 3 * f
+    for k, (label, colour) in enumerate((("other district", GREY), ("member", ACCENT))):
+        lx = left + k * (size.text_px("other district") + 30)
+        inner.append(f'<circle cx="{lx + 4:.1f}" cy="{legend_y - f / 3:.1f}" r="4" '
+                     f'fill="{colour}"/><text x="{lx + 12:.1f}" y="{legend_y:.1f}">'
+                     f"{label}</text>")
+    return _frame(size, legend_y + 8, title, inner)
+
+
+__all__ = ["SIZES", "Size", "bar_svg", "both", "interval_svg", "line_svg", "scatter_svg",
+           "tick_text", "ticks"]

@@ -23,11 +23,11 @@ import pandas as pd
 from keycities.analysis.indicators.params import WORK_AREA, work_area
 from keycities.analysis.indicators.view import IndicatorView
 from keycities.context import parse_date
+from keycities.present.figures import scatter_figure
 from keycities.present.indicator_charts import (
     histogram,
     quantile_breaks,
     ranked_bars,
-    scatter_figure,
     series_chart,
 )
 from keycities.present.indicators import (
