@@ -183,3 +183,16 @@ def test_the_scatter_of_two_indicators_is_plain_svg_with_members_on_top() -> Non
     assert 'class="plain wide"' in wide and 'class="plain narrow"' in narrow
     assert fig.table.columns.tolist() == ["Place", "Pay (£ a week)", "Claimants (%)", "Member"]
     assert fig.spec()["mark"]["type"] == "circle"
+
+
+def test_a_description_keeps_place_names_and_acronyms_in_capitals() -> None:
+    # Seen on the place page: "Line chart of gva, plymouth and england (1998 = 100)".
+    df = pd.DataFrame({"year": [1998, 2021, 1998, 2021], "value": [100.0, 230.0, 100.0, 212.0],
+                       "series": ["England", "England", "Plymouth", "Plymouth"]})
+    fig = line_figure(df, title="GVA, Plymouth and England (1998 = 100)", unit="index")
+    assert fig.description.startswith("Line chart of GVA, Plymouth and England (1998 = 100)")
+    pop = line_figure(df, title="Population, Plymouth and England", unit="people")
+    assert pop.description.startswith("Line chart of population, Plymouth and England")
+    bars = bar_figure(pd.DataFrame({"c": ["Hull", "York"], "v": [2.0, 1.0]}), category="c",
+                      value="v", title="Share of members, Hull", unit="%")
+    assert bars.description.startswith("Bar chart of share of members, Hull, 2 bars")

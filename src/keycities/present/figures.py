@@ -32,7 +32,7 @@ from keycities.present.charts import (
     _data,
     _num,
 )
-from keycities.present.indicator_charts import GREY
+from keycities.present.indicator_charts import GREY, in_sentence
 from keycities.present.svg_charts import bar_svg, both, interval_svg, line_svg, scatter_svg
 
 
@@ -124,7 +124,7 @@ def line_figure(df: pd.DataFrame, *, title: str, unit: str, series: str = "serie
     names = list(lines)
     parts = [f"{name}: {_num(pts[0][1])} in {pts[0][0]} to {_num(pts[-1][1])} in {pts[-1][0]}"
              for name, pts in lines.items()]
-    desc = (f"Line chart of {title.lower()}"
+    desc = (f"Line chart of {in_sentence(title)}"
             + (" (indexed, first common year = 100)" if index else "") + ". "
             + "; ".join(parts) + ".")
     years = sorted({year for _, year, _ in rows})
@@ -171,7 +171,7 @@ def bar_figure(df: pd.DataFrame, *, category: str, value: str, title: str, unit:
     """
     data = df[[category, value]].dropna().sort_values(value, ascending=False)
     top = data.head(3)
-    desc = (f"Bar chart of {title.lower()}, {len(data)} bars; largest: "
+    desc = (f"Bar chart of {in_sentence(title)}, {len(data)} bars; largest: "
             + "; ".join(f"{c} {_num(v)}" for c, v in zip(top[category], top[value], strict=True))
             + ".")
     bars = [(str(c), float(v)) for c, v in zip(data[category], data[value], strict=True)]

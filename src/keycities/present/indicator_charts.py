@@ -53,6 +53,14 @@ class SvgChart:
 # ------------------------------------------------------------------ numbers and scales
 
 
+def in_sentence(title: str) -> str:
+    """A chart title inside a sentence: its first letter lower-cased unless the first word
+    is an acronym ("GVA per job"); place names keep their capitals."""
+    if len(title) > 1 and title[0].isupper() and title[1].islower():
+        return title[0].lower() + title[1:]
+    return title
+
+
 def quantile_breaks(values: Sequence[float] | np.ndarray, k: int = 5) -> list[float]:
     """Upper bounds of ``k`` classes of (about) equal counts: the ``1/k, ..., (k-1)/k``
     quantiles of the finite values, repeats dropped (fewer classes when values tie),
@@ -159,8 +167,7 @@ def ranked_bars(ranking: pd.DataFrame, *, title: str, unit: str, england: float 
                  f'<rect x="{LEFT + 200}" y="{H - 12}" width="10" height="10" fill="{ACCENT}"/>'
                  f'<text x="{LEFT + 214}" y="{H - 3}">member of the network</text>')
     members = r[r["member"]]
-    what = f"{title[:1].lower()}{title[1:]}"
-    desc = (f"Bar chart of {what}: {len(r)} districts ranked, best first, from "
+    desc = (f"Bar chart of {in_sentence(title)}: {len(r)} districts ranked, best first, from "
             f"{short(vals.max() if len(vals) else math.nan, decimals)} to "
             f"{short(vals.min() if len(vals) else math.nan, decimals)} {unit}"
             + (f"; England {short(ref[0], decimals)} {unit} (dashed line)" if ref else "")
@@ -215,7 +222,7 @@ def series_chart(long: pd.DataFrame, *, title: str, unit: str,
         if pts:
             parts.append(f"{name}: {short(pts[0][1], decimals)} in {pts[0][0]} to "
                          f"{short(pts[-1][1], decimals)} in {pts[-1][0]}")
-    desc = (f"Line chart of {title[:1].lower()}{title[1:]} ({unit}). " + "; ".join(parts) + "."
+    desc = (f"Line chart of {in_sentence(title)} ({unit}). " + "; ".join(parts) + "."
             + (" Shaded bands: 95% confidence intervals as published." if banded else
                " No confidence intervals are published."))
     table = pd.DataFrame({"Period": periods, **{str(n): [lines[n].get(p, (np.nan,))[0]
@@ -253,7 +260,8 @@ def histogram(values: Sequence[float] | np.ndarray, *, title: str, unit: str,
     x = x[np.isfinite(x)]
     marks = {k: v for k, v in (marks or {}).items() if v is not None and math.isfinite(v)}
     if not len(x):
-        return SvgChart(title, f"No values of {title.lower()}.", pd.DataFrame(), _svg([], title))
+        return SvgChart(title, f"No values of {in_sentence(title)}.", pd.DataFrame(),
+                        _svg([], title))
     counts, edges = np.histogram(x, bins=bins)
     lo, hi = float(edges[0]), float(edges[-1])
     if england is not None and math.isfinite(england):
@@ -283,9 +291,9 @@ def histogram(values: Sequence[float] | np.ndarray, *, title: str, unit: str,
     inner.append(f'<text x="{W - RIGHT}" y="{H - 1}" text-anchor="end">{escape(unit)}'
                  + (" · ticks below the axis: members" if marks else "") + "</text>")
     peak = int(counts.argmax())
-    what = f"{title[:1].lower()}{title[1:]}"
-    desc = (f"Histogram of {what}: {len(x)} districts from {short(x.min(), decimals)} "
-            f"to {short(x.max(), decimals)} {unit}, median {short(float(np.median(x)), decimals)};"
+    desc = (f"Histogram of {in_sentence(title)}: {len(x)} districts from "
+            f"{short(x.min(), decimals)} to {short(x.max(), decimals)} {unit}, median "
+            f"{short(float(np.median(x)), decimals)};"
             f" the most common range is {short(edges[peak], decimals)} to "
             f"{short(edges[peak + 1], decimals)} ({int(counts[peak])} districts)"
             + (f"; England {short(england, decimals)}" if england is not None
@@ -294,5 +302,5 @@ def histogram(values: Sequence[float] | np.ndarray, *, title: str, unit: str,
     return SvgChart(title, desc, table, _svg(inner, title))
 
 
-__all__ = ["BLUES", "NO_VALUE", "SvgChart", "class_of", "histogram", "nice_ticks",
-           "quantile_breaks", "ranked_bars", "series_chart", "short"]
+__all__ = ["BLUES", "NO_VALUE", "SvgChart", "class_of", "histogram", "in_sentence",
+           "nice_ticks", "quantile_breaks", "ranked_bars", "series_chart", "short"]

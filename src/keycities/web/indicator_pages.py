@@ -26,6 +26,7 @@ from keycities.context import parse_date
 from keycities.present.figures import scatter_figure
 from keycities.present.indicator_charts import (
     histogram,
+    in_sentence,
     quantile_breaks,
     ranked_bars,
     series_chart,
@@ -202,7 +203,7 @@ def _charts_and_map(res: Resources, page: Page, view: IndicatorView, label: str,
     top, bottom = r.iloc[0], r.iloc[-1]
     choro = Choropleth(
         values=values, breaks=breaks, unit=unit, decimals=decimals,
-        title=f"Map of {title.lower()}, every district in {len(breaks)} classes of about "
+        title=f"Map of {in_sentence(title)}, every district in {len(breaks)} classes of about "
               "equal size (darker: higher)",
         description=f"Highest-ranked: {top['name']} ({number(top['value'], decimals)}); "
                     f"lowest-ranked: {bottom['name']} ({number(bottom['value'], decimals)}). "
